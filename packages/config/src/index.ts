@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, type Config } from './config';
+export { describeParts } from './describe-parts';

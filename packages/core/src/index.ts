@@ -1,0 +1,6 @@
+export * from './types';
+export * from './state-machine';
+export * from './webhook';
+export * from './idempotency';
+export * from './routing-policy';
+export * from './occupancy';

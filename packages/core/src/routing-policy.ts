@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import type { Route } from './types';
+
+const target = z.object({
+  queueId: z.string().min(1),
+  threshold: z.number().int().min(0).optional(),
+});
+
+/** A routing policy: which queue (and threshold) a DTMF digit goes to. Unlisted digits use `default`. */
+export const routingPolicySchema = z
+  .object({
+    default: z.object({ queueId: z.string().min(1), threshold: z.number().int().min(0) }),
+    digits: z.record(z.string().regex(/^[0-9*#A-D]{1,32}$/, 'digit keys must be DTMF keys'), target).default({}),
+  })
+  .strict();
+
+export type RoutingPolicy = z.infer<typeof routingPolicySchema>;
+export interface RoutingTarget {
+  queueId: string;
+  threshold: number;
+}
+
+/** The tutorial's policy: every digit goes to one queue with one threshold. */
+export function singleQueuePolicy(queueId: string, threshold: number): RoutingPolicy {
+  return { default: { queueId, threshold }, digits: {} };
+}
+
+/** Parse a policy file's text (JSON or YAML); throws with every problem named. */
+export function parseRoutingPolicy(text: string, source = 'routing policy'): RoutingPolicy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text); // YAML is a superset of JSON
+  } catch (e) {
+    throw new Error(`${source}: not valid JSON or YAML: ${(e as Error).message}`);
+  }
+  const r = routingPolicySchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return r.data;
+}
+
+/** Which queue and threshold a press maps to. An explicit queueId in the event wins over the digit map. */
+export function resolveTarget(policy: RoutingPolicy, dtmf: string, explicitQueueId?: string): RoutingTarget {
+  const t = policy.digits[dtmf];
+  const queueId = explicitQueueId ?? t?.queueId ?? policy.default.queueId;
+  const threshold = t?.threshold ?? policy.default.threshold;
+  return { queueId, threshold };
+}
+
+/** The tutorial's rule: enough available agents -> queue, else voicemail. */
+export function routeFor(available: number, threshold: number): Route {
+  return available >= threshold ? 'route_to_queue' : 'route_to_vm';
+}
+
+/** All queues a policy can route to (to batch observations). */
+export function policyQueues(policy: RoutingPolicy): string[] {
+  return [...new Set([policy.default.queueId, ...Object.values(policy.digits).map((t) => t.queueId)])];
+}

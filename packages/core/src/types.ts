@@ -1,0 +1,34 @@
+export const ROUTES = ['route_to_queue', 'route_to_vm'] as const;
+export type Route = (typeof ROUTES)[number];
+
+/** A caller's key press, normalised from either accepted payload shape. */
+export interface DtmfEvent {
+  conversationId: string;
+  participantId: string;
+  dtmf: string;
+  /** The tutorial payload's id; equals conversationId for that shape. */
+  flowInstanceId: string;
+  source: 'tutorial' | 'data-action';
+  /** Optional explicit queue from the caller's flow; the routing policy decides otherwise. */
+  queueId?: string;
+}
+
+/** One routing decision, as recorded in the decision store (the tutorial's fields plus ours). */
+export interface DecisionRecord {
+  decisionId: string;
+  idempotencyKey: string;
+  timestamp: string; // ISO time the decision was made
+  flowInstanceId: string;
+  conversationId: string;
+  participantId: string;
+  dtmf: string;
+  queueId: string;
+  threshold: number;
+  queue_occupancy: number; // available agents seen
+  routing_decision: Route;
+  state: 'ROUTING' | 'COMPLETE';
+  sequence: number;
+  latencyMs: number; // webhook received -> decision made
+  occupancySource: 'live' | 'cache' | 'fail_open';
+  reason?: string;
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import type { DtmfEvent } from './types';
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+const DTMF_RE = /^[0-9*#A-Da-d]{1,32}$/;
+
+const id = (name: string) =>
+  z
+    .string({ error: `${name} must be a string` })
+    .regex(ID_RE, `${name} must be 1-128 characters of letters, digits and . _ : @ - (starting with a letter or digit)`);
+
+const dtmf = z
+  .string({ error: 'dtmf must be a string' })
+  .refine((s) => s === '' || DTMF_RE.test(s), 'dtmf must be 1-32 of the keys 0-9 * # A-D');
+
+const tutorialSchema = z.object({
+  flowInstanceId: id('flowInstanceId'),
+  participants: z
+    .array(
+      z.object({
+        id: id('participants[].id').optional(),
+        input: z.object({ dtmf: dtmf.optional().nullable() }).nullable().optional(),
+      }),
+      { error: 'participants must be an array' },
+    )
+    .max(50, 'participants: at most 50')
+    .default([]),
+});
+
+const dataActionSchema = z.object({
+  conversationId: id('conversationId'),
+  participantId: id('participantId').optional(),
+  dtmf: dtmf.optional().nullable(),
+  queueId: id('queueId').optional(),
+  flowInstanceId: id('flowInstanceId').optional(),
+});
+
+export type ParseResult =
+  | { kind: 'event'; event: DtmfEvent }
+  | { kind: 'no_dtmf'; conversationId: string }
+  | { kind: 'invalid'; message: string };
+
+/** The participant id used when the tutorial payload names none (documented in the README). */
+export const DEFAULT_PARTICIPANT_ID = 'customer';
+
+/**
+ * Normalise either accepted payload into a DtmfEvent.
+ * - data action: {conversationId, participantId?, dtmf, queueId?}
+ * - tutorial:    {flowInstanceId, participants: [{id?, input: {dtmf}}]}; the conversation id is the
+ *   flowInstanceId and the participant is the one who pressed (else the first, else "customer").
+ */
+export function parseWebhookBody(body: unknown): ParseResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { kind: 'invalid', message: 'body must be a JSON object' };
+  }
+  const obj = body as Record<string, unknown>;
+  if ('conversationId' in obj) {
+    const r = dataActionSchema.safeParse(obj);
+    if (!r.success) return { kind: 'invalid', message: firstIssue(r.error) };
+    const d = r.data;
+    if (!d.dtmf) return { kind: 'no_dtmf', conversationId: d.conversationId };
+    return {
+      kind: 'event',
+      event: {
+        conversationId: d.conversationId,
+        participantId: d.participantId ?? DEFAULT_PARTICIPANT_ID,
+        dtmf: d.dtmf.toUpperCase(),
+        flowInstanceId: d.flowInstanceId ?? d.conversationId,
+        source: 'data-action',
+        ...(d.queueId ? { queueId: d.queueId } : {}),
+      },
+    };
+  }
+  if ('flowInstanceId' in obj) {
+    const r = tutorialSchema.safeParse(obj);
+    if (!r.success) return { kind: 'invalid', message: firstIssue(r.error) };
+    const { flowInstanceId, participants } = r.data;
+    const pressed = participants.find((p) => p.input?.dtmf);
+    if (!pressed) return { kind: 'no_dtmf', conversationId: flowInstanceId };
+    return {
+      kind: 'event',
+      event: {
+        conversationId: flowInstanceId,
+        participantId: pressed.id ?? participants[0]?.id ?? DEFAULT_PARTICIPANT_ID,
+        dtmf: String(pressed.input?.dtmf).toUpperCase(),
+        flowInstanceId,
+        source: 'tutorial',
+      },
+    };
+  }
+  return { kind: 'invalid', message: 'missing flowInstanceId (tutorial payload) or conversationId (data-action payload)' };
+}
+
+function firstIssue(err: z.ZodError): string {
+  const i = err.issues[0];
+  if (!i) return 'invalid payload';
+  const path = i.path.length ? i.path.join('.') : '';
+  return i.message.includes(String(i.path[0] ?? '\u0000')) || !path ? i.message : `${path}: ${i.message}`;
+}

@@ -1,0 +1,20 @@
+export const QUEUE_NAMES = {
+  events: 'ivr-events',
+  writes: 'genesys-writes',
+  reports: 'decision-reports',
+} as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+export const ALL_QUEUES: QueueName[] = Object.values(QUEUE_NAMES);
+
+/** Keys of our own (not BullMQ's) live under `{prefix}:ivr:*` so one prefix namespaces a whole deployment or test. */
+export function keyspace(prefix: string) {
+  return {
+    idem: (key: string) => `${prefix}:ivr:idem:${key}`,
+    conversation: (cid: string) => `${prefix}:ivr:conv:${cid}`,
+    decision: (key: string) => `${prefix}:ivr:decision:${key}`,
+    decisionChannel: (key: string) => `${prefix}:ivr:decided:${key}`,
+    applyLock: (cid: string) => `${prefix}:ivr:applylock:${cid}`,
+    root: `${prefix}:ivr:`,
+  };
+}
+export type Keyspace = ReturnType<typeof keyspace>;

@@ -1,0 +1,2 @@
+export * from './prefix';
+export * from './logger';
