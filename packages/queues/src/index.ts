@@ -4,3 +4,4 @@ export * from './redis';
 export * from './queues';
 export * from './idempotency-store';
 export * from './conversation-store';
+export * from './ingest';

@@ -1,0 +1,30 @@
+/** The raw observations query response, as the SDK returns it (zero metrics may be omitted). */
+export interface ObservationsResponse {
+  results?: Array<{
+    group?: { queueId?: string; [k: string]: unknown };
+    data?: Array<{ metric?: string; qualifier?: string; stats?: { count?: number } }>;
+  }>;
+}
+
+export type GenesysErrorKind = 'retryable' | 'rate_limited' | 'reauth' | 'fatal';
+
+export interface GenesysStats {
+  logins: number;
+  /** API calls made, by endpoint name (`observations`, `attributes`, `conversation`). */
+  calls: Record<string, number>;
+  /** API answers by status code. */
+  statuses: Record<string, number>;
+}
+
+/** Everything the workers need from Genesys Cloud. One instance per process (the SDK is a singleton). */
+export interface GenesysClient {
+  /** Client-credentials login; rejects with GenesysAuthError (clear message) on bad credentials. */
+  login(): Promise<void>;
+  /** POST /api/v2/analytics/queues/observations/query with one predicate per queue. */
+  queryObservations(queueIds: readonly string[]): Promise<ObservationsResponse>;
+  /** PATCH /api/v2/conversations/{cid}/participants/{pid}/attributes. Rejects with GenesysApiError. */
+  patchParticipantAttributes(conversationId: string, participantId: string, attributes: Record<string, string>): Promise<{ status: number }>;
+  /** GET /api/v2/conversations/{cid}. */
+  getConversation(conversationId: string): Promise<unknown>;
+  stats(): GenesysStats;
+}

@@ -1,0 +1,77 @@
+import type { Route } from '@ivr/core';
+
+/** One decision document (the tutorial's fields plus ours); `_id` in Elasticsearch = decisionId. */
+export interface DecisionDoc {
+  decisionId: string;
+  idempotencyKey: string;
+  timestamp: string;
+  flowInstanceId: string;
+  conversationId: string;
+  participantId: string;
+  dtmf: string;
+  queueId: string;
+  threshold: number;
+  queue_occupancy: number;
+  routing_decision: Route;
+  state: 'ROUTING' | 'COMPLETE';
+  sequence: number;
+  latencyMs: number;
+  occupancySource: 'live' | 'cache' | 'fail_open';
+  reason?: string;
+}
+
+export interface WriteResult {
+  /** Documents newly stored. */
+  written: number;
+  /** Documents whose decisionId was already stored (idempotent re-write). */
+  duplicates: number;
+  /** Items the store refused; `retryable` ones (429, 5xx, unavailable) should be retried by the caller. */
+  failed: Array<{ decisionId: string; reason: string; retryable: boolean }>;
+}
+
+/** Time range filter, ISO strings, inclusive `from`, exclusive `to`. */
+export interface HeatmapQuery {
+  from?: string;
+  to?: string;
+}
+
+/** A count matrix: counts[rowIndex][colIndex]. */
+export interface CountMatrix {
+  rows: string[];
+  cols: string[];
+  counts: number[][];
+}
+
+export interface HeatmapData {
+  total: number;
+  /** Earliest and latest decision timestamp in range (null when empty). */
+  from: string | null;
+  to: string | null;
+  /** DTMF × routing decision (the tutorial's view). */
+  dtmfByRoute: CountMatrix;
+  /** Hour of day (UTC, "00".."23") × routing decision. */
+  hourByRoute: CountMatrix;
+  /** Available agents bucketed ("0", "1", "2", "3-4", "5-9", "10+") × routing decision. */
+  agentsByRoute: CountMatrix;
+}
+
+/** The decision store port. Implementations: Elasticsearch and the embedded (Redis) store; one contract suite. */
+export interface DecisionStore {
+  readonly kind: 'elasticsearch' | 'embedded';
+  /** Create index template/index if missing. Idempotent. */
+  init(): Promise<void>;
+  writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult>;
+  heatmap(query?: HeatmapQuery): Promise<HeatmapData>;
+  count(query?: HeatmapQuery): Promise<number>;
+  /** Requests made to the backing store (for the bench's store-requests-per-decision). */
+  requests(): number;
+  close(): Promise<void>;
+}
+
+/** The store could not be reached; callers retry (BullMQ attempts), nothing is dropped. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
