@@ -1,0 +1,22 @@
+import pino from 'pino';
+import { startSim } from './server';
+
+const logger = pino({ name: 'genesys-sim' });
+
+async function main(): Promise<void> {
+  const port = Number(process.env.SIM_PORT ?? 4010);
+  if (!Number.isInteger(port) || port < 0) throw new Error(`SIM_PORT must be a port number, got ${process.env.SIM_PORT}`);
+  const sim = await startSim({ port, host: '127.0.0.1' });
+  logger.info({ url: sim.url, port: sim.port, clientId: sim.state.clientId }, 'Genesys simulator listening');
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'Genesys simulator stopping');
+    sim.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  logger.error({ err }, 'Genesys simulator failed to start');
+  process.exit(1);
+});
