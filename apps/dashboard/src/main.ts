@@ -1,0 +1,62 @@
+import { serve } from '@hono/node-server';
+import { loadConfig } from '@ivr/config';
+import { checkEvictionPolicy, createQueues, createRedis } from '@ivr/queues';
+import { createDecisionStore } from '@ivr/reporting';
+import { pino } from 'pino';
+import { createDashboardApp } from './app';
+
+const config = loadConfig(process.env);
+const log = pino({ name: 'dashboard', level: config.LOG_LEVEL });
+
+const redis = createRedis(config.REDIS_URL, 'client');
+redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const queues = createQueues(redis, config.QUEUE_PREFIX, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
+const store = createDecisionStore(config, redis, config.QUEUE_PREFIX);
+await store.init();
+
+const policy = await checkEvictionPolicy(redis);
+if (policy && policy !== 'noeviction') log.warn({ policy }, 'Redis maxmemory-policy is not noeviction: BullMQ keys may be evicted');
+
+const app = createDashboardApp({
+  queues: queues.all,
+  store,
+  reportsDir: config.REPORTS_DIR,
+  adminToken: config.ADMIN_TOKEN,
+  readOnly: config.DASHBOARD_READ_ONLY,
+  logger: log,
+});
+
+const hostname = config.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1';
+if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN unset: dashboard bound to 127.0.0.1 only');
+
+const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname }, (info) => {
+  log.info(
+    { host: hostname, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN) },
+    `dashboard listening on http://${hostname}:${info.port}/admin/queues (decision store: ${store.kind})`,
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    log.error('shutdown timed out; exiting');
+    process.exit(1);
+  }, 10000);
+  force.unref();
+  try {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queues.close();
+    await store.close();
+    await redis.quit().catch(() => redis.disconnect());
+    log.info('stopped');
+    process.exit(0);
+  } catch (err) {
+    log.error({ err }, 'error during shutdown');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
