@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { ROUTES, type Route } from '@ivr/core';
+import { knownSet, makeDoc } from './fixtures';
+import type { DecisionDoc, DecisionStore } from './store';
+
+export { knownSet, makeDoc };
+
+export interface StoreHandle {
+  store: DecisionStore;
+  cleanup(): Promise<void>;
+}
+
+/** Naive expected counts (deliberately not the stores' code). */
+function expected(docs: DecisionDoc[]) {
+  const bucketOf = (n: number) => (n <= 0 ? '0' : n === 1 ? '1' : n === 2 ? '2' : n <= 4 ? '3-4' : n <= 9 ? '5-9' : '10+');
+  const col = (r: Route) => ROUTES.indexOf(r);
+  const dtmfRows = [...new Set(docs.map((d) => d.dtmf))].sort();
+  const hourRows = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
+  const agentRows = ['0', '1', '2', '3-4', '5-9', '10+'];
+  const zeros = (rows: string[]) => rows.map(() => ROUTES.map(() => 0));
+  const dtmf = zeros(dtmfRows);
+  const hour = zeros(hourRows);
+  const agents = zeros(agentRows);
+  for (const d of docs) {
+    dtmf[dtmfRows.indexOf(d.dtmf)]![col(d.routing_decision)]!++;
+    hour[new Date(d.timestamp).getUTCHours()]![col(d.routing_decision)]!++;
+    agents[agentRows.indexOf(bucketOf(d.queue_occupancy))]![col(d.routing_decision)]!++;
+  }
+  const times = docs.map((d) => Date.parse(d.timestamp)).sort((a, b) => a - b);
+  return {
+    total: docs.length,
+    from: docs.length ? new Date(times[0]!).toISOString() : null,
+    to: docs.length ? new Date(times[times.length - 1]!).toISOString() : null,
+    dtmfByRoute: { rows: dtmfRows, cols: [...ROUTES], counts: dtmf },
+    hourByRoute: { rows: hourRows, cols: [...ROUTES], counts: hour },
+    agentsByRoute: { rows: agentRows, cols: [...ROUTES], counts: agents },
+  };
+}
+
+/** The DecisionStore contract: every implementation must pass it. `factory` gives a fresh, empty store each time. */
+export function describeDecisionStoreContract(name: string, factory: () => Promise<StoreHandle>): void {
+  describe(`DecisionStore contract: ${name}`, () => {
+    async function withStore(fn: (store: DecisionStore) => Promise<void>): Promise<void> {
+      const { store, cleanup } = await factory();
+      try {
+        await store.init();
+        await store.init(); // idempotent
+        await fn(store);
+      } finally {
+        await store.close();
+        await cleanup();
+      }
+    }
+
+    it('writes then counts', () =>
+      withStore(async (store) => {
+        const res = await store.writeBatch([makeDoc(1), makeDoc(2), makeDoc(3)]);
+        expect(res).toEqual({ written: 3, duplicates: 0, failed: [] });
+        expect(await store.count()).toBe(3);
+      }));
+
+    it('is idempotent per decisionId across batches and within one batch', () =>
+      withStore(async (store) => {
+        expect(await store.writeBatch([makeDoc(1), makeDoc(2)])).toEqual({ written: 2, duplicates: 0, failed: [] });
+        // same ids again (even with other content): duplicates, nothing counted twice
+        expect(await store.writeBatch([makeDoc(1, { dtmf: '9' }), makeDoc(2)])).toEqual({ written: 0, duplicates: 2, failed: [] });
+        // twice in one batch
+        expect(await store.writeBatch([makeDoc(3), makeDoc(3), makeDoc(4)])).toEqual({ written: 2, duplicates: 1, failed: [] });
+        expect(await store.count()).toBe(4);
+        const h = await store.heatmap();
+        expect(h.total).toBe(4);
+        expect(h.dtmfByRoute).toEqual({ rows: ['1'], cols: [...ROUTES], counts: [[4, 0]] });
+      }));
+
+    it('builds exact heatmap matrices for a known set', () =>
+      withStore(async (store) => {
+        const docs = knownSet();
+        expect(await store.writeBatch(docs)).toEqual({ written: 37, duplicates: 0, failed: [] });
+        const h = await store.heatmap();
+        const e = expected(docs);
+        expect(h).toEqual(e);
+        // spot checks, independent of the helper
+        expect(h.dtmfByRoute.rows).toEqual(['1', '2', '3', '4']);
+        expect(h.dtmfByRoute.counts).toEqual([
+          [6, 4],
+          [6, 3],
+          [6, 3],
+          [6, 3],
+        ]);
+        expect(h.agentsByRoute.rows).toEqual(['0', '1', '2', '3-4', '5-9', '10+']);
+        expect(h.hourByRoute.rows).toHaveLength(24);
+        const sum = (m: number[][]) => m.flat().reduce((a, b) => a + b, 0);
+        expect(sum(h.dtmfByRoute.counts)).toBe(37);
+        expect(sum(h.hourByRoute.counts)).toBe(37);
+        expect(sum(h.agentsByRoute.counts)).toBe(37);
+        // the same with a range that covers everything
+        expect(await store.heatmap({ from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' })).toEqual(e);
+      }));
+
+    it('filters by time range exactly (from inclusive, to exclusive)', () =>
+      withStore(async (store) => {
+        const docs = knownSet();
+        await store.writeBatch(docs);
+        const from = '2024-03-02T00:00:00.000Z';
+        const to = '2024-03-03T00:00:00.000Z';
+        const inRange = docs.filter((d) => d.timestamp >= from && d.timestamp < to);
+        expect(inRange.length).toBeGreaterThan(0);
+        expect(await store.count({ from, to })).toBe(inRange.length);
+        expect(await store.heatmap({ from, to })).toEqual(expected(inRange));
+        // boundaries: a doc exactly at `from` is in, a doc exactly at `to` is out
+        const first = docs[1]!; // 2024-03-02T05:01:00Z
+        expect(await store.count({ from: first.timestamp, to: first.timestamp })).toBe(0);
+        expect(await store.count({ from: first.timestamp, to: new Date(Date.parse(first.timestamp) + 1).toISOString() })).toBe(1);
+        // open-ended ranges
+        expect(await store.count({ from })).toBe(docs.filter((d) => d.timestamp >= from).length);
+        expect(await store.count({ to })).toBe(docs.filter((d) => d.timestamp < to).length);
+        // a range with nothing in it
+        const none = await store.heatmap({ from: '2030-01-01T00:00:00Z' });
+        expect(none.total).toBe(0);
+        expect(none.from).toBeNull();
+      }));
+
+    it('returns an empty heatmap for an empty store', () =>
+      withStore(async (store) => {
+        expect(await store.count()).toBe(0);
+        const h = await store.heatmap();
+        expect(h.total).toBe(0);
+        expect(h.from).toBeNull();
+        expect(h.to).toBeNull();
+        expect(h.dtmfByRoute).toEqual({ rows: [], cols: [...ROUTES], counts: [] });
+        expect(h.hourByRoute.rows).toHaveLength(24);
+        expect(h.hourByRoute.counts.flat().every((n) => n === 0)).toBe(true);
+        expect(h.agentsByRoute.rows).toEqual(['0', '1', '2', '3-4', '5-9', '10+']);
+        expect(h.agentsByRoute.counts.flat().every((n) => n === 0)).toBe(true);
+      }));
+
+    it('writes a 2,000-document batch in one request', () =>
+      withStore(async (store) => {
+        const docs = Array.from({ length: 2000 }, (_, i) =>
+          makeDoc(i, { dtmf: String(i % 10), routing_decision: i % 2 ? 'route_to_vm' : 'route_to_queue', queue_occupancy: i % 15 }),
+        );
+        const before = store.requests();
+        expect(await store.writeBatch(docs)).toEqual({ written: 2000, duplicates: 0, failed: [] });
+        expect(store.requests() - before).toBe(1);
+        expect(await store.count()).toBe(2000);
+        const h = await store.heatmap();
+        expect(h.total).toBe(2000);
+        expect(h.dtmfByRoute.rows).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+        expect(h.dtmfByRoute.counts).toEqual(Array.from({ length: 10 }, (_, d) => (d % 2 ? [0, 200] : [200, 0])));
+      }));
+
+    it('rejects an invalid document as non-retryable and stores the rest', () =>
+      withStore(async (store) => {
+        const bad = makeDoc(2, { timestamp: 'not a time' });
+        const res = await store.writeBatch([makeDoc(1), bad]);
+        expect(res.written).toBe(1);
+        expect(res.failed).toHaveLength(1);
+        expect(res.failed[0]).toMatchObject({ decisionId: 'd-2', retryable: false });
+        expect(await store.count()).toBe(1);
+      }));
+  });
+}

@@ -1,0 +1,26 @@
+import type { Redis } from 'ioredis';
+import { createElasticsearchStore } from './elasticsearch-store';
+import { createEmbeddedStore } from './embedded-store';
+import type { DecisionStore } from './store';
+
+export interface DecisionStoreConfig {
+  elasticsearchUrl?: string;
+  elasticsearchApiKey?: string;
+  elasticsearchUsername?: string;
+  elasticsearchPassword?: string;
+  elasticsearchIndex?: string;
+}
+
+/** Elasticsearch when a URL is configured, else the embedded (Redis) store under `${prefix}:ivr:store:*`. */
+export function createDecisionStore(config: DecisionStoreConfig, redis: Redis, prefix: string): DecisionStore {
+  if (config.elasticsearchUrl) {
+    return createElasticsearchStore({
+      node: config.elasticsearchUrl,
+      ...(config.elasticsearchApiKey ? { apiKey: config.elasticsearchApiKey } : {}),
+      ...(config.elasticsearchUsername ? { username: config.elasticsearchUsername } : {}),
+      ...(config.elasticsearchPassword ? { password: config.elasticsearchPassword } : {}),
+      ...(config.elasticsearchIndex ? { index: config.elasticsearchIndex } : {}),
+    });
+  }
+  return createEmbeddedStore(redis, prefix);
+}

@@ -1,0 +1,225 @@
+import type { Redis } from 'ioredis';
+import { ROUTES } from '@ivr/core';
+import { AGENT_BUCKETS, HOURS, Tally, agentBucket, emptyHeatmap, hourOfDay, invalidDocReason, parseTime } from './matrix';
+import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
+
+/**
+ * Store one batch atomically and idempotently.
+ * KEYS: docs (hash id → JSON), byTime (zset ms → entry), dtmf/hour/agents counters (hash "routeIdx:value" → n), meta (hash).
+ * ARGV: 7 per doc: id, doc JSON, ms, zset entry, dtmf field, hour field, agents field.
+ * Returns one 1 (new) / 0 (already stored) per doc, in order.
+ */
+const WRITE_BATCH_LUA = `
+local res = {}
+local n = #ARGV / 7
+for i = 0, n - 1 do
+  local b = i * 7
+  if redis.call('HSETNX', KEYS[1], ARGV[b + 1], ARGV[b + 2]) == 1 then
+    local ms = tonumber(ARGV[b + 3])
+    redis.call('ZADD', KEYS[2], ms, ARGV[b + 4])
+    redis.call('HINCRBY', KEYS[3], ARGV[b + 5], 1)
+    redis.call('HINCRBY', KEYS[4], ARGV[b + 6], 1)
+    redis.call('HINCRBY', KEYS[5], ARGV[b + 7], 1)
+    redis.call('HINCRBY', KEYS[6], 'total', 1)
+    local mn = tonumber(redis.call('HGET', KEYS[6], 'minMs'))
+    if (not mn) or ms < mn then redis.call('HSET', KEYS[6], 'minMs', ARGV[b + 3]) end
+    local mx = tonumber(redis.call('HGET', KEYS[6], 'maxMs'))
+    if (not mx) or ms > mx then redis.call('HSET', KEYS[6], 'maxMs', ARGV[b + 3]) end
+    res[i + 1] = 1
+  else
+    res[i + 1] = 0
+  end
+end
+return res
+`;
+
+const SCRIPT_NAME = 'ivrDecisionStoreWriteBatch';
+
+/** Define the write script once per connection (EVALSHA with EVAL fallback, via ioredis). */
+function defineWriteScript(redis: Redis) {
+  const r = redis as unknown as Record<string, (...args: string[]) => Promise<number[]>>;
+  if (typeof r[SCRIPT_NAME] !== 'function') redis.defineCommand(SCRIPT_NAME, { numberOfKeys: 6, lua: WRITE_BATCH_LUA });
+  return (keys: string[], args: string[]): Promise<number[]> => r[SCRIPT_NAME]!(...keys, ...args);
+}
+
+/** Redis replies that mean "the server cannot serve now" rather than "this command is wrong". */
+const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|READONLY|NOREPLICAS)/;
+
+function storeError(err: unknown): Error {
+  if (err instanceof StoreUnavailableError) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) return e;
+  return new StoreUnavailableError(`embedded decision store (Redis) unavailable: ${e.message}`, { cause: err });
+}
+
+/** Zset entry: compact, unique per decision (the id is in it). */
+type Entry = [id: string, dtmf: string, routeIdx: number, agents: number];
+
+/**
+ * The embedded decision store, in Redis under `${prefix}:ivr:store:*`.
+ * - docs: hash decisionId → document JSON (HSETNX = idempotency)
+ * - by-time: sorted set, score = timestamp ms, member = compact entry → exact range queries
+ * - c:dtmf / c:hour / c:agents / meta: all-time counters → O(1) heatmap when no range is given
+ * One request per writeBatch (one script call), per heatmap and per count.
+ */
+export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore {
+  const base = `${prefix}:ivr:store`;
+  const keys = {
+    docs: `${base}:docs`,
+    byTime: `${base}:by-time`,
+    dtmf: `${base}:c:dtmf`,
+    hour: `${base}:c:hour`,
+    agents: `${base}:c:agents`,
+    meta: `${base}:meta`,
+  };
+  const writeScript = defineWriteScript(redis);
+  let requests = 0;
+
+  async function call<T>(fn: () => Promise<T>): Promise<T> {
+    requests++;
+    try {
+      return await fn();
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  function rangeBounds(query?: HeatmapQuery): [string, string] | null {
+    if (!query || (query.from === undefined && query.to === undefined)) return null;
+    const min = query.from !== undefined ? String(parseTime(query.from, 'from')) : '-inf';
+    const max = query.to !== undefined ? `(${parseTime(query.to, 'to')}` : '+inf';
+    return [min, max];
+  }
+
+  function foldCounters(tally: Tally, hash: Record<string, string>): void {
+    for (const [field, value] of Object.entries(hash)) {
+      const sep = field.indexOf(':');
+      const route = ROUTES[Number(field.slice(0, sep))];
+      if (sep < 0 || !route) continue;
+      tally.add(field.slice(sep + 1), route, Number(value));
+    }
+  }
+
+  async function allTimeHeatmap(): Promise<HeatmapData> {
+    const results = await call(async () => {
+      const res = await redis
+        .multi()
+        .hgetall(keys.dtmf)
+        .hgetall(keys.hour)
+        .hgetall(keys.agents)
+        .hmget(keys.meta, 'total', 'minMs', 'maxMs')
+        .exec();
+      if (!res) throw new StoreUnavailableError('embedded decision store: transaction aborted');
+      return res.map(([err, value]) => {
+        if (err) throw err;
+        return value;
+      });
+    });
+    const [dtmfHash, hourHash, agentsHash, meta] = results as [Record<string, string>, Record<string, string>, Record<string, string>, (string | null)[]];
+    const total = Number(meta[0] ?? 0);
+    if (total === 0) return emptyHeatmap();
+    const dtmf = new Tally();
+    const hour = new Tally();
+    const agents = new Tally();
+    foldCounters(dtmf, dtmfHash);
+    foldCounters(hour, hourHash);
+    foldCounters(agents, agentsHash);
+    return {
+      total,
+      from: meta[1] ? new Date(Number(meta[1])).toISOString() : null,
+      to: meta[2] ? new Date(Number(meta[2])).toISOString() : null,
+      dtmfByRoute: dtmf.toMatrix(),
+      hourByRoute: hour.toMatrix(HOURS),
+      agentsByRoute: agents.toMatrix(AGENT_BUCKETS),
+    };
+  }
+
+  async function rangeHeatmap(min: string, max: string): Promise<HeatmapData> {
+    const flat = await call(() => redis.zrange(keys.byTime, min, max, 'BYSCORE', 'WITHSCORES'));
+    if (flat.length === 0) return emptyHeatmap();
+    const dtmf = new Tally();
+    const hour = new Tally();
+    const agents = new Tally();
+    let total = 0;
+    let minMs = Infinity;
+    let maxMs = -Infinity;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [, d, routeIdx, occ] = JSON.parse(flat[i]!) as Entry;
+      const ms = Number(flat[i + 1]);
+      const route = ROUTES[routeIdx];
+      if (!route) continue;
+      total++;
+      if (ms < minMs) minMs = ms;
+      if (ms > maxMs) maxMs = ms;
+      dtmf.add(d, route);
+      hour.add(hourOfDay(ms), route);
+      agents.add(agentBucket(occ), route);
+    }
+    return {
+      total,
+      from: new Date(minMs).toISOString(),
+      to: new Date(maxMs).toISOString(),
+      dtmfByRoute: dtmf.toMatrix(),
+      hourByRoute: hour.toMatrix(HOURS),
+      agentsByRoute: agents.toMatrix(AGENT_BUCKETS),
+    };
+  }
+
+  return {
+    kind: 'embedded',
+
+    async init() {
+      // Nothing to create: keys appear with the first write.
+    },
+
+    async writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult> {
+      const result: WriteResult = { written: 0, duplicates: 0, failed: [] };
+      const valid: DecisionDoc[] = [];
+      const args: string[] = [];
+      for (const doc of docs) {
+        const invalid = invalidDocReason(doc);
+        if (invalid) {
+          result.failed.push({ decisionId: String(doc?.decisionId ?? ''), reason: invalid, retryable: false });
+          continue;
+        }
+        const ms = Date.parse(doc.timestamp);
+        const routeIdx = ROUTES.indexOf(doc.routing_decision);
+        const entry: Entry = [doc.decisionId, doc.dtmf, routeIdx, doc.queue_occupancy];
+        valid.push(doc);
+        args.push(
+          doc.decisionId,
+          JSON.stringify(doc),
+          String(ms),
+          JSON.stringify(entry),
+          `${routeIdx}:${doc.dtmf}`,
+          `${routeIdx}:${hourOfDay(ms)}`,
+          `${routeIdx}:${agentBucket(doc.queue_occupancy)}`,
+        );
+      }
+      if (valid.length === 0) return result;
+      const flags = await call(() => writeScript([keys.docs, keys.byTime, keys.dtmf, keys.hour, keys.agents, keys.meta], args));
+      for (const flag of flags) {
+        if (Number(flag) === 1) result.written++;
+        else result.duplicates++;
+      }
+      return result;
+    },
+
+    async heatmap(query?: HeatmapQuery): Promise<HeatmapData> {
+      const bounds = rangeBounds(query);
+      return bounds ? rangeHeatmap(bounds[0], bounds[1]) : allTimeHeatmap();
+    },
+
+    async count(query?: HeatmapQuery): Promise<number> {
+      const bounds = rangeBounds(query);
+      if (!bounds) return Number((await call(() => redis.hget(keys.meta, 'total'))) ?? 0);
+      return call(() => redis.zcount(keys.byTime, bounds[0], bounds[1]));
+    },
+
+    requests: () => requests,
+
+    async close() {
+      // The Redis connection belongs to the caller.
+    },
+  };
+}

@@ -1,0 +1,9 @@
+export * from './store';
+export * from './matrix';
+export * from './embedded-store';
+export * from './elasticsearch-store';
+export * from './create-store';
+export * from './heatmap-html';
+export * from './heatmap-file';
+export * from './fixtures';
+// The contract suite (imports vitest) is at '@ivr/reporting/contract', not here.

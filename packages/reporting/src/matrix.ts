@@ -1,0 +1,103 @@
+import { ROUTES, type Route } from '@ivr/core';
+import type { CountMatrix, DecisionDoc, HeatmapData } from './store';
+
+/** Available-agent buckets, in display order. */
+export const AGENT_BUCKETS = ['0', '1', '2', '3-4', '5-9', '10+'] as const;
+export type AgentBucket = (typeof AGENT_BUCKETS)[number];
+
+/** Hours of day (UTC), "00".."23". */
+export const HOURS: readonly string[] = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
+
+/** The agent bucket for an occupancy (available agents); negatives count as "0". */
+export function agentBucket(agents: number): AgentBucket {
+  if (agents < 1) return '0';
+  if (agents < 2) return '1';
+  if (agents < 3) return '2';
+  if (agents < 5) return '3-4';
+  if (agents < 10) return '5-9';
+  return '10+';
+}
+
+/** UTC hour of day "00".."23" for an epoch-ms timestamp. */
+export function hourOfDay(ms: number): string {
+  return String(new Date(ms).getUTCHours()).padStart(2, '0');
+}
+
+const KEYPAD = '0123456789*#ABCD';
+
+/** DTMF ordering: single keys 0-9 * # A-D first (keypad order), then everything else lexically. */
+export function compareDtmf(a: string, b: string): number {
+  const ra = a.length === 1 ? KEYPAD.indexOf(a) : -1;
+  const rb = b.length === 1 ? KEYPAD.indexOf(b) : -1;
+  if (ra >= 0 && rb >= 0) return ra - rb;
+  if (ra >= 0) return -1;
+  if (rb >= 0) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function isRoute(v: unknown): v is Route {
+  return typeof v === 'string' && (ROUTES as readonly string[]).includes(v);
+}
+
+/** Row → route → count, filled by the stores and turned into a CountMatrix. */
+export class Tally {
+  private readonly cells = new Map<string, number[]>();
+
+  add(row: string, route: string, n = 1): void {
+    const col = (ROUTES as readonly string[]).indexOf(route);
+    if (col < 0 || n === 0) return;
+    let counts = this.cells.get(row);
+    if (!counts) {
+      counts = ROUTES.map(() => 0);
+      this.cells.set(row, counts);
+    }
+    counts[col] = (counts[col] ?? 0) + n;
+  }
+
+  /** With `rows` the matrix has exactly those rows (zeros where absent); without, the present rows sorted by `compare`. */
+  toMatrix(rows?: readonly string[], compare: (a: string, b: string) => number = compareDtmf): CountMatrix {
+    const rowList = rows ? [...rows] : [...this.cells.keys()].sort(compare);
+    return {
+      rows: rowList,
+      cols: [...ROUTES],
+      counts: rowList.map((r) => [...(this.cells.get(r) ?? ROUTES.map(() => 0))]),
+    };
+  }
+}
+
+export function emptyHeatmap(): HeatmapData {
+  return {
+    total: 0,
+    from: null,
+    to: null,
+    dtmfByRoute: new Tally().toMatrix(),
+    hourByRoute: new Tally().toMatrix(HOURS),
+    agentsByRoute: new Tally().toMatrix(AGENT_BUCKETS),
+  };
+}
+
+/** Per-route totals (column sums) of a matrix. */
+export function routeTotals(m: CountMatrix): Record<string, number> {
+  const out: Record<string, number> = {};
+  m.cols.forEach((c, j) => {
+    out[c] = m.counts.reduce((s, row) => s + (row[j] ?? 0), 0);
+  });
+  return out;
+}
+
+/** Parse an ISO time into epoch ms, or throw a readable error. */
+export function parseTime(iso: string, what: string): number {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`invalid ${what} time: ${JSON.stringify(iso)}`);
+  return ms;
+}
+
+/** Why a document cannot be stored (non-retryable), or null when it is fine. */
+export function invalidDocReason(doc: DecisionDoc): string | null {
+  if (!doc || typeof doc.decisionId !== 'string' || doc.decisionId.length === 0) return 'missing decisionId';
+  if (typeof doc.timestamp !== 'string' || !Number.isFinite(Date.parse(doc.timestamp))) return `invalid timestamp: ${JSON.stringify(doc.timestamp)}`;
+  if (!isRoute(doc.routing_decision)) return `invalid routing_decision: ${JSON.stringify(doc.routing_decision)}`;
+  if (typeof doc.dtmf !== 'string') return 'invalid dtmf';
+  if (typeof doc.queue_occupancy !== 'number' || !Number.isFinite(doc.queue_occupancy)) return 'invalid queue_occupancy';
+  return null;
+}
