@@ -64,7 +64,7 @@ export const envSchema = z.object({
     .pipe(z.array(z.enum(ROLES)).min(1)),
   DECIDE_CONCURRENCY: int(50, 1, 1000),
   APPLY_CONCURRENCY: int(20, 1, 1000),
-  REPORT_CONCURRENCY: int(4, 1, 100),
+  REPORT_CONCURRENCY: int(500, 1, 5000), // report jobs wait on a shared batch: concurrency bounds the batch size
   APPLY_ATTEMPTS: int(5, 1, 50),
   APPLY_BACKOFF_MS: int(1000, 1, 600000),
   GENESYS_RATE_PER_MIN: int(250, 1, 100000),

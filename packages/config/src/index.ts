@@ -1,2 +1,4 @@
 export { loadConfig, ConfigError, type Config } from './config';
-export { describeParts } from './describe-parts';
+export { describeParts, redactUrl } from './describe-parts';
+export { envSchema } from './config';
+export * from './logger';

@@ -97,3 +97,17 @@ function firstIssue(err: z.ZodError): string {
   const path = i.path.length ? i.path.join('.') : '';
   return i.message.includes(String(i.path[0] ?? '\u0000')) || !path ? i.message : `${path}: ${i.message}`;
 }
+
+/** Nesting depth of a parsed JSON value (iterative: a hostile body cannot overflow the stack). */
+export function jsonDepth(value: unknown, limit = 64): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) stack.push([child, d + 1]);
+  }
+  return max;
+}

@@ -10,14 +10,17 @@ import type { Keyspace } from './names';
  * A new press (new idempotency key) starts a new decision: seq+1, state IDLE->WAITING_DTMF.
  */
 
-// KEYS[1]=conv  ARGV: key, now, ttl
+// KEYS[1]=conv  ARGV: key, now, ttl, pressedAt
 const BEGIN = `
-local cur = redis.call('HMGET', KEYS[1], 'key', 'seq', 'state')
+local cur = redis.call('HMGET', KEYS[1], 'key', 'seq', 'state', 'pressedAt')
 if cur[1] == ARGV[1] then
   return {'resume', tonumber(cur[2]), cur[3]}
 end
+if cur[4] and tonumber(ARGV[4]) < tonumber(cur[4]) then
+  return {'stale', tonumber(cur[2]), cur[3]}
+end
 local seq = (tonumber(cur[2]) or 0) + 1
-redis.call('HSET', KEYS[1], 'key', ARGV[1], 'seq', seq, 'state', 'WAITING_DTMF', 'updatedAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'key', ARGV[1], 'seq', seq, 'state', 'WAITING_DTMF', 'updatedAt', ARGV[2], 'pressedAt', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return {'new', seq, cur[3] or 'NONE'}
 `;
@@ -43,12 +46,13 @@ redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 return {'ok', ARGV[3]}
 `;
 
-export type BeginResult = { kind: 'new' | 'resume'; seq: number; state: string };
+/** new: a new decision (seq+1); resume: this key's decision is in progress; stale: a later press already began. */
+export type BeginResult = { kind: 'new' | 'resume' | 'stale'; seq: number; state: string };
 export type AdvanceResult = { kind: 'ok' | 'superseded' | 'invalid'; seq: number; state: string };
 export type CommitResult<D> = { kind: 'ok' | 'exists'; decision: D } | { kind: 'superseded' | 'invalid'; detail: string };
 
 export interface ConversationStore {
-  begin(conversationId: string, idempotencyKey: string): Promise<BeginResult>;
+  begin(conversationId: string, idempotencyKey: string, pressedAt?: number): Promise<BeginResult>;
   advance(conversationId: string, seq: number, from: string, to: string): Promise<AdvanceResult>;
   /** CHECKING_QUEUE -> ROUTING and store the decision for this key, in one step. */
   commitDecision<D>(conversationId: string, idempotencyKey: string, seq: number, decision: D): Promise<CommitResult<D>>;
@@ -61,8 +65,8 @@ export function createConversationStore(redis: Redis, ks: Keyspace, ttlSeconds: 
   const advance = defineScript<[string, number, string]>(redis, 'ivrConvAdvance', 1, ADVANCE);
   const commit = defineScript<[string, string]>(redis, 'ivrConvCommit', 2, COMMIT);
   return {
-    async begin(cid, key) {
-      const [kind, seq, state] = await begin([ks.conversation(cid)], [key, Date.now(), ttlSeconds]);
+    async begin(cid, key, pressedAt = Date.now()) {
+      const [kind, seq, state] = await begin([ks.conversation(cid)], [key, Date.now(), ttlSeconds, pressedAt]);
       return { kind: kind as BeginResult['kind'], seq, state };
     },
     async advance(cid, seq, from, to) {

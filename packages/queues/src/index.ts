@@ -5,3 +5,7 @@ export * from './queues';
 export * from './idempotency-store';
 export * from './conversation-store';
 export * from './ingest';
+export * from './occupancy-cache';
+export * from './processors/index';
+export * from './decision-waiter';
+export * from './shutdown';

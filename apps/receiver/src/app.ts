@@ -1,0 +1,132 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import {
+  bodyFingerprint,
+  jsonDepth,
+  parseWebhookBody,
+  resolveIdempotencyKey,
+} from '@ivr/core';
+import type { IngestOutcome, IvrEventJob } from '@ivr/queues';
+import { errorBody, HttpError, withTimeout } from './errors';
+import { preferWaitMs } from './prefer';
+
+export interface DecidedAnswer {
+  status: 'decided';
+  routing: string;
+  availableAgents: number;
+  [k: string]: unknown;
+}
+
+export interface ReceiverLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ReceiverDeps {
+  /** Store the event exactly once per key (claim + enqueue + confirm). Rejects when Redis is unavailable. */
+  ingest(job: IvrEventJob, fingerprint: string): Promise<IngestOutcome>;
+  /** Wait for the decision of `key` (Prefer: wait). */
+  waitForDecision?(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
+  /** Redis reachable? */
+  ready(): Promise<boolean>;
+  /** Authenticate a request (signatures or shared token); throws HttpError 401. */
+  authenticate?(req: { headers: Headers; body: string }): void;
+  /** Called with every event stored as new (e.g. to record to NDJSON). */
+  onAccepted?(body: string, job: IvrEventJob): void;
+  /** Counts outcomes (metrics). */
+  observe?(outcome: string): void;
+  logger: ReceiverLogger;
+  bodyLimitBytes?: number;
+  storeTimeoutMs?: number;
+  maxWaitMs?: number;
+  now?: () => number;
+}
+
+const MAX_DEPTH = 32;
+
+export function createApp(deps: ReceiverDeps): Hono {
+  const app = new Hono();
+  const limit = deps.bodyLimitBytes ?? 64 * 1024;
+  const now = deps.now ?? Date.now;
+  const observe = deps.observe ?? (() => undefined);
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ok = await withTimeout(deps.ready(), 1000, 'Redis ping').catch(() => false);
+    return ok ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', reason: 'Redis not reachable' }, 503, { 'Retry-After': '1' });
+  });
+
+  app.post(
+    '/webhook/genesys-dtmf',
+    bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new HttpError(413, 'payload_too_large', `body exceeds ${limit} bytes`);
+      },
+    }),
+    async (c) => {
+      const receivedAt = now();
+      const ct = c.req.header('content-type') ?? '';
+      if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(ct)) {
+        throw new HttpError(415, 'unsupported_media_type', `Content-Type must be application/json (got ${JSON.stringify(ct.slice(0, 100))})`);
+      }
+      const raw = await c.req.text();
+      deps.authenticate?.({ headers: c.req.raw.headers, body: raw });
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch (e) {
+        throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
+      }
+      if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, 'too_deep', `JSON nested deeper than ${MAX_DEPTH} levels`);
+      const parsed = parseWebhookBody(body);
+      if (parsed.kind === 'invalid') throw new HttpError(400, 'invalid_payload', parsed.message);
+      if (parsed.kind === 'no_dtmf') {
+        observe('skipped');
+        return c.json({ status: 'skipped', reason: 'no_dtmf' }, 200);
+      }
+      const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body);
+      if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
+      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, receivedAt };
+      let outcome: IngestOutcome;
+      try {
+        outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body)), deps.storeTimeoutMs ?? 2000, 'storing the event');
+      } catch (err) {
+        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, err: (err as Error).message }, 'event not stored: Redis unavailable');
+        throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });
+      }
+      const log = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: outcome.jobId };
+      if (outcome.kind === 'conflict') {
+        observe('conflict');
+        deps.logger.warn(log, 'idempotency key reused with a different body');
+        throw new HttpError(422, 'idempotency_conflict', `idempotency key ${key.key} was already used with a different body`);
+      }
+      observe(outcome.kind);
+      if (outcome.kind === 'accepted') {
+        deps.logger.info({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted');
+        deps.onAccepted?.(raw, job);
+      }
+      const waitMs = Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000);
+      if (waitMs > 0 && deps.waitForDecision) {
+        const answer = await deps.waitForDecision(key.key, waitMs).catch(() => undefined);
+        if (answer) return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
+      }
+      return outcome.kind === 'accepted'
+        ? c.json({ status: 'accepted', jobId: outcome.jobId, idempotencyKey: key.key }, 202)
+        : c.json({ status: 'duplicate', jobId: outcome.jobId, idempotencyKey: key.key }, 200);
+    },
+  );
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      observe(`error_${err.status}`);
+      return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    }
+    deps.logger.error({ err: err.message, stack: err.stack }, 'unhandled error');
+    observe('error_500');
+    return c.json(errorBody('internal', 'internal error'), 500);
+  });
+  return app;
+}

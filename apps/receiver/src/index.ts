@@ -1,0 +1,4 @@
+export * from './app';
+export * from './server';
+export * from './errors';
+export * from './prefer';

@@ -1,0 +1,73 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { describeParts, type Config } from '@ivr/config';
+import type { DecisionRecord } from '@ivr/core';
+import {
+  createDecisionWaiter,
+  createIdempotencyStore,
+  createQueues,
+  createRedis,
+  decisionAnswer,
+  ingestEvent,
+  keyspace,
+  type IvrQueues,
+} from '@ivr/queues';
+import { createApp, type ReceiverDeps } from './app';
+
+export interface RunningReceiver {
+  url: string;
+  port: number;
+  queues: IvrQueues;
+  close(): Promise<void>;
+}
+
+/** Wire config → Redis connections → queues → Hono app → HTTP server. */
+export async function startReceiver(config: Config, logger: Logger, extra: Partial<ReceiverDeps> = {}): Promise<RunningReceiver> {
+  const prefix = config.QUEUE_PREFIX;
+  const ks = keyspace(prefix);
+  const producer = createRedis(config.REDIS_URL, 'producer');
+  const subscriber = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-receiver-sub' });
+  for (const [name, conn] of [['producer', producer], ['subscriber', subscriber]] as const) {
+    conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
+  }
+  const queues = createQueues(producer, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS }, { skipWaitingForReady: true });
+  const idempotency = createIdempotencyStore(producer, ks, config.IDEMPOTENCY_TTL_S);
+  const waiter = createDecisionWaiter({
+    subscriber,
+    ks,
+    lookup: async (key) => {
+      const v = await producer.get(ks.decision(key));
+      return v ? decisionAnswer(JSON.parse(v) as DecisionRecord) : undefined;
+    },
+  });
+
+  const app = createApp({
+    ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events }, job, fp),
+    waitForDecision: (key, ms) => waiter.wait(key, ms),
+    ready: async () => (await producer.ping()) === 'PONG',
+    logger,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    ...extra,
+  });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.RECEIVER_PORT, hostname: config.RECEIVER_HOST }, () => resolve(s));
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.RECEIVER_PORT;
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ port, host: config.RECEIVER_HOST, prefix, parts: describeParts(config) }, `receiver listening on ${url}`);
+
+  return {
+    url,
+    port,
+    queues,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await waiter.close();
+      await queues.close();
+      producer.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

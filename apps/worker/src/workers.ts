@@ -1,0 +1,129 @@
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '@ivr/config';
+import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
+import { createDecisionStore, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
+import {
+  createConversationStore,
+  createOccupancyCache,
+  createQueues,
+  createRedis,
+  createReportBatcher,
+  keyspace,
+  processApply,
+  processDecide,
+  processReport,
+  QUEUE_NAMES,
+  throttle,
+  waitForRedis,
+  type OccupancyCache,
+  type ReportBatcher,
+} from '@ivr/queues';
+import { loadRoutingPolicy } from './policy';
+
+export type Role = 'decide' | 'apply' | 'report';
+
+export interface RunningWorkers {
+  workers: Worker[];
+  genesys: GenesysClient;
+  occupancy: OccupancyCache;
+  batcher: ReportBatcher;
+  store: DecisionStore;
+  close(): Promise<void>;
+}
+
+/** Wire config → connections → Genesys client → processors → one BullMQ Worker per role. */
+export async function startWorkers(config: Config, logger: Logger, genesys: GenesysClient, roles: readonly Role[] = config.WORKER_ROLES): Promise<RunningWorkers> {
+  const prefix = config.QUEUE_PREFIX;
+  const ks = keyspace(prefix);
+  const workerConn = createRedis(config.REDIS_URL, 'worker');
+  const client = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-worker-client' });
+  for (const [name, conn] of [['worker', workerConn], ['client', client]] as const) {
+    conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
+  }
+  await waitForRedis(client, 10000);
+  const policy = loadRoutingPolicy(config);
+  const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
+  const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
+  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => genesys.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500 });
+  const store = createDecisionStore(
+    {
+      elasticsearchUrl: config.elasticsearchUrl,
+      elasticsearchApiKey: config.ELASTICSEARCH_API_KEY,
+      elasticsearchUsername: config.ELASTICSEARCH_USERNAME,
+      elasticsearchPassword: config.ELASTICSEARCH_PASSWORD,
+      elasticsearchIndex: config.ELASTICSEARCH_INDEX,
+    },
+    client,
+    prefix,
+  );
+  const regenerate = throttle(
+    async () => {
+      const r = await writeHeatmapFile(store, config.REPORTS_DIR);
+      logger.debug({ path: r.path, decisions: r.decisions }, 'heatmap regenerated');
+    },
+    2000,
+    (e) => logger.warn({ err: e.message }, 'heatmap regeneration failed'),
+  );
+  const batcher = createReportBatcher({ store, batchSize: config.REPORT_BATCH_SIZE, lingerMs: config.REPORT_LINGER_MS, onBatch: () => regenerate(), logger });
+  if (roles.includes('report')) await store.init();
+
+  const common = { connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
+  const workers: Worker[] = [];
+  if (roles.includes('decide')) {
+    const deps = { conversations, occupancy, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger };
+    workers.push(new Worker(QUEUE_NAMES.events, (job: Job) => processDecide(job, deps), { ...common, concurrency: config.DECIDE_CONCURRENCY }));
+  }
+  if (roles.includes('apply')) {
+    let applyWorker: Worker | undefined;
+    const deps = {
+      patchAttributes: (cid: string, pid: string, attrs: Record<string, string>) => genesys.patchParticipantAttributes(cid, pid, attrs),
+      classify: classifyGenesysError,
+      conversations,
+      redis: client,
+      ks,
+      rateLimit: (ms: number) => applyWorker!.rateLimit(ms),
+      logger,
+      lockMs: config.GENESYS_TIMEOUT_MS * 2 + 1000,
+    };
+    applyWorker = new Worker(QUEUE_NAMES.writes, (job: Job, token?: string) => processApply(job, deps, token), {
+      ...common,
+      concurrency: config.APPLY_CONCURRENCY,
+      limiter: { max: config.GENESYS_RATE_PER_MIN, duration: 60_000 },
+    });
+    workers.push(applyWorker);
+  }
+  if (roles.includes('report')) {
+    workers.push(new Worker(QUEUE_NAMES.reports, (job: Job) => processReport(job, { batcher, logger }), { ...common, concurrency: config.REPORT_CONCURRENCY }));
+  }
+  for (const w of workers) {
+    w.on('failed', (job, err) => {
+      const d = (job?.data ?? {}) as { idempotencyKey?: string; conversationId?: string; decisionId?: string };
+      logger.warn(
+        { queue: w.name, jobId: job?.id, idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, decisionId: d.decisionId, attemptsMade: job?.attemptsMade, err: err.message },
+        'job attempt failed',
+      );
+    });
+    w.on('error', (err) => logger.warn({ queue: w.name, err: err.message }, 'worker error'));
+  }
+  logger.info({ roles, prefix, concurrency: { decide: config.DECIDE_CONCURRENCY, apply: config.APPLY_CONCURRENCY, report: config.REPORT_CONCURRENCY }, ratePerMin: config.GENESYS_RATE_PER_MIN }, 'workers running');
+
+  return {
+    workers,
+    genesys,
+    occupancy,
+    batcher,
+    store,
+    async close() {
+      // Stop taking jobs and let in-flight ones finish; the batcher flushes what its jobs are waiting on.
+      const closing = workers.map((w) => w.close());
+      await batcher.flush();
+      await Promise.all(closing);
+      await regenerate.flush();
+      await queues.close();
+      await store.close();
+      workerConn.disconnect();
+      client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { genesysWriteJobSchema } from '../jobs';
+import type { ConversationStore } from '../conversation-store';
+import type { Keyspace } from '../names';
+import { defineScript } from '../lua';
+import type { Logger } from './logger';
+
+/** How a Genesys failure should be handled; produced by `classifyGenesysError` in @ivr/genesys. */
+export interface ErrorClass {
+  kind: 'retryable' | 'rate_limited' | 'reauth' | 'fatal';
+  status?: number;
+  message: string;
+  contextId?: string;
+  retryAfterMs?: number;
+}
+
+export interface ApplyDeps {
+  patchAttributes(conversationId: string, participantId: string, attributes: Record<string, string>): Promise<{ status: number }>;
+  classify(err: unknown): ErrorClass;
+  conversations: ConversationStore;
+  redis: Redis;
+  ks: Keyspace;
+  /** Pause the whole queue (every worker) for `ms`: `worker.rateLimit(ms)`. */
+  rateLimit(ms: number): Promise<void>;
+  logger: Logger;
+  /** Max time one PATCH may take; the per-conversation lock lives a little longer. */
+  lockMs?: number;
+}
+
+export type ApplyResult =
+  | { status: 'applied'; httpStatus: number; sequence: number }
+  | { status: 'superseded'; sequence: number; currentSequence: number };
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * apply: write the decision into the call as participant attributes.
+ * - an older decision for a conversation that has a newer one is dropped, never written after it
+ *   (sequence check under a per-conversation lock, so check and write cannot interleave with the newer one);
+ * - 429 pauses the queue for Retry-After and puts the job back without using an attempt;
+ * - 400/403/404 fail the job for good with Genesys' message and contextId;
+ * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
+ */
+export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
+  const w = genesysWriteJobSchema.parse(job.data);
+  const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
+  const lockKey = deps.ks.applyLock(w.conversationId);
+  const lockToken = `${job.id}:${job.attemptsMade}`;
+  const locked = await deps.redis.set(lockKey, lockToken, 'PX', deps.lockMs ?? 15000, 'NX');
+  if (locked !== 'OK') {
+    // Another decision for this conversation is being written right now: try again shortly, no attempt used.
+    if (token && job.moveToDelayed) {
+      await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 100), token);
+      throw new DelayedError();
+    }
+    throw new Error(`another decision for conversation ${w.conversationId} is being written; will retry`);
+  }
+  try {
+    const conv = await deps.conversations.get(w.conversationId);
+    if (conv && conv.seq > w.sequence) {
+      log.info({ sequence: w.sequence, currentSequence: conv.seq }, 'not written: a later key press superseded this decision');
+      return { status: 'superseded', sequence: w.sequence, currentSequence: conv.seq };
+    }
+    let res: { status: number };
+    try {
+      res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
+    } catch (err) {
+      throw await translateError(err, deps, log, job.attemptsMade);
+    }
+    await deps.conversations.advance(w.conversationId, w.sequence, 'ROUTING', 'COMPLETE');
+    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes }, 'applied');
+    return { status: 'applied', httpStatus: res.status, sequence: w.sequence };
+  } finally {
+    await defineScript<number>(deps.redis, 'ivrApplyRelease', 1, RELEASE)([lockKey], [lockToken]);
+  }
+}
+
+async function translateError(err: unknown, deps: ApplyDeps, log: Logger, attemptsMade: number): Promise<Error> {
+  const c = deps.classify(err);
+  const detail = { status: c.status, kind: c.kind, contextId: c.contextId, attempt: attemptsMade + 1 };
+  if (c.kind === 'rate_limited') {
+    const ms = c.retryAfterMs ?? 1000;
+    log.warn({ ...detail, retryAfterMs: ms }, 'Genesys rate limit: pausing the queue');
+    await deps.rateLimit(ms);
+    return Worker.RateLimitError();
+  }
+  if (c.kind === 'fatal') {
+    log.error(detail, `not retried: ${c.message}`);
+    return new UnrecoverableError(`Genesys ${c.status ?? ''} ${c.message}${c.contextId ? ` (contextId ${c.contextId})` : ''}`.replace(/\s+/g, ' '));
+  }
+  log.warn(detail, `will retry: ${c.message}`);
+  return new Error(`Genesys ${c.status ?? 'network'} ${c.message}${c.contextId ? ` (contextId ${c.contextId})` : ''}`);
+}

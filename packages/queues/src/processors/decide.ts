@@ -1,0 +1,138 @@
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decisionIdFor, resolveTarget, routeFor, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
+import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob } from '../jobs';
+import type { ConversationStore } from '../conversation-store';
+import type { OccupancyCache } from '../occupancy-cache';
+import type { Keyspace } from '../names';
+import type { Logger } from './logger';
+
+export interface DecideDeps {
+  conversations: ConversationStore;
+  occupancy: OccupancyCache;
+  policy: RoutingPolicy;
+  /** Route used when Genesys cannot tell us the queue's capacity (DEFAULT_ROUTE). */
+  defaultRoute: Route;
+  writes: Queue;
+  reports: Queue;
+  /** Connection used to PUBLISH the decision for receivers holding a `Prefer: wait` request. */
+  publisher: Redis;
+  ks: Keyspace;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type DecideResult =
+  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; replayed: boolean }
+  | { status: 'superseded'; sequence: number; currentSequence: number };
+
+/** The message published on `{prefix}:ivr:decided:{idempotencyKey}` and returned to `Prefer: wait` callers. */
+export function decisionAnswer(d: DecisionRecord) {
+  return {
+    status: 'decided' as const,
+    routing: d.routing_decision,
+    availableAgents: d.queue_occupancy,
+    queueId: d.queueId,
+    decisionId: d.decisionId,
+    occupancySource: d.occupancySource,
+    ...(d.reason ? { reason: d.reason } : {}),
+  };
+}
+
+/**
+ * decide: IDLE/COMPLETE -> WAITING_DTMF -> CHECKING_QUEUE -> ROUTING for one key press, then enqueue the
+ * Genesys write and the report. Safe to run twice for one event: the decision is stored per idempotency
+ * key in the same Lua step as the transition, and follow-up jobs have deterministic ids.
+ */
+export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<DecideResult> {
+  const ev = ivrEventJobSchema.parse(job.data);
+  const now = deps.now ?? Date.now;
+  const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id });
+
+  const existing = await deps.conversations.getDecision<DecisionRecord>(ev.idempotencyKey);
+  if (existing) {
+    await dispatch(existing, deps);
+    log.info({ decisionId: existing.decisionId, routing: existing.routing_decision }, 'decision replayed for a re-run job');
+    return decided(existing, true);
+  }
+
+  const begun = await deps.conversations.begin(ev.conversationId, ev.idempotencyKey, ev.receivedAt);
+  if (begun.kind === 'stale') return superseded(log, 0, begun.seq);
+  const seq = begun.seq;
+  if (begun.kind === 'new' || begun.state === 'WAITING_DTMF') {
+    const moved = await deps.conversations.advance(ev.conversationId, seq, 'WAITING_DTMF', 'CHECKING_QUEUE');
+    if (moved.kind === 'superseded') return superseded(log, seq, moved.seq);
+    if (moved.kind === 'invalid' && moved.state !== 'CHECKING_QUEUE') {
+      log.warn({ from: moved.state, to: 'CHECKING_QUEUE' }, 'transition rejected');
+      throw new Error(`invalid transition ${moved.state} -> CHECKING_QUEUE for conversation ${ev.conversationId}`);
+    }
+  }
+
+  const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
+  const reading = await deps.occupancy.get(target.queueId);
+  const available = reading.source === 'fail_open' ? 0 : reading.observation.idle;
+  const routing = reading.source === 'fail_open' ? deps.defaultRoute : routeFor(available, target.threshold);
+  const decidedAt = now();
+  const decisionId = decisionIdFor(ev.idempotencyKey);
+  const record: DecisionRecord = {
+    decisionId,
+    idempotencyKey: ev.idempotencyKey,
+    timestamp: new Date(decidedAt).toISOString(),
+    flowInstanceId: ev.flowInstanceId,
+    conversationId: ev.conversationId,
+    participantId: ev.participantId,
+    dtmf: ev.dtmf,
+    queueId: target.queueId,
+    threshold: target.threshold,
+    queue_occupancy: available,
+    routing_decision: routing,
+    state: 'ROUTING',
+    sequence: seq,
+    latencyMs: Math.max(0, decidedAt - ev.receivedAt),
+    occupancySource: reading.source,
+    ...(reading.source === 'fail_open' ? { reason: `${reading.reason}; DEFAULT_ROUTE ${deps.defaultRoute} applied` } : {}),
+  };
+
+  const committed = await deps.conversations.commitDecision(ev.conversationId, ev.idempotencyKey, seq, record);
+  if (!('decision' in committed)) {
+    if (committed.kind === 'superseded') return superseded(log, seq, Number(committed.detail));
+    log.warn({ from: committed.detail, to: 'ROUTING' }, 'transition rejected');
+    throw new Error(`invalid transition ${committed.detail} -> ROUTING for conversation ${ev.conversationId}`);
+  }
+  const decision = committed.decision;
+  await dispatch(decision, deps);
+  log.info(
+    { decisionId, routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
+    'decided',
+  );
+  return decided(decision, committed.kind === 'exists');
+}
+
+/** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
+async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
+  const write: GenesysWriteJob = {
+    decisionId: d.decisionId,
+    idempotencyKey: d.idempotencyKey,
+    conversationId: d.conversationId,
+    participantId: d.participantId,
+    sequence: d.sequence,
+    attributes: { finalRoutingDecision: d.routing_decision, queueOccupancyCheck: 'passed' },
+  };
+  const report: DecisionReportJob = { ...d };
+  await Promise.all([
+    deps.writes.add('apply', write, { jobId: `apply-${d.decisionId}` }),
+    deps.reports.add('report', report, { jobId: `report-${d.decisionId}` }),
+  ]);
+  await deps.publisher.publish(deps.ks.decisionChannel(d.idempotencyKey), JSON.stringify(decisionAnswer(d)));
+}
+
+function decided(d: DecisionRecord, replayed: boolean): DecideResult {
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, replayed };
+}
+
+function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {
+  log.info({ sequence, currentSequence }, 'superseded by a later key press; dropped');
+  return { status: 'superseded', sequence, currentSequence };
+}
+
+export type { IvrEventJob };

@@ -1,0 +1,4 @@
+export * from './logger';
+export * from './decide';
+export * from './apply';
+export * from './report';

@@ -1,0 +1,38 @@
+/**
+ * Run `close` once on SIGTERM/SIGINT, then exit 0; a second signal or `graceMs` without finishing exits 1.
+ * Workers finish their in-flight jobs in `close` (BullMQ `worker.close()`), anything unfinished returns to
+ * the queue through stalled-job recovery.
+ */
+export function onShutdown(
+  logger: { info(o: object, m?: string): void; error(o: object, m?: string): void },
+  name: string,
+  close: () => Promise<void>,
+  graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 25000),
+): void {
+  let closing = false;
+  const handler = (signal: string) => {
+    if (closing) {
+      logger.error({ signal }, `${name}: second signal, exiting now`);
+      process.exit(1);
+    }
+    closing = true;
+    logger.info({ signal }, `${name}: shutting down`);
+    const timer = setTimeout(() => {
+      logger.error({ graceMs }, `${name}: shutdown took longer than ${graceMs} ms, exiting`);
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    close().then(
+      () => {
+        logger.info({}, `${name}: stopped`);
+        process.exit(0);
+      },
+      (err: Error) => {
+        logger.error({ err: err.message }, `${name}: error during shutdown`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}
