@@ -143,7 +143,8 @@ describe('dashboard app (Redis-backed)', () => {
     expect(html).toContain('id="heatmap-dtmf"');
     const json = /<script type="application\/json" id="heatmap-data">([\s\S]*?)<\/script>/.exec(html)?.[1];
     expect(json, 'heatmap-data script').toBeTruthy();
-    const data = JSON.parse(json!.replace(/\\u003c/g, '<')) as HeatmapData;
+    const payload = JSON.parse(json!) as { data?: HeatmapData } & HeatmapData;
+    const data = payload.data ?? payload;
     expect(data.total).toBe(want.total);
     expect(matrixCells(data.dtmfByRoute)).toEqual(want.dtmf);
     expect(matrixCells(data.hourByRoute)).toEqual(want.hour);
