@@ -36,7 +36,7 @@ export function parseRoutingPolicy(text: string, source = 'routing policy'): Rou
   }
   const r = routingPolicySchema.safeParse(raw);
   if (!r.success) {
-    throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code === 'invalid_key' ? 'digit keys must be DTMF keys (0-9 * # A-D)' : i.message}`).join('; ')}`);
   }
   return r.data;
 }

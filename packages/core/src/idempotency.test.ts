@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey } from './idempotency';
+
+describe('idempotency keys', () => {
+  const body = { conversationId: 'c', dtmf: '1', idempotencyKey: 'from-body' };
+
+  it('takes the first present of Idempotency-Key, webhook-id, body.idempotencyKey', () => {
+    expect(resolveIdempotencyKey({ idempotencyKey: 'h', webhookId: 'w' }, body)).toEqual({ ok: true, key: 'h', from: 'header' });
+    expect(resolveIdempotencyKey({ webhookId: 'w' }, body)).toEqual({ ok: true, key: 'w', from: 'webhook-id' });
+    expect(resolveIdempotencyKey({}, body)).toEqual({ ok: true, key: 'from-body', from: 'body' });
+  });
+
+  it('falls back to a hash of the canonical body, equal for reordered keys and different for other bodies', () => {
+    const a = resolveIdempotencyKey({}, { b: 1, a: { y: 2, x: 1 } });
+    const b = resolveIdempotencyKey({}, { a: { x: 1, y: 2 }, b: 1 });
+    const c = resolveIdempotencyKey({}, { a: { x: 1, y: 3 }, b: 1 });
+    expect(a.ok && a.from).toBe('hash');
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it('rejects unusable keys with a reason', () => {
+    const r = resolveIdempotencyKey({ idempotencyKey: 'has space' }, {});
+    expect(r.ok).toBe(false);
+    expect(resolveIdempotencyKey({}, { idempotencyKey: 5 }).ok).toBe(false);
+  });
+
+  it('canonical JSON sorts keys at every level and keeps arrays in order', () => {
+    expect(canonicalJson({ b: [2, 1], a: { d: 1, c: null } })).toBe('{"a":{"c":null,"d":1},"b":[2,1]}');
+    expect(bodyFingerprint({ a: 1, b: 2 })).toBe(bodyFingerprint({ b: 2, a: 1 }));
+  });
+
+  it('job ids are BullMQ-safe and stable; decision ids are deterministic per key', () => {
+    expect(jobIdForKey('abc-1')).toBe('abc-1');
+    expect(jobIdForKey('a:b')).toMatch(/^k-[0-9a-f]{40}$/);
+    expect(jobIdForKey('123')).toMatch(/^k-/);
+    expect(jobIdForKey('a:b')).toBe(jobIdForKey('a:b'));
+    expect(decisionIdFor('x')).toBe(decisionIdFor('x'));
+    expect(decisionIdFor('x')).not.toBe(decisionIdFor('y'));
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { parseRoutingPolicy, policyQueues, resolveTarget, routeFor, singleQueuePolicy } from './routing-policy';
+import { observationsQueryBody, observationsToCounts } from './occupancy';
+import { canTransition, FLOW_STATES } from './state-machine';
+
+describe('routeFor (the tutorial rule: available >= threshold -> queue)', () => {
+  it.each([
+    [0, 5, 'route_to_vm'],
+    [4, 5, 'route_to_vm'],
+    [5, 5, 'route_to_queue'],
+    [9, 5, 'route_to_queue'],
+    [0, 0, 'route_to_queue'],
+  ] as const)('available %i, threshold %i -> %s', (a, t, route) => {
+    expect(routeFor(a, t)).toBe(route);
+  });
+});
+
+describe('routing policy', () => {
+  const yaml = `
+default: { queueId: general, threshold: 5 }
+digits:
+  "1": { queueId: sales, threshold: 2 }
+  "2": { queueId: support }
+`;
+  it('parses YAML and JSON and maps digits to queue and threshold, unlisted digits to the default', () => {
+    const p = parseRoutingPolicy(yaml);
+    expect(resolveTarget(p, '1')).toEqual({ queueId: 'sales', threshold: 2 });
+    expect(resolveTarget(p, '2')).toEqual({ queueId: 'support', threshold: 5 });
+    expect(resolveTarget(p, '9')).toEqual({ queueId: 'general', threshold: 5 });
+    expect(resolveTarget(p, '1', 'explicit')).toEqual({ queueId: 'explicit', threshold: 2 });
+    expect(parseRoutingPolicy(JSON.stringify(p))).toEqual(p);
+    expect(policyQueues(p).sort()).toEqual(['general', 'sales', 'support']);
+  });
+  it('the default policy is the tutorial single queue', () => {
+    expect(resolveTarget(singleQueuePolicy('q', 3), '4')).toEqual({ queueId: 'q', threshold: 3 });
+  });
+  it.each([
+    ['digits: {}', 'default'],
+    ['default: { queueId: q, threshold: -1 }', 'threshold'],
+    ['default: { queueId: q, threshold: 1 }\ndigits: { "x": { queueId: a } }', 'DTMF'],
+    ['default: { queueId: q, threshold: 1 }\nextra: 1', 'extra'],
+    ['{ not yaml', 'not valid'],
+  ])('rejects a bad policy with every problem named: %s', (text, word) => {
+    expect(() => parseRoutingPolicy(text, 'policy.yaml')).toThrow(new RegExp(word, 'i'));
+  });
+});
+
+describe('observations', () => {
+  it('absent metrics and absent queues count as 0; IDLE on-queue users are the available agents', () => {
+    const counts = observationsToCounts(
+      ['a', 'b', 'c'],
+      {
+        results: [
+          { group: { queueId: 'a' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } }, { metric: 'oWaiting', stats: { count: 2 } }] },
+          { group: { queueId: 'b' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'INTERACTING', stats: { count: 4 } }] },
+        ],
+      },
+      1,
+    );
+    expect(counts.get('a')).toMatchObject({ idle: 3, waiting: 2, interacting: 0 });
+    expect(counts.get('b')).toMatchObject({ idle: 0, interacting: 4 });
+    expect(counts.get('c')).toMatchObject({ idle: 0, interacting: 0, waiting: 0 });
+  });
+  it('one query body carries a predicate per queue', () => {
+    const b = observationsQueryBody(['a', 'b']);
+    expect(b.filter.predicates.map((p) => p.value)).toEqual(['a', 'b']);
+    expect(b.metrics).toContain('oOnQueueUsers');
+  });
+});
+
+describe('state machine', () => {
+  it('allows exactly the tutorial transitions', () => {
+    const allowed = FLOW_STATES.flatMap((f) => FLOW_STATES.filter((t) => canTransition(f, t)).map((t) => `${f}->${t}`));
+    expect(allowed.sort()).toEqual(['CHECKING_QUEUE->IDLE', 'CHECKING_QUEUE->ROUTING', 'IDLE->WAITING_DTMF', 'ROUTING->COMPLETE', 'WAITING_DTMF->CHECKING_QUEUE']);
+  });
+});

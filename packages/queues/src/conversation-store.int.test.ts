@@ -1,0 +1,50 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testRedis } from '@ivr/testing';
+import { createConversationStore } from './conversation-store';
+import { keyspace } from './names';
+
+describe('conversation state machine in Redis', () => {
+  let t: ReturnType<typeof testRedis>;
+  beforeEach(() => {
+    t = testRedis('conv');
+  });
+  afterEach(() => t.cleanup());
+
+  it('walks WAITING_DTMF -> CHECKING_QUEUE -> ROUTING -> COMPLETE and rejects other moves', async () => {
+    const s = createConversationStore(t.redis, keyspace(t.prefix), 60);
+    const b = await s.begin('c', 'k1');
+    expect(b).toEqual({ kind: 'new', seq: 1, state: 'NONE' });
+    expect((await s.advance('c', 1, 'CHECKING_QUEUE', 'ROUTING')).kind).toBe('invalid');
+    expect((await s.advance('c', 1, 'WAITING_DTMF', 'CHECKING_QUEUE')).kind).toBe('ok');
+    expect((await s.commitDecision('c', 'k1', 1, { r: 1 })).kind).toBe('ok');
+    expect(await s.get('c')).toMatchObject({ state: 'ROUTING', seq: 1, key: 'k1' });
+    expect((await s.advance('c', 1, 'ROUTING', 'COMPLETE')).kind).toBe('ok');
+    expect((await s.advance('c', 1, 'ROUTING', 'COMPLETE')).kind).toBe('invalid');
+  });
+
+  it('of two workers racing the same transition, exactly one moves the conversation', async () => {
+    const s = createConversationStore(t.redis, keyspace(t.prefix), 60);
+    await s.begin('c', 'k1');
+    const r = await Promise.all(Array.from({ length: 20 }, () => s.advance('c', 1, 'WAITING_DTMF', 'CHECKING_QUEUE')));
+    expect(r.filter((x) => x.kind === 'ok')).toHaveLength(1);
+  });
+
+  it('commitDecision stores one decision per key; a re-run gets the stored one back', async () => {
+    const s = createConversationStore(t.redis, keyspace(t.prefix), 60);
+    await s.begin('c', 'k1');
+    await s.advance('c', 1, 'WAITING_DTMF', 'CHECKING_QUEUE');
+    await s.commitDecision('c', 'k1', 1, { route: 'a' });
+    const again = await s.commitDecision('c', 'k1', 1, { route: 'b' });
+    expect(again).toEqual({ kind: 'exists', decision: { route: 'a' } });
+    expect(await s.begin('c', 'k1')).toMatchObject({ kind: 'resume', seq: 1 });
+  });
+
+  it('a later press supersedes an older decision still in flight; an older press arriving late is stale', async () => {
+    const s = createConversationStore(t.redis, keyspace(t.prefix), 60);
+    await s.begin('c', 'old', 1000);
+    await s.advance('c', 1, 'WAITING_DTMF', 'CHECKING_QUEUE');
+    expect(await s.begin('c', 'new', 2000)).toMatchObject({ kind: 'new', seq: 2 });
+    expect((await s.commitDecision('c', 'old', 1, {})).kind).toBe('superseded');
+    expect((await s.begin('c', 'older', 500)).kind).toBe('stale');
+  });
+});
