@@ -68,8 +68,9 @@ const STYLE = `
   dl.summary dd { margin: 0; font-size: 1.05rem; font-weight: 600; font-variant-numeric: tabular-nums; }
   main { padding: 16px 24px; display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
   section.chart { background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: 8px; }
-  section.chart h2 { font-size: 1rem; margin: 4px 8px; }
+  .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   .plot { width: 100%; height: 480px; }
+  #heatmap-hour { height: 640px; }
   .empty { margin: 48px auto; max-width: 640px; background: #fff; border: 1px dashed #aab2bf; border-radius: 8px; padding: 32px; text-align: center; font-size: 1.1rem; }
   code { background: #eef0f3; padding: 1px 5px; border-radius: 4px; }
 `;
@@ -85,7 +86,7 @@ const BOOT = `
     var trace = {
       type: 'heatmap',
       z: m.counts,
-      x: m.cols.map(function (r) { return labels[r] ? labels[r] + ' (' + r + ')' : r; }),
+      x: m.cols,
       y: m.rows,
       text: m.counts,
       texttemplate: '%{z}',
@@ -94,17 +95,22 @@ const BOOT = `
       colorscale: 'YlGnBu',
       reversescale: true,
       zmin: 0,
+      zmax: Math.max(1, Math.max.apply(null, m.counts.map(function (row) { return Math.max.apply(null, row.concat([0])); }))),
       xgap: 2,
       ygap: 2,
       colorbar: { title: { text: 'Decisions' } }
     };
     var layout = {
-      title: { text: c.title },
-      xaxis: { title: { text: 'Routing decision' }, type: 'category', side: 'bottom' },
+      title: { text: c.title, x: 0.01, xanchor: 'left' },
+      xaxis: {
+        title: { text: 'Routing decision' }, type: 'category', side: 'bottom', tickangle: 0,
+        tickvals: m.cols,
+        ticktext: m.cols.map(function (r) { return labels[r] ? labels[r] + '<br>' + r : r; })
+      },
       yaxis: { title: { text: c.yTitle }, type: 'category', autorange: 'reversed' },
-      margin: { l: 90, r: 20, t: 50, b: 70 }
+      margin: { l: 90, r: 20, t: 50, b: 80 }
     };
-    window.Plotly.newPlot(el, [trace], layout, { responsive: true, displaylogo: false });
+    window.Plotly.newPlot(el, [trace], layout, { responsive: true, displaylogo: false, displayModeBar: false });
   });
 })();
 `;
@@ -141,7 +147,7 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
     : specs
         .map(
           (c) => `<section class="chart" aria-labelledby="${c.id}-title">
-      <h2 id="${c.id}-title">${escapeHtml(c.title)}</h2>
+      <h2 class="visually-hidden" id="${c.id}-title">${escapeHtml(c.title)}</h2>
       <div class="plot" id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></div>
     </section>`,
         )
