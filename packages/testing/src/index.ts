@@ -1,2 +1,3 @@
 export * from './prefix';
 export * from './logger';
+export * from './sim';

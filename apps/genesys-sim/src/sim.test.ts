@@ -1,0 +1,253 @@
+import platformClient from 'purecloud-platform-client-v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSim, type RunningSim } from './index';
+
+/** The real SDK, on a private ApiClient pointed at the simulator. */
+function sdkClient(port: number) {
+  const client = new platformClient.ApiClientClass();
+  client.config.live_reload_config = false;
+  client.setGateway({ host: '127.0.0.1', protocol: 'http', port });
+  client.setReturnExtendedResponses(true);
+  return client;
+}
+
+interface Extended {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** The SDK typings describe plain bodies; with extended responses every call resolves to {status, headers, body}. */
+const ext = (p: Promise<unknown>) => p as Promise<Extended>;
+
+async function rejection(p: Promise<unknown>): Promise<Extended> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Extended;
+  }
+  throw new Error('expected the SDK call to reject');
+}
+
+const query = (...queueIds: string[]) => ({
+  filter: { type: 'or' as const, predicates: queueIds.map((value) => ({ type: 'dimension' as const, dimension: 'queueId', operator: 'matches' as const, value })) },
+  metrics: ['oOnQueueUsers', 'oWaiting', 'oInteracting', 'oAlerting', 'oActiveUsers'],
+});
+
+const genesysErrorShape = (status: number, code: string) => ({
+  message: expect.any(String),
+  code,
+  status,
+  contextId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+  details: [],
+  errors: [],
+});
+
+let sim: RunningSim;
+let client: ReturnType<typeof sdkClient>;
+let analytics: platformClient.AnalyticsApi;
+let conversations: platformClient.ConversationsApi;
+
+const control = (method: string, path: string, body?: unknown) =>
+  fetch(`${sim.url}/__sim${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+beforeAll(async () => {
+  sim = await startSim({ port: 0 });
+});
+afterAll(() => sim.close());
+
+beforeEach(async () => {
+  await control('POST', '/reset');
+  client = sdkClient(sim.port);
+  analytics = new platformClient.AnalyticsApi(client);
+  conversations = new platformClient.ConversationsApi(client);
+  await client.loginClientCredentialsGrant('sim-client', 'sim-secret');
+});
+
+describe('login (POST /oauth/token, where setGateway sends the SDK)', () => {
+  it('answers a Genesys token for good credentials', async () => {
+    const res = await fetch(`${sim.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 86399 });
+  });
+
+  it('rejects bad credentials with 401 invalid_client, as the SDK sees it', async () => {
+    const err = (await rejection(sdkClient(sim.port).loginClientCredentialsGrant('sim-client', 'wrong'))) as unknown as { response: { status: number; data: unknown } };
+    expect(err.response.status).toBe(401);
+    expect(err.response.data).toMatchObject({ error: 'invalid_client', description: expect.any(String) });
+  });
+
+  it('honours a configured token lifetime', async () => {
+    const custom = await startSim({ tokenTtlS: 120 });
+    try {
+      const auth = await sdkClient(custom.port).loginClientCredentialsGrant('sim-client', 'sim-secret');
+      expect((auth.tokenExpiryTime ?? 0) - Date.now()).toBeGreaterThan(110_000);
+      expect((auth.tokenExpiryTime ?? 0) - Date.now()).toBeLessThanOrEqual(120_000);
+    } finally {
+      await custom.close();
+    }
+  });
+});
+
+describe('bearer on /api/v2/*', () => {
+  it('401 bad.credentials without a bearer token', async () => {
+    const res = await fetch(`${sim.url}/api/v2/conversations/c1`);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual(genesysErrorShape(401, 'bad.credentials'));
+  });
+
+  it('401 after /__sim/tokens/expire, then a new login works', async () => {
+    await control('POST', '/tokens/expire');
+    const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery(query('q1')));
+    expect(err.status).toBe(401);
+    expect(err.body).toEqual(genesysErrorShape(401, 'bad.credentials'));
+    await client.loginClientCredentialsGrant('sim-client', 'sim-secret');
+    expect((await ext(analytics.postAnalyticsQueuesObservationsQuery(query('q1')))).status).toBe(200);
+  });
+});
+
+describe('POST /api/v2/analytics/queues/observations/query', () => {
+  it('one result per queue, zero counts omitted, unknown queues without data', async () => {
+    await control('PUT', '/queues/q1', { idle: 3, interacting: 4, waiting: 2 });
+    await control('PUT', '/queues/q2', { idle: 0, interacting: 1, waiting: 0 });
+    const res = await ext(analytics.postAnalyticsQueuesObservationsQuery(query('q1', 'q2', 'never-set')));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      results: [
+        {
+          group: { queueId: 'q1' },
+          data: [
+            { metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } },
+            { metric: 'oOnQueueUsers', qualifier: 'INTERACTING', stats: { count: 4 } },
+            { metric: 'oWaiting', stats: { count: 2 } },
+            { metric: 'oInteracting', stats: { count: 4 } },
+            { metric: 'oActiveUsers', stats: { count: 7 } },
+          ],
+        },
+        {
+          group: { queueId: 'q2' },
+          data: [
+            { metric: 'oOnQueueUsers', qualifier: 'INTERACTING', stats: { count: 1 } },
+            { metric: 'oInteracting', stats: { count: 1 } },
+            { metric: 'oActiveUsers', stats: { count: 1 } },
+          ],
+        },
+        { group: { queueId: 'never-set' } },
+      ],
+    });
+  });
+
+  it('400 bad.request for a malformed query', async () => {
+    const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery({ metrics: [] } as never));
+    expect(err.status).toBe(400);
+    expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
+  });
+});
+
+describe('participant attributes and conversations', () => {
+  it('PATCH merges string attributes; GET /api/v2/conversations/{cid} and /__sim show them', async () => {
+    const first = await ext(conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { finalRoutingDecision: 'route_to_queue' } }));
+    expect(first.status).toBe(200);
+    await conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { queueOccupancyCheck: 'passed' } });
+    const expected = { id: 'c1', participants: [{ id: 'p1', purpose: 'customer', attributes: { finalRoutingDecision: 'route_to_queue', queueOccupancyCheck: 'passed' } }] };
+    expect((await ext(conversations.getConversation('c1'))).body).toEqual(expected);
+    expect(await (await control('GET', '/conversations/c1')).json()).toEqual(expected);
+  });
+
+  it('the calls-specific variant answers 202 with the attributes', async () => {
+    const res = await ext(conversations.patchConversationsCallParticipantAttributes('c2', 'p2', { attributes: { a: 'b' } }));
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ attributes: { a: 'b' } });
+  });
+
+  it('400 for non-string attribute values', async () => {
+    const err = await rejection(conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { n: 5 } } as never));
+    expect(err.status).toBe(400);
+    expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
+  });
+
+  it('404 not.found for an unknown conversation', async () => {
+    const err = await rejection(conversations.getConversation('nope'));
+    expect(err.status).toBe(404);
+    expect(err.body).toEqual(genesysErrorShape(404, 'not.found'));
+  });
+});
+
+describe('faults', () => {
+  it('429 with Retry-After and too.many.requests.retry.after', async () => {
+    await control('POST', '/faults', { match: 'observations', status: 429, retryAfterS: 3 });
+    const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery(query('q1')));
+    expect(err.status).toBe(429);
+    expect(err.headers['retry-after']).toBe('3');
+    expect(err.body).toEqual(genesysErrorShape(429, 'too.many.requests.retry.after'));
+  });
+
+  it('rate 0.3 over 100 calls injects exactly 30, the same ones every run', async () => {
+    await control('POST', '/faults', { match: 'attributes', status: 409, rate: 0.3 });
+    const failedAt: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const ok = await conversations.patchConversationParticipantAttributes('c', 'p', { attributes: { i: String(i) } }).then(() => true, () => false);
+      if (!ok) failedAt.push(i);
+    }
+    expect(failedAt).toHaveLength(30);
+    expect(failedAt.slice(0, 4)).toEqual([3, 6, 9, 13]);
+    const stats = (await (await control('GET', '/stats')).json()) as { byEndpointStatus: Record<string, Record<string, number>> };
+    expect(stats.byEndpointStatus.attributes).toEqual({ 200: 70, 409: 30 });
+  });
+
+  it('count stops the fault; path substrings match; DELETE clears', async () => {
+    await control('POST', '/faults', { match: '/conversations/c9', status: 503, count: 2 });
+    await conversations.patchConversationParticipantAttributes('c8', 'p', { attributes: { a: 'b' } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await ext(conversations.patchConversationParticipantAttributes('c9', 'p', { attributes: { a: 'b' } })).then((r) => r.status, (e: Extended) => e.status));
+    expect(statuses).toEqual([503, 503, 200]);
+    await control('POST', '/faults', { match: 'conversation', status: 500 });
+    expect((await control('DELETE', '/faults')).status).toBe(200);
+    expect((await ext(conversations.getConversation('c9'))).status).toBe(200);
+  });
+
+  it('latency faults delay the answer', async () => {
+    await control('POST', '/faults', { match: 'observations', latencyMs: 150 });
+    const started = Date.now();
+    expect((await ext(analytics.postAnalyticsQueuesObservationsQuery(query('q1')))).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe('control API', () => {
+  it('records every API call with endpoint and status, and supports ?since', async () => {
+    await analytics.postAnalyticsQueuesObservationsQuery(query('q1'));
+    await rejection(conversations.getConversation('missing'));
+    const all = (await (await control('GET', '/calls')).json()) as { total: number; calls: Array<Record<string, unknown>> };
+    expect(all.total).toBe(3);
+    expect(all.calls.map((c) => [c.method, c.endpoint, c.status])).toEqual([
+      ['POST', 'token', 200],
+      ['POST', 'observations', 200],
+      ['GET', 'conversation', 404],
+    ]);
+    expect(all.calls[1]).toMatchObject({ path: '/api/v2/analytics/queues/observations/query', time: expect.any(Number) });
+    const since = (await (await control('GET', '/calls?since=2')).json()) as { calls: unknown[] };
+    expect(since.calls).toHaveLength(1);
+  });
+
+  it('reset forgets queues, conversations, calls, faults and tokens', async () => {
+    await control('PUT', '/queues/q1', { idle: 1 });
+    await conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { a: 'b' } });
+    await control('POST', '/faults', { match: 'token', status: 500 });
+    await control('POST', '/reset');
+    expect(await (await control('GET', '/queues')).json()).toEqual({});
+    expect((await control('GET', '/conversations/c1')).status).toBe(404);
+    expect(((await (await control('GET', '/stats')).json()) as { total: number }).total).toBe(0);
+    expect((await rejection(analytics.postAnalyticsQueuesObservationsQuery(query('q1')))).status).toBe(401);
+    await expect(client.loginClientCredentialsGrant('sim-client', 'sim-secret')).resolves.toBeDefined();
+  });
+
+  it('rejects invalid control input with 400', async () => {
+    expect((await control('PUT', '/queues/q1', { idle: -1 })).status).toBe(400);
+    expect((await control('POST', '/faults', { match: 'x', rate: 2, status: 500 })).status).toBe(400);
+  });
+});
