@@ -4,9 +4,9 @@ import type { CallRecord, SimEndpoint, SimStats } from './types';
 export class CallLog {
   private readonly ring: (CallRecord | undefined)[];
   private total = 0;
-  private byEndpoint: Record<string, number> = {};
+  private countByEndpoint: Record<string, number> = {};
   private byStatus: Record<string, number> = {};
-  private byEndpointStatus: Record<string, Record<string, number>> = {};
+  private byEndpoint: Record<string, Record<string, number>> = {};
 
   constructor(private readonly capacity: number) {
     this.ring = new Array<CallRecord | undefined>(capacity);
@@ -16,9 +16,9 @@ export class CallLog {
     const index = this.total;
     this.ring[index % this.capacity] = { index, method, path, status, time: Date.now(), endpoint };
     this.total = index + 1;
-    this.byEndpoint[endpoint] = (this.byEndpoint[endpoint] ?? 0) + 1;
+    this.countByEndpoint[endpoint] = (this.countByEndpoint[endpoint] ?? 0) + 1;
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
-    const perEndpoint = (this.byEndpointStatus[endpoint] ??= {});
+    const perEndpoint = (this.byEndpoint[endpoint] ??= {});
     perEndpoint[status] = (perEndpoint[status] ?? 0) + 1;
   }
 
@@ -40,17 +40,17 @@ export class CallLog {
   stats(): SimStats {
     return {
       total: this.total,
-      byEndpoint: { ...this.byEndpoint },
+      countByEndpoint: { ...this.countByEndpoint },
       byStatus: { ...this.byStatus },
-      byEndpointStatus: Object.fromEntries(Object.entries(this.byEndpointStatus).map(([k, v]) => [k, { ...v }])),
+      byEndpoint: Object.fromEntries(Object.entries(this.byEndpoint).map(([k, v]) => [k, { ...v }])),
     };
   }
 
   clear(): void {
     this.ring.fill(undefined);
     this.total = 0;
-    this.byEndpoint = {};
+    this.countByEndpoint = {};
     this.byStatus = {};
-    this.byEndpointStatus = {};
+    this.byEndpoint = {};
   }
 }

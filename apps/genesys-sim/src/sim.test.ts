@@ -195,8 +195,9 @@ describe('faults', () => {
     }
     expect(failedAt).toHaveLength(30);
     expect(failedAt.slice(0, 4)).toEqual([3, 6, 9, 13]);
-    const stats = (await (await control('GET', '/stats')).json()) as { byEndpointStatus: Record<string, Record<string, number>> };
-    expect(stats.byEndpointStatus.attributes).toEqual({ 200: 70, 409: 30 });
+    const stats = (await (await control('GET', '/stats')).json()) as { byEndpoint: Record<string, Record<string, number>>; countByEndpoint: Record<string, number> };
+    expect(stats.byEndpoint.attributes).toEqual({ 200: 70, 409: 30 });
+    expect(stats.countByEndpoint).toMatchObject({ token: 1, attributes: 100 });
   });
 
   it('count stops the fault; path substrings match; DELETE clears', async () => {

@@ -49,9 +49,12 @@ export interface SimConversation {
 
 export interface SimStats {
   total: number;
-  byEndpoint: Record<string, number>;
+  /** endpoint → status → count, e.g. `byEndpoint.attributes['200']`. */
+  byEndpoint: Record<string, Record<string, number>>;
+  /** endpoint → count. */
+  countByEndpoint: Record<string, number>;
+  /** status → count. */
   byStatus: Record<string, number>;
-  byEndpointStatus: Record<string, Record<string, number>>;
 }
 
 export interface SimOptions {
