@@ -10,6 +10,7 @@ import {
   decisionAnswer,
   ingestEvent,
   keyspace,
+  waitForRedis,
   type IvrQueues,
 } from '@ivr/queues';
 import { createApp, type ReceiverDeps } from './app';
@@ -30,6 +31,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   for (const [name, conn] of [['producer', producer], ['subscriber', subscriber]] as const) {
     conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
   }
+  await Promise.all([waitForRedis(producer, 10000), waitForRedis(subscriber, 10000)]);
   const queues = createQueues(producer, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS }, { skipWaitingForReady: true });
   const idempotency = createIdempotencyStore(producer, ks, config.IDEMPOTENCY_TTL_S);
   const waiter = createDecisionWaiter({

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+
+export interface DemoCall {
+  key: string;
+  body: { conversationId: string; participantId: string; dtmf: string } | { flowInstanceId: string; participants: Array<{ id: string; input: { dtmf: string } }> };
+}
+
+/** POST every call with `concurrency` requests in flight; returns status counts and ack latencies (ms). */
+export async function sendAll(url: string, calls: readonly DemoCall[], concurrency: number): Promise<{ statuses: Record<string, number>; ackMs: number[] }> {
+  const statuses: Record<string, number> = {};
+  const ackMs: number[] = [];
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < calls.length) {
+      const c = calls[next++]!;
+      for (let attempt = 0; ; attempt++) {
+        const start = performance.now();
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': c.key }, body: JSON.stringify(c.body) });
+        await res.arrayBuffer();
+        ackMs.push(performance.now() - start);
+        // Like Genesys: retry on 503 after Retry-After.
+        if (res.status === 503 && attempt < 5) {
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+          continue;
+        }
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        break;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { statuses, ackMs };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Delete every key under `prefix:` (BullMQ's and ours). */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) n += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return n;
+}

@@ -1,0 +1,137 @@
+/**
+ * `pnpm demo`: the whole pipeline in one process on the embedded defaults — the Genesys simulator, the
+ * receiver, the three workers and the decision store (embedded, or Elasticsearch when ELASTICSEARCH_URL is set).
+ * It sends 500 calls (DTMF 1-4, both payload shapes, 10% re-deliveries) while the simulated queue's free agents
+ * change, waits until every call is decided, written back to the simulator and stored, prints a summary and
+ * writes reports/heatmap.html. Exits non-zero if any call is lost or counted twice.
+ */
+import { Redis } from 'ioredis';
+import { createLogger, describeParts, loadConfig } from '@ivr/config';
+import { startSim } from '@ivr/genesys-sim';
+import { startReceiver } from '@ivr/receiver';
+import { startWorkers, genesysFromConfig } from '@ivr/worker';
+import { writeHeatmapFile } from '@ivr/reporting';
+import { keyspace } from '@ivr/queues';
+import type { DecisionRecord } from '@ivr/core';
+import { deletePrefix, percentile, sendAll, type DemoCall } from './demo-lib';
+
+const CALLS = Number(process.env.DEMO_CALLS ?? 500);
+const PREFIX = 'ivr-demo';
+// Free agents on the queue during each fifth of the calls (threshold 5): busy afternoon, then a lull.
+const PHASES = [8, 5, 4, 2, 0];
+
+const t0 = Date.now();
+const sim = await startSim({ port: 0 });
+const config = loadConfig({
+  ...process.env,
+  GENESYS_CLIENT_ID: '',
+  GENESYS_CLIENT_SECRET: '',
+  GENESYS_API_BASE: sim.url,
+  QUEUE_PREFIX: PREFIX,
+  RECEIVER_PORT: '0',
+  RECEIVER_HOST: '127.0.0.1',
+  GENESYS_RATE_PER_MIN: process.env.GENESYS_RATE_PER_MIN ?? '60000', // the simulator has no budget to protect
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+});
+const logger = createLogger('demo', config.LOG_LEVEL);
+const admin = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+await deletePrefix(admin, PREFIX);
+
+console.log(`IVR demo: ${CALLS} calls, queue ${config.TARGET_QUEUE_ID}, threshold ${config.OCCUPANCY_THRESHOLD}`);
+for (const [k, v] of Object.entries(describeParts(config))) console.log(`  ${k.padEnd(14)} ${v}`);
+
+const genesys = genesysFromConfig(config, logger);
+await genesys.login();
+const workers = await startWorkers(config, logger, genesys);
+const receiver = await startReceiver(config, logger);
+
+const calls: DemoCall[] = Array.from({ length: CALLS }, (_, i) => {
+  const dtmf = String((i % 4) + 1);
+  const cid = `demo-conv-${String(i).padStart(4, '0')}`;
+  return i % 2 === 0
+    ? { key: `demo-${i}`, body: { conversationId: cid, participantId: `cust-${i}`, dtmf } }
+    : { key: `demo-${i}`, body: { flowInstanceId: cid, participants: [{ id: `cust-${i}`, input: { dtmf } }] } };
+});
+
+let acks: Awaited<ReturnType<typeof sendAll>> = { statuses: {}, ackMs: [] };
+const perPhase = Math.ceil(CALLS / PHASES.length);
+for (let p = 0; p < PHASES.length; p++) {
+  await fetch(`${sim.url}/__sim/queues/${encodeURIComponent(config.TARGET_QUEUE_ID)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ idle: PHASES[p], interacting: 10 - PHASES[p]!, waiting: p }),
+  });
+  // Let the shared occupancy cache see the new capacity before this phase's calls.
+  await new Promise((r) => setTimeout(r, config.OCCUPANCY_CACHE_MS + 50));
+  const phase = calls.slice(p * perPhase, (p + 1) * perPhase);
+  const redelivered = phase.filter((_, i) => i % 10 === 0); // Genesys retries ~10% of webhooks
+  const r = await sendAll(`${receiver.url}/webhook/genesys-dtmf`, [...phase, ...redelivered], 20);
+  for (const [s, n] of Object.entries(r.statuses)) acks.statuses[s] = (acks.statuses[s] ?? 0) + n;
+  acks.ackMs.push(...r.ackMs);
+}
+
+const ks = keyspace(PREFIX);
+const deadline = Date.now() + 120_000;
+let stored = 0;
+let applied = 0;
+while (Date.now() < deadline) {
+  stored = await workers.store.count();
+  const counts = await workers.store.heatmap();
+  applied = Number(((await (await fetch(`${sim.url}/__sim/stats`)).json()) as { byEndpoint?: Record<string, Record<string, number>> }).byEndpoint?.attributes?.['200'] ?? 0);
+  if (stored >= CALLS && counts.total >= CALLS) {
+    const completed = await workers.workers.find((w) => w.name === 'genesys-writes')!;
+    void completed;
+    const writes = await receiver.queues.writes.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed');
+    if ((writes.completed ?? 0) + (writes.failed ?? 0) >= CALLS && !writes.wait && !writes.active && !writes.delayed) break;
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+const decisions = (await admin.mget(calls.map((c) => ks.decision(c.key)))).filter(Boolean).map((v) => JSON.parse(v!) as DecisionRecord);
+const conversations = await Promise.all(calls.slice(0, 50).map(async (c) => (await fetch(`${sim.url}/__sim/conversations/${'conversationId' in c.body ? c.body.conversationId : c.body.flowInstanceId}`)).status));
+const heat = await workers.store.heatmap();
+const file = await writeHeatmapFile(workers.store, config.REPORTS_DIR);
+const writes = await receiver.queues.writes.getJobCounts('completed', 'failed');
+const simStats = (await (await fetch(`${sim.url}/__sim/stats`)).json()) as { byEndpoint?: Record<string, Record<string, number>> };
+const apiCalls = (ep: string) => Object.values(simStats.byEndpoint?.[ep] ?? {}).reduce((a, b) => a + b, 0);
+
+console.log('');
+console.log(`Webhooks sent ${Object.values(acks.statuses).reduce((a, b) => a + b, 0)}: ${Object.entries(acks.statuses).map(([s, n]) => `${n}× ${s}`).join(', ')}`);
+console.log(`Decisions: ${decisions.length} made, ${heat.total} stored, ${writes.completed} written to Genesys (${writes.failed} failed)`);
+console.log('');
+console.log('DTMF  route_to_queue  route_to_vm  total');
+for (const [i, row] of heat.dtmfByRoute.rows.entries()) {
+  const c = heat.dtmfByRoute.counts[i]!;
+  const qi = heat.dtmfByRoute.cols.indexOf('route_to_queue');
+  const vi = heat.dtmfByRoute.cols.indexOf('route_to_vm');
+  console.log(`${row.padEnd(6)}${String(c[qi] ?? 0).padStart(14)}${String(c[vi] ?? 0).padStart(13)}${String((c[qi] ?? 0) + (c[vi] ?? 0)).padStart(7)}`);
+}
+const lat = decisions.map((d) => d.latencyMs).sort((a, b) => a - b);
+const ack = acks.ackMs.sort((a, b) => a - b);
+console.log('');
+console.log(`Webhook ack latency    p50 ${percentile(ack, 50).toFixed(1)} ms  p99 ${percentile(ack, 99).toFixed(1)} ms`);
+console.log(`Decision latency       p50 ${percentile(lat, 50)} ms  p99 ${percentile(lat, 99)} ms (webhook received -> decided)`);
+console.log(`Genesys API calls      ${apiCalls('observations')} observations queries (${(apiCalls('observations') / Math.max(1, decisions.length)).toFixed(3)} per decision), ${apiCalls('attributes')} attribute writes, ${apiCalls('token')} logins`);
+console.log(`Occupancy cache        ${workers.occupancy.stats().cacheHits} hits, ${workers.occupancy.stats().analyticsCalls} analytics calls`);
+console.log(`Store batches          ${workers.batcher.stats().batches} batches for ${workers.batcher.stats().docs} documents`);
+console.log(`Heatmap                ${file.path} (${file.decisions} decisions)`);
+console.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+const problems: string[] = [];
+if (decisions.length !== CALLS) problems.push(`${CALLS - decisions.length} calls were not decided`);
+if (heat.total !== CALLS) problems.push(`store holds ${heat.total} decisions, expected ${CALLS}`);
+if ((writes.completed ?? 0) !== CALLS) problems.push(`${CALLS - (writes.completed ?? 0)} decisions not written to Genesys`);
+if (file.decisions !== CALLS) problems.push(`heatmap counts ${file.decisions}, expected ${CALLS}`);
+if (conversations.some((s) => s !== 200)) problems.push('some conversations have no attributes in the simulator');
+if ((acks.statuses['202'] ?? 0) !== CALLS) problems.push(`expected ${CALLS} × 202, got ${acks.statuses['202'] ?? 0}`);
+
+await receiver.close();
+await workers.close();
+await sim.close();
+admin.disconnect();
+if (problems.length) {
+  console.error(`\nDEMO FAILED:\n  - ${problems.join('\n  - ')}`);
+  process.exit(1);
+}
+console.log('\nAll calls decided, written back and recorded exactly once.');
+process.exit(0);
