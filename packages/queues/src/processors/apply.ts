@@ -87,8 +87,13 @@ async function translateError(err: unknown, deps: ApplyDeps, log: Logger, attemp
   }
   if (c.kind === 'fatal') {
     log.error(detail, `not retried: ${c.message}`);
-    return new UnrecoverableError(`Genesys ${c.status ?? ''} ${c.message}${c.contextId ? ` (contextId ${c.contextId})` : ''}`.replace(/\s+/g, ' '));
+    return new UnrecoverableError(withContext(c));
   }
   log.warn(detail, `will retry: ${c.message}`);
-  return new Error(`Genesys ${c.status ?? 'network'} ${c.message}${c.contextId ? ` (contextId ${c.contextId})` : ''}`);
+  return new Error(withContext(c));
+}
+
+/** The classification's message, which names status, code and Genesys' message; contextId added if missing. */
+function withContext(c: ErrorClass): string {
+  return c.contextId && !c.message.includes(c.contextId) ? `${c.message} (contextId ${c.contextId})` : c.message;
 }
