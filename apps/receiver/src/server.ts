@@ -14,6 +14,7 @@ import {
   type IvrQueues,
 } from '@ivr/queues';
 import { createApp, type ReceiverDeps } from './app';
+import { createAuthenticator } from './middleware/authenticate';
 
 export interface RunningReceiver {
   url: string;
@@ -24,6 +25,8 @@ export interface RunningReceiver {
 
 /** Wire config → Redis connections → queues → Hono app → HTTP server. */
 export async function startReceiver(config: Config, logger: Logger, extra: Partial<ReceiverDeps> = {}): Promise<RunningReceiver> {
+  // Built first: a malformed WEBHOOK_SECRET fails before any connection is opened.
+  const authenticate = createAuthenticator({ webhookSecret: config.WEBHOOK_SECRET, webhookToken: config.WEBHOOK_TOKEN });
   const prefix = config.QUEUE_PREFIX;
   const ks = keyspace(prefix);
   const producer = createRedis(config.REDIS_URL, 'producer');
@@ -43,7 +46,11 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     },
   });
 
+  if (!config.WEBHOOK_SECRET && !config.WEBHOOK_TOKEN) {
+    logger.warn('WEBHOOK_SECRET and WEBHOOK_TOKEN unset: webhooks are not authenticated');
+  }
   const app = createApp({
+    authenticate,
     ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
     ready: async () => (await producer.ping()) === 'PONG',

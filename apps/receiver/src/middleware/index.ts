@@ -1,0 +1,1 @@
+export { createAuthenticator, standardWebhooksSecret, type Authenticator, type AuthenticatorOptions } from './authenticate';
