@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-
 export interface DemoCall {
   key: string;
   body: { conversationId: string; participantId: string; dtmf: string } | { flowInstanceId: string; participants: Array<{ id: string; input: { dtmf: string } }> };
@@ -35,16 +33,4 @@ export async function sendAll(url: string, calls: readonly DemoCall[], concurren
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-/** Delete every key under `prefix:` (BullMQ's and ours). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) n += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return n;
 }

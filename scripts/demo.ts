@@ -13,7 +13,8 @@ import { startWorkers, genesysFromConfig } from '@ivr/worker';
 import { writeHeatmapFile } from '@ivr/reporting';
 import { keyspace } from '@ivr/queues';
 import type { DecisionRecord } from '@ivr/core';
-import { deletePrefix, percentile, sendAll, type DemoCall } from './demo-lib';
+import { deletePrefix } from '@ivr/testing';
+import { percentile, sendAll, type DemoCall } from './demo-lib';
 
 const CALLS = Number(process.env.DEMO_CALLS ?? 500);
 const PREFIX = 'ivr-demo';

@@ -2,7 +2,6 @@ import { loadConfig, type Config } from '@ivr/config';
 import { startTestSim, silentLogger, testRedis, type TestSim } from '@ivr/testing';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 import { genesysFromConfig, startWorkers, type RunningWorkers } from '@ivr/worker';
-import type { Logger } from 'pino';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +35,7 @@ export async function startPipeline(env: Record<string, string> = {}): Promise<P
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const logger = silentLogger as unknown as Logger;
+  const logger = silentLogger as unknown as Parameters<typeof startWorkers>[1];
   const genesys = genesysFromConfig(config, logger);
   await genesys.login();
   const workers = await startWorkers(config, logger, genesys);

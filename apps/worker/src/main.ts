@@ -1,16 +1,10 @@
-import { createLogger, describeParts, loadConfig, ConfigError } from '@ivr/config';
+import { createLogger, describeParts, loadConfigOrExit } from '@ivr/config';
 import { onShutdown } from '@ivr/queues';
 import { genesysFromConfig } from './genesys';
 import { startWorkers } from './workers';
+import { startWorkerMetrics } from './metrics-server';
 
-const config = (() => {
-  try {
-    return loadConfig(process.env);
-  } catch (e) {
-    console.error(e instanceof ConfigError ? e.message : e);
-    process.exit(78);
-  }
-})();
+const config = loadConfigOrExit();
 const logger = createLogger('worker', config.LOG_LEVEL);
 logger.info({ parts: describeParts(config) }, 'worker starting');
 const genesys = genesysFromConfig(config, logger);
@@ -21,4 +15,8 @@ try {
   process.exit(1);
 }
 const running = await startWorkers(config, logger, genesys);
-onShutdown(logger, 'worker', () => running.close());
+const metricsServer = await startWorkerMetrics(config, running.metrics, logger);
+onShutdown(logger, 'worker', async () => {
+  await running.close();
+  await metricsServer?.close();
+});

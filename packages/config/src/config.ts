@@ -52,6 +52,7 @@ export const envSchema = z.object({
 
   RECEIVER_PORT: int(3000, 0, 65535),
   RECEIVER_HOST: z.string().default('0.0.0.0'),
+  RECEIVER_WORKERS: int(1, 1, 64), // receiver processes (node:cluster) sharing RECEIVER_PORT
   DASHBOARD_PORT: int(3001, 0, 65535),
   SIM_PORT: int(4010, 0, 65535),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
@@ -70,6 +71,11 @@ export const envSchema = z.object({
   GENESYS_RATE_PER_MIN: int(250, 1, 100000),
   LOCK_DURATION_MS: int(30000, 1000, 600000),
   STALLED_INTERVAL_MS: int(30000, 1000, 600000),
+  WORKER_METRICS_PORT: int(9464, 0, 65535), // 0 disables; process N of `pnpm start --workers` uses port + N - 1
+  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
+  WORKER_INDEX: int(1, 1, 1000), // set by `pnpm start --workers N` (1..N)
+
+  RECORD_PATH: optionalString,
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -107,4 +113,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     elasticsearchUrl: e.ELASTICSEARCH_URL ?? e.ELASTICSEARCH_HOST,
     useSimulator: !e.GENESYS_CLIENT_ID,
   };
+}
+
+/** For an app's main: the config, or the readable problem list on stderr and exit code 78 (EX_CONFIG). */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    console.error(e instanceof ConfigError ? e.message : e);
+    process.exit(78);
+  }
 }

@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, type Config } from './config';
+export { loadConfig, loadConfigOrExit, ConfigError, type Config } from './config';
 export { describeParts, redactUrl } from './describe-parts';
 export { envSchema } from './config';
 export * from './logger';

@@ -1,24 +1,7 @@
-import type { Route } from '@ivr/core';
+import type { DecisionRecord } from '@ivr/core';
 
 /** One decision document (the tutorial's fields plus ours); `_id` in Elasticsearch = decisionId. */
-export interface DecisionDoc {
-  decisionId: string;
-  idempotencyKey: string;
-  timestamp: string;
-  flowInstanceId: string;
-  conversationId: string;
-  participantId: string;
-  dtmf: string;
-  queueId: string;
-  threshold: number;
-  queue_occupancy: number;
-  routing_decision: Route;
-  state: 'ROUTING' | 'COMPLETE';
-  sequence: number;
-  latencyMs: number;
-  occupancySource: 'live' | 'cache' | 'fail_open';
-  reason?: string;
-}
+export type DecisionDoc = DecisionRecord;
 
 export interface WriteResult {
   /** Documents newly stored. */
