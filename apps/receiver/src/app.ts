@@ -33,9 +33,11 @@ export interface ReceiverDeps {
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */
   authenticate?(req: { headers: Headers; body: string }): void;
   /** Called with every event stored as new (e.g. to record to NDJSON). */
-  onAccepted?(body: string, job: IvrEventJob): void;
+  onAccepted?(body: string, job: IvrEventJob, headers?: Headers): void;
   /** Counts outcomes (metrics). */
   observe?(outcome: string): void;
+  /** Prometheus exposition text for GET /metrics (route absent when unset). */
+  metrics?: () => Promise<string>;
   logger: ReceiverLogger;
   bodyLimitBytes?: number;
   storeTimeoutMs?: number;
@@ -56,6 +58,11 @@ export function createApp(deps: ReceiverDeps): Hono {
     const ok = await withTimeout(deps.ready(), 1000, 'Redis ping').catch(() => false);
     return ok ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', reason: 'Redis not reachable' }, 503, { 'Retry-After': '1' });
   });
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (c) => c.body(await metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  }
 
   app.post(
     '/webhook/genesys-dtmf',
@@ -105,7 +112,7 @@ export function createApp(deps: ReceiverDeps): Hono {
       observe(outcome.kind);
       if (outcome.kind === 'accepted') {
         deps.logger.info({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted');
-        deps.onAccepted?.(raw, job);
+        deps.onAccepted?.(raw, job, c.req.raw.headers);
       }
       const waitMs = Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000);
       if (waitMs > 0 && deps.waitForDecision) {

@@ -5,13 +5,17 @@ import type { DecisionRecord } from '@ivr/core';
 import {
   createDecisionWaiter,
   createIdempotencyStore,
+  createMetrics,
+  createRecorder,
   createQueues,
   createRedis,
   decisionAnswer,
   ingestEvent,
   keyspace,
   waitForRedis,
+  type IvrMetrics,
   type IvrQueues,
+  type IvrEventJob,
 } from '@ivr/queues';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticate';
@@ -20,6 +24,7 @@ export interface RunningReceiver {
   url: string;
   port: number;
   queues: IvrQueues;
+  metrics: IvrMetrics;
   close(): Promise<void>;
 }
 
@@ -49,8 +54,15 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   if (!config.WEBHOOK_SECRET && !config.WEBHOOK_TOKEN) {
     logger.warn('WEBHOOK_SECRET and WEBHOOK_TOKEN unset: webhooks are not authenticated');
   }
+  const metrics = createMetrics();
+  metrics.watchQueues(queues.all);
+  const recorder = config.RECORD_PATH ? createRecorder(config.RECORD_PATH, { prefix, logger }) : undefined;
+  if (recorder) logger.info({ path: config.RECORD_PATH }, 'recording accepted webhooks (RECORD_PATH) for pnpm ivr replay');
   const app = createApp({
     authenticate,
+    observe: (outcome) => metrics.observeWebhook(outcome),
+    metrics: () => metrics.render(),
+    ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
     ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
     ready: async () => (await producer.ping()) === 'PONG',
@@ -71,8 +83,10 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     url,
     port,
     queues,
+    metrics,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await recorder?.close();
       await waiter.close();
       await queues.close();
       producer.disconnect();

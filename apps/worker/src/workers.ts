@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '@ivr/config';
@@ -5,6 +6,7 @@ import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
 import { createDecisionStore, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
 import {
   createConversationStore,
+  createMetrics,
   createOccupancyCache,
   createQueues,
   createRedis,
@@ -16,10 +18,13 @@ import {
   QUEUE_NAMES,
   throttle,
   waitForRedis,
+  type IvrMetrics,
   type OccupancyCache,
   type ReportBatcher,
 } from '@ivr/queues';
+import { decisionIdFor } from '@ivr/core';
 import { loadRoutingPolicy } from './policy';
+import { instrumentGenesys } from './genesys-metrics';
 
 export type Role = 'decide' | 'apply' | 'report';
 
@@ -29,11 +34,21 @@ export interface RunningWorkers {
   occupancy: OccupancyCache;
   batcher: ReportBatcher;
   store: DecisionStore;
+  /** This process's Prometheus metrics (serve with serveMetrics, as main.ts does). */
+  metrics: IvrMetrics;
   close(): Promise<void>;
 }
 
 /** Wire config → connections → Genesys client → processors → one BullMQ Worker per role. */
-export async function startWorkers(config: Config, logger: Logger, genesys: GenesysClient, roles: readonly Role[] = config.WORKER_ROLES): Promise<RunningWorkers> {
+export async function startWorkers(
+  config: Config,
+  logger: Logger,
+  genesys: GenesysClient,
+  roles: readonly Role[] = config.WORKER_ROLES,
+  opts: { metrics?: IvrMetrics } = {},
+): Promise<RunningWorkers> {
+  const metrics = opts.metrics ?? createMetrics();
+  const api = instrumentGenesys(genesys, metrics);
   const prefix = config.QUEUE_PREFIX;
   const ks = keyspace(prefix);
   const workerConn = createRedis(config.REDIS_URL, 'worker');
@@ -45,7 +60,7 @@ export async function startWorkers(config: Config, logger: Logger, genesys: Gene
   const policy = loadRoutingPolicy(config);
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
-  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => genesys.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500 });
+  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500 });
   const store = createDecisionStore(
     {
       elasticsearchUrl: config.elasticsearchUrl,
@@ -65,10 +80,23 @@ export async function startWorkers(config: Config, logger: Logger, genesys: Gene
     2000,
     (e) => logger.warn({ err: e.message }, 'heatmap regeneration failed'),
   );
-  const batcher = createReportBatcher({ store, batchSize: config.REPORT_BATCH_SIZE, lingerMs: config.REPORT_LINGER_MS, onBatch: () => regenerate(), logger });
+  const batcher = createReportBatcher({
+    store,
+    batchSize: config.REPORT_BATCH_SIZE,
+    lingerMs: config.REPORT_LINGER_MS,
+    onBatch: (b) => {
+      metrics.observeBatch(b.size);
+      regenerate();
+    },
+    logger,
+  });
+  metrics.watchOccupancy(() => occupancy.stats());
+  metrics.watchBatcher(() => batcher.stats());
+  metrics.watchQueues(queues.all);
   if (roles.includes('report')) await store.init();
 
-  const common = { connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
+  // `name` is stored on every job this process takes (job.processedBy, shown by Bull Board): which process handled it.
+  const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
   const workers: Worker[] = [];
   if (roles.includes('decide')) {
     const deps = { conversations, occupancy, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger };
@@ -77,12 +105,15 @@ export async function startWorkers(config: Config, logger: Logger, genesys: Gene
   if (roles.includes('apply')) {
     let applyWorker: Worker | undefined;
     const deps = {
-      patchAttributes: (cid: string, pid: string, attrs: Record<string, string>) => genesys.patchParticipantAttributes(cid, pid, attrs),
+      patchAttributes: (cid: string, pid: string, attrs: Record<string, string>) => api.patchParticipantAttributes(cid, pid, attrs),
       classify: classifyGenesysError,
       conversations,
       redis: client,
       ks,
-      rateLimit: (ms: number) => applyWorker!.rateLimit(ms),
+      rateLimit: (ms: number) => {
+        metrics.observePause(QUEUE_NAMES.writes, ms);
+        return applyWorker!.rateLimit(ms);
+      },
       logger,
       lockMs: config.GENESYS_TIMEOUT_MS * 2 + 1000,
     };
@@ -97,16 +128,17 @@ export async function startWorkers(config: Config, logger: Logger, genesys: Gene
     workers.push(new Worker(QUEUE_NAMES.reports, (job: Job) => processReport(job, { batcher, logger }), { ...common, concurrency: config.REPORT_CONCURRENCY }));
   }
   for (const w of workers) {
+    metrics.watchWorker(w);
     w.on('failed', (job, err) => {
       const d = (job?.data ?? {}) as { idempotencyKey?: string; conversationId?: string; decisionId?: string };
       logger.warn(
-        { queue: w.name, jobId: job?.id, idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, decisionId: d.decisionId, attemptsMade: job?.attemptsMade, err: err.message },
+        { queue: w.name, jobId: job?.id, idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, decisionId: d.decisionId ?? (d.idempotencyKey ? decisionIdFor(d.idempotencyKey) : undefined), attemptsMade: job?.attemptsMade, err: err.message },
         'job attempt failed',
       );
     });
     w.on('error', (err) => logger.warn({ queue: w.name, err: err.message }, 'worker error'));
   }
-  logger.info({ roles, prefix, concurrency: { decide: config.DECIDE_CONCURRENCY, apply: config.APPLY_CONCURRENCY, report: config.REPORT_CONCURRENCY }, ratePerMin: config.GENESYS_RATE_PER_MIN }, 'workers running');
+  logger.info({ roles, prefix, workerName: common.name, concurrency: { decide: config.DECIDE_CONCURRENCY, apply: config.APPLY_CONCURRENCY, report: config.REPORT_CONCURRENCY }, ratePerMin: config.GENESYS_RATE_PER_MIN }, 'workers running');
 
   return {
     workers,
@@ -114,6 +146,7 @@ export async function startWorkers(config: Config, logger: Logger, genesys: Gene
     occupancy,
     batcher,
     store,
+    metrics,
     async close() {
       // Stop taking jobs and let in-flight ones finish; the batcher flushes what its jobs are waiting on.
       const closing = workers.map((w) => w.close());

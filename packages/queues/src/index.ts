@@ -9,3 +9,5 @@ export * from './occupancy-cache';
 export * from './processors/index';
 export * from './decision-waiter';
 export * from './shutdown';
+export * from './metrics';
+export * from './ops/index';

@@ -23,7 +23,7 @@ export interface DecideDeps {
 }
 
 export type DecideResult =
-  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; replayed: boolean }
+  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean }
   | { status: 'superseded'; sequence: number; currentSequence: number };
 
 /** The message published on `{prefix}:ivr:decided:{idempotencyKey}` and returned to `Prefer: wait` callers. */
@@ -47,7 +47,8 @@ export function decisionAnswer(d: DecisionRecord) {
 export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<DecideResult> {
   const ev = ivrEventJobSchema.parse(job.data);
   const now = deps.now ?? Date.now;
-  const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id });
+  // decisionId is derived from the key, so every line about this event can carry it, even before the decision exists.
+  const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id, decisionId: decisionIdFor(ev.idempotencyKey) });
 
   const existing = await deps.conversations.getDecision<DecisionRecord>(ev.idempotencyKey);
   if (existing) {
@@ -127,7 +128,7 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
 }
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
-  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, replayed };
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed };
 }
 
 function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {

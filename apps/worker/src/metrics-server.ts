@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { Config } from '@ivr/config';
+import { serveMetrics, type IvrMetrics, type MetricsServer } from '@ivr/queues';
+
+/** The port worker process `WORKER_INDEX` serves /metrics on: WORKER_METRICS_PORT + index - 1; undefined when disabled (0). */
+export function workerMetricsPort(config: Pick<Config, 'WORKER_METRICS_PORT' | 'WORKER_INDEX'>): number | undefined {
+  if (config.WORKER_METRICS_PORT === 0) return undefined;
+  return config.WORKER_METRICS_PORT + config.WORKER_INDEX - 1;
+}
+
+/**
+ * Serve GET /metrics for this worker process. A port that cannot be bound is logged, not fatal:
+ * the process keeps working its jobs (metrics are for watching, not for routing calls).
+ */
+export async function startWorkerMetrics(config: Config, metrics: IvrMetrics, logger: Logger): Promise<MetricsServer | undefined> {
+  const port = workerMetricsPort(config);
+  if (port === undefined) {
+    logger.info('worker metrics disabled (WORKER_METRICS_PORT=0)');
+    return undefined;
+  }
+  try {
+    const server = await serveMetrics(metrics, port, config.WORKER_METRICS_HOST);
+    logger.info({ port: server.port, host: config.WORKER_METRICS_HOST, workerIndex: config.WORKER_INDEX }, `worker metrics on http://${config.WORKER_METRICS_HOST}:${server.port}/metrics`);
+    return server;
+  } catch (e) {
+    logger.error({ port, workerIndex: config.WORKER_INDEX, err: (e as Error).message }, 'worker metrics not served; jobs are still processed');
+    return undefined;
+  }
+}

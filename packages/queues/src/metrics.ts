@@ -1,0 +1,268 @@
+import { createServer, type Server } from 'node:http';
+import type { Job, Queue, Worker } from 'bullmq';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OccupancyStats } from './occupancy-cache';
+import type { BatchStats } from './processors/report';
+
+/** How long one set of `getJobCounts` answers is reused between scrapes (several scrapers, one Redis round trip). */
+const QUEUE_COUNTS_CACHE_MS = 1000;
+
+/**
+ * Prometheus metrics of one process (receiver or worker). Every series is listed in docs/operations.md.
+ * Each call makes its own Registry (tests and `pnpm demo` run several apps in one process).
+ */
+export interface IvrMetrics {
+  registry: Registry;
+  contentType: string;
+  /** The exposition text (GET /metrics). */
+  render(): Promise<string>;
+  /** Receiver: one answered webhook (`accepted`, `duplicate`, `conflict`, `skipped`, `error_4xx`...). */
+  observeWebhook(outcome: string): void;
+  /** Queue depth per queue and state, read with `getJobCounts()` (the numbers Bull Board shows) at scrape time. */
+  watchQueues(queues: readonly Queue[]): void;
+  /** Job durations, attempts and outcomes, decisions by route (from the worker's completed/failed events). */
+  watchWorker(worker: Worker): void;
+  /** One Genesys API answer (status 0 = no HTTP answer: network error or timeout). */
+  observeGenesys(endpoint: string, status: number, seconds: number): void;
+  /** The queue was paused for `ms` after a 429 (worker.rateLimit). */
+  observePause(queue: string, ms: number): void;
+  /** Occupancy cache counters of this process, read at scrape time. */
+  watchOccupancy(stats: () => OccupancyStats): void;
+  /** Report batcher counters of this process, read at scrape time. */
+  watchBatcher(stats: () => BatchStats): void;
+  /** One `_bulk` (or embedded-store) batch of `size` documents. */
+  observeBatch(size: number): void;
+}
+
+export function createMetrics(registry: Registry = new Registry(), opts: { defaultMetrics?: boolean } = {}): IvrMetrics {
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const webhooks = new Counter({ name: 'ivr_webhooks_total', help: 'Webhooks answered by the receiver, by outcome', labelNames: ['outcome'], registers });
+  const dedupe = new Counter({
+    name: 'ivr_dedupe_hits_total',
+    help: 'Events recognised as already seen: stage=receiver (duplicate webhook, 200), stage=decide (a re-run job found its stored decision)',
+    labelNames: ['stage'],
+    registers,
+  });
+
+  const queues: Queue[] = [];
+  let countsCache: { at: number; p: Promise<Array<[string, Record<string, number>]> | undefined> } | undefined;
+  /** One getJobCounts per queue per second at most, shared by both gauges below; undefined when Redis failed. */
+  const readCounts = () => {
+    const now = Date.now();
+    if (!countsCache || now - countsCache.at >= QUEUE_COUNTS_CACHE_MS) {
+      countsCache = {
+        at: now,
+        p: Promise.all(queues.map(async (q) => [q.name, await q.getJobCounts()] as [string, Record<string, number>])).catch(() => {
+          countsCache = undefined; // do not cache a failure
+          return undefined;
+        }),
+      };
+    }
+    return countsCache.p;
+  };
+  new Gauge({
+    name: 'ivr_queue_counts_up',
+    help: '1 when reading queue depth from Redis succeeded at this scrape, 0 when it failed',
+    registers,
+    async collect() {
+      if (queues.length) this.set((await readCounts()) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ivr_queue_jobs',
+    help: 'Jobs per queue and state (BullMQ getJobCounts, the numbers Bull Board shows); the same from every process, aggregate with max()',
+    labelNames: ['queue', 'state'],
+    registers,
+    async collect() {
+      this.reset();
+      if (!queues.length) return;
+      for (const [queue, counts] of (await readCounts()) ?? []) {
+        for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
+      }
+    },
+  });
+
+  const durations = new Histogram({
+    name: 'ivr_job_duration_seconds',
+    help: 'Processing time of one job attempt (finishedOn - processedOn), by queue and outcome',
+    labelNames: ['queue', 'outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const finished = new Counter({
+    name: 'ivr_jobs_total',
+    help: 'Job attempts that ended, by queue and outcome: completed, retrying (failed, will be retried), failed (failed for good)',
+    labelNames: ['queue', 'outcome'],
+    registers,
+  });
+  const attempts = new Histogram({
+    name: 'ivr_job_attempts',
+    help: 'attemptsMade of jobs that finished (completed or failed for good), by queue and outcome; _sum is the attempts spent',
+    labelNames: ['queue', 'outcome'],
+    buckets: [1, 2, 3, 5, 10, 20],
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'ivr_decisions_total',
+    help: 'Routing decisions made (re-runs of a decided event excluded), by route and occupancy source (live, cache, fail_open)',
+    labelNames: ['route', 'occupancy_source'],
+    registers,
+  });
+  const superseded = new Counter({ name: 'ivr_superseded_total', help: 'Jobs dropped because a later key press of the same call superseded them, by queue', labelNames: ['queue'], registers });
+
+  const genesysCalls = new Counter({ name: 'ivr_genesys_requests_total', help: 'Genesys API answers by endpoint and HTTP status (0 = no answer)', labelNames: ['endpoint', 'status'], registers });
+  const genesysLatency = new Histogram({
+    name: 'ivr_genesys_request_duration_seconds',
+    help: 'Genesys API call time by endpoint',
+    labelNames: ['endpoint'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const rateLimited = new Counter({ name: 'ivr_genesys_rate_limited_total', help: 'Genesys 429 answers, by endpoint', labelNames: ['endpoint'], registers });
+  const pauses = new Counter({ name: 'ivr_queue_pauses_total', help: 'Times a queue was paused (worker.rateLimit) after a Genesys 429', labelNames: ['queue'], registers });
+  const pausedSeconds = new Counter({ name: 'ivr_queue_paused_seconds_total', help: 'Total pause requested after 429s (Retry-After), by queue', labelNames: ['queue'], registers });
+
+  const occupancy: Array<() => OccupancyStats> = [];
+  const sumOcc = (k: keyof OccupancyStats) => occupancy.reduce((n, s) => n + s()[k], 0);
+  const fromStats = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  fromStats('ivr_occupancy_analytics_calls_total', 'Genesys analytics (queue observations) queries made by this process', () => sumOcc('analyticsCalls'));
+  fromStats('ivr_occupancy_cache_hits_total', 'Occupancy readings served from the shared Redis cache without an API call', () => sumOcc('cacheHits'));
+  fromStats('ivr_occupancy_waited_for_peer_total', "Occupancy readings that waited for another process's in-flight query (single flight)", () => sumOcc('waitedForPeer'));
+  fromStats('ivr_occupancy_fail_open_total', 'Occupancy readings Genesys could not answer (DEFAULT_ROUTE applied)', () => sumOcc('failOpen'));
+
+  const batchers: Array<() => BatchStats> = [];
+  new Counter({
+    name: 'ivr_store_documents_total',
+    help: 'Decision documents sent to the decision store, by result (written, duplicate, failed)',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      const s = batchers.map((b) => b());
+      this.inc({ result: 'written' }, s.reduce((n, x) => n + x.written, 0));
+      this.inc({ result: 'duplicate' }, s.reduce((n, x) => n + x.duplicates, 0));
+      this.inc({ result: 'failed' }, s.reduce((n, x) => n + x.failed, 0));
+    },
+  });
+  const batchSizes = new Histogram({
+    name: 'ivr_store_batch_size',
+    help: 'Documents per decision-store batch (_bulk request or embedded-store round trip)',
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+    registers,
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    observeWebhook(outcome) {
+      webhooks.inc({ outcome });
+      if (outcome === 'duplicate') dedupe.inc({ stage: 'receiver' });
+    },
+    watchQueues(qs) {
+      queues.push(...qs);
+    },
+    watchWorker(worker) {
+      const queue = worker.name;
+      worker.on('completed', (job: Job, result: unknown) => {
+        durations.observe({ queue, outcome: 'completed' }, seconds(job));
+        finished.inc({ queue, outcome: 'completed' });
+        attempts.observe({ queue, outcome: 'completed' }, Math.max(1, job.attemptsMade));
+        const r = (result ?? {}) as { status?: string; routing?: string; occupancySource?: string; replayed?: boolean };
+        if (r.status === 'superseded') superseded.inc({ queue });
+        if (r.status === 'decided' && r.routing) {
+          if (r.replayed) dedupe.inc({ stage: 'decide' });
+          else decisions.inc({ route: r.routing, occupancy_source: r.occupancySource ?? 'unknown' });
+        }
+      });
+      worker.on('failed', (job: Job | undefined, err: Error) => {
+        if (!job) return;
+        const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+        const outcome = final ? 'failed' : 'retrying';
+        durations.observe({ queue, outcome }, seconds(job));
+        finished.inc({ queue, outcome });
+        if (final) attempts.observe({ queue, outcome }, Math.max(1, job.attemptsMade));
+      });
+    },
+    observeGenesys(endpoint, status, secs) {
+      genesysCalls.inc({ endpoint, status: String(status) });
+      genesysLatency.observe({ endpoint }, secs);
+      if (status === 429) rateLimited.inc({ endpoint });
+    },
+    observePause(queue, ms) {
+      pauses.inc({ queue });
+      pausedSeconds.inc({ queue }, ms / 1000);
+    },
+    watchOccupancy(stats) {
+      occupancy.push(stats);
+    },
+    watchBatcher(stats) {
+      batchers.push(stats);
+    },
+    observeBatch(size) {
+      batchSizes.observe(size);
+    },
+  };
+}
+
+function seconds(job: Job): number {
+  if (!job.processedOn) return 0;
+  return Math.max(0, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+}
+
+export interface MetricsServer {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A tiny HTTP server answering `GET /metrics` (worker processes have no other HTTP surface). */
+export async function serveMetrics(metrics: Pick<IvrMetrics, 'render' | 'contentType'>, port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics unavailable: ${err.message}\n`);
+        },
+      );
+      return;
+    }
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: this port serves GET /metrics and GET /healthz only\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot serve metrics on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'port in use (set WORKER_METRICS_PORT, or 0 to disable)' : e.message}`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  return {
+    port: bound,
+    url: `http://127.0.0.1:${bound}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
