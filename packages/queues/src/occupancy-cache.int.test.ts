@@ -69,3 +69,20 @@ describe('shared occupancy cache', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('companion queues', () => {
+  it('a miss on one policy queue refreshes its companions in the same query, so they expire together', async () => {
+    const t = testRedis('occ2');
+    try {
+      const src = countingSource({ a: 1, b: 2, c: 3 }, 0);
+      const cache = createOccupancyCache({ redis: t.redis, ks: keyspace(t.prefix), fetch: src.fetch, cacheMs: 1000, companions: ['a', 'b', 'c'] });
+      await cache.get('a');
+      const [b, c] = await Promise.all([cache.get('b'), cache.get('c')]);
+      expect(src.calls).toEqual([['a', 'b', 'c']]);
+      expect(b.source === 'cache' && b.observation.idle).toBe(2);
+      expect(c.source === 'cache' && c.observation.idle).toBe(3);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

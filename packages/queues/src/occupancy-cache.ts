@@ -33,6 +33,11 @@ export interface OccupancyCacheOptions {
   cacheMs: number;
   /** Lock TTL for the single flight; also how long peers wait before trying themselves. */
   lockMs?: number;
+  /**
+   * Queues refreshed together with any miss (e.g. every queue of the routing policy), so their cache entries
+   * expire together and one query per OCCUPANCY_CACHE_MS serves all of them.
+   */
+  companions?: readonly string[];
   /** A failed read is remembered this long so a Genesys outage does not turn into a storm of calls. */
   failureCacheMs?: number;
   now?: () => number;
@@ -101,14 +106,16 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
     let missing = queues.filter((q) => !result.has(q));
     const deadline = now() + lockMs + 1000;
     let waited = false;
+    let extra = (opts.companions ?? []).filter((q) => !queues.includes(q));
     while (missing.length) {
-      let mine = missing;
+      let mine = [...missing, ...extra];
       if (cacheMs > 0) {
         const p = redis.multi();
-        for (const q of missing) p.set(lockKey(q), token, 'PX', lockMs, 'NX');
+        for (const q of mine) p.set(lockKey(q), token, 'PX', lockMs, 'NX');
         const got = (await p.exec()) ?? [];
-        mine = missing.filter((_, i) => got[i]?.[1] === 'OK');
+        mine = mine.filter((_, i) => got[i]?.[1] === 'OK');
       }
+      extra = []; // companions ride along with the first query only
       if (mine.length) {
         const fetched = await fetchAndStore(mine);
         for (const [q, c] of fetched) result.set(q, fromCached(c, 'live'));

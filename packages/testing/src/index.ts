@@ -1,3 +1,4 @@
 export * from './prefix';
 export * from './logger';
 export * from './sim';
+export * from './processes';
