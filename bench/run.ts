@@ -1,0 +1,82 @@
+/**
+ * `pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]`: start a private redis-server and what each
+ * measure needs, measure against baselines taken in the same run, print a table and write bench/results.json.
+ * See docs/performance.md.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { FULL, benchEndToEnd, benchIngest, benchMemory, table, targets, type BenchResults } from './harness';
+import { formatSummary, summarise } from './lib/cpuprofile';
+import { LOG_DIR, ROOT } from './lib/procs';
+import { startPrivateRedis } from './lib/redis-server';
+
+const USAGE = 'usage: pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]';
+const profile = { ...FULL };
+let only = new Set(['ingest', 'e2e', 'memory']);
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i]!;
+  if (a === '--procs') profile.procs = Number(argv[++i]);
+  else if (a === '--cpu-prof') profile.cpuProfile = true;
+  else if (a === '--only') only = new Set((argv[++i] ?? '').split(','));
+  else if (a === '--help' || a === '-h') {
+    console.log(USAGE);
+    process.exit(0);
+  } else {
+    console.error(`unknown argument ${a}\n${USAGE}`);
+    process.exit(64);
+  }
+}
+if (!Number.isInteger(profile.procs) || profile.procs < 1 || profile.procs > 64) {
+  console.error(`--procs must be an integer 1-64 (got ${profile.procs})\n${USAGE}`);
+  process.exit(64);
+}
+for (const o of only) if (!['ingest', 'e2e', 'memory'].includes(o)) {
+  console.error(`--only takes ingest, e2e, memory (got ${o})\n${USAGE}`);
+  process.exit(64);
+}
+
+const t0 = Date.now();
+const log = (s: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s}`);
+const redis = await startPrivateRedis();
+log(`private redis-server ${redis.version} at ${redis.url}; child logs in ${LOG_DIR}`);
+let code = 0;
+try {
+  const nan = Number.NaN;
+  const ingest = only.has('ingest')
+    ? await benchIngest(redis, profile, log)
+    : { echo: { okPerSec: nan, p50: nan, p99: nan }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
+  const e2e = only.has('e2e')
+    ? await benchEndToEnd(redis, profile, log)
+    : { chain: { perSec: nan, jobs: 0, seconds: 0 }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, queues: 3 };
+  const memory = only.has('memory') ? await benchMemory(redis, profile, log) : { keys: 0, bytesPerKey: nan, mbPerMillion: nan };
+  const results: BenchResults = {
+    profile,
+    machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, redis: redis.version, platform: `${process.platform} ${process.arch}` },
+    startedAt: new Date(t0).toISOString(),
+    seconds: (Date.now() - t0) / 1000,
+    ingest,
+    e2e,
+    memory,
+    targets: targets({ ingest, e2e, memory }),
+  };
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('');
+  console.log(`machine: ${results.machine.nproc} cores (${results.machine.cpu}), node ${results.machine.node}, redis ${results.machine.redis}; load generator on the same box`);
+  console.log(table(results));
+  console.log('');
+  for (const t of results.targets) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${Number.isFinite(t.value) ? t.value.toFixed(3) : 'not measured'} (target ${t.target})`);
+  for (const dir of ingest.profiles) {
+    console.log('');
+    console.log(formatSummary(summarise(dir)));
+    console.log(`(.cpuprofile files in ${dir}; open them in Chrome DevTools > Performance)`);
+  }
+  console.log(`\nwrote bench/results.json in ${results.seconds.toFixed(0)} s`);
+} catch (e) {
+  console.error(`\nbench failed: ${(e as Error).message}`);
+  code = 1;
+} finally {
+  await redis.stop();
+}
+process.exit(code);

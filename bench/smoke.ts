@@ -1,0 +1,40 @@
+/**
+ * `pnpm bench:smoke` (CI): the whole bench harness at tiny load, a few seconds. Exits 0 when every measure ran
+ * and produced a finite figure, non-zero when the harness is broken. No timing assertions: the figures of a
+ * tiny run on a CI box mean nothing; only that they can be measured.
+ */
+import { SMOKE, benchEndToEnd, benchIngest, benchMemory, table, targets, type BenchResults } from './harness';
+import { startPrivateRedis } from './lib/redis-server';
+import { cpus } from 'node:os';
+
+const t0 = Date.now();
+const log = (s: string) => console.log(`[smoke ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${s}`);
+const redis = await startPrivateRedis();
+let code = 0;
+try {
+  const ingest = await benchIngest(redis, SMOKE, log);
+  const e2e = await benchEndToEnd(redis, SMOKE, log);
+  const memory = await benchMemory(redis, SMOKE, log);
+  const results: BenchResults = {
+    profile: SMOKE,
+    machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, redis: redis.version, platform: process.platform },
+    startedAt: new Date(t0).toISOString(),
+    seconds: (Date.now() - t0) / 1000,
+    ingest,
+    e2e,
+    memory,
+    targets: targets({ ingest, e2e, memory }),
+  };
+  console.log(table(results));
+  const broken = results.targets.filter((t) => !Number.isFinite(t.value)).map((t) => t.name);
+  if (ingest.echo.okPerSec <= 0 || ingest.receiver.okPerSec <= 0) broken.push('ingest throughput is zero');
+  if (e2e.pipeline.decisions !== SMOKE.e2eDecisions) broken.push('end to end did not decide every call');
+  if (broken.length) throw new Error(`harness produced no figure for: ${broken.join(', ')}`);
+  console.log(`bench harness OK in ${((Date.now() - t0) / 1000).toFixed(1)} s (figures at this load are not meaningful)`);
+} catch (e) {
+  console.error(`bench:smoke failed: ${(e as Error).message}`);
+  code = 1;
+} finally {
+  await redis.stop();
+}
+process.exit(code);
