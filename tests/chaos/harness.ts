@@ -225,7 +225,11 @@ export interface Queues {
 export function openQueues(redisUrl: string, prefix: string): Queues {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const mk = (name: string) => new Queue(name, { connection, prefix });
+  const mk = (name: string) => {
+    const q = new Queue(name, { connection, prefix });
+    q.on('error', () => undefined); // reconnects are expected in the outage scenarios
+    return q;
+  };
   const events = mk(QUEUE_NAMES.events);
   const writes = mk(QUEUE_NAMES.writes);
   const reports = mk(QUEUE_NAMES.reports);
