@@ -5,6 +5,7 @@
  * change, waits until every call is decided, written back to the simulator and stored, prints a summary and
  * writes reports/heatmap.html. Exits non-zero if any call is lost or counted twice.
  */
+import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createLogger, describeParts, loadConfig } from '@ivr/config';
 import { startSim } from '@ivr/genesys-sim';
@@ -33,10 +34,13 @@ const config = loadConfig({
   RECEIVER_HOST: '127.0.0.1',
   GENESYS_RATE_PER_MIN: process.env.GENESYS_RATE_PER_MIN ?? '60000', // the simulator has no budget to protect
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  // Every accepted webhook, for `pnpm ivr replay reports/demo-recording.ndjson [--what-if --threshold N]`.
+  RECORD_PATH: process.env.RECORD_PATH ?? 'reports/demo-recording.ndjson',
 });
 const logger = createLogger('demo', config.LOG_LEVEL);
 const admin = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
 await deletePrefix(admin, PREFIX);
+if (config.RECORD_PATH) rmSync(config.RECORD_PATH, { force: true }); // this run's calls only
 
 console.log(`IVR demo: ${CALLS} calls, queue ${config.TARGET_QUEUE_ID}, threshold ${config.OCCUPANCY_THRESHOLD}`);
 for (const [k, v] of Object.entries(describeParts(config))) console.log(`  ${k.padEnd(14)} ${v}`);
@@ -116,6 +120,7 @@ console.log(`Genesys API calls      ${apiCalls('observations')} observations que
 console.log(`Occupancy cache        ${workers.occupancy.stats().cacheHits} hits, ${workers.occupancy.stats().analyticsCalls} analytics calls`);
 console.log(`Store batches          ${workers.batcher.stats().batches} batches for ${workers.batcher.stats().docs} documents`);
 console.log(`Heatmap                ${file.path} (${file.decisions} decisions)`);
+if (config.RECORD_PATH) console.log(`Recording              ${config.RECORD_PATH} (what-if: pnpm ivr replay ${config.RECORD_PATH} --what-if --threshold 2)`);
 console.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 const problems: string[] = [];

@@ -1,0 +1,206 @@
+/**
+ * `pnpm ivr <command>`: operator commands (docs/operations.md).
+ *   replay <file.ndjson> [--rate N] [--url U] [--concurrency N] [--new-keys]   send a recording to a running receiver
+ *   replay <file.ndjson> --what-if --threshold N [--prefix P]                  recompute its decisions offline
+ *   failed [--queue q] [--limit n]                                             list failed jobs with reasons
+ *   retry --all | <jobId> [--queue q]                                          retry failed jobs (as Bull Board does)
+ * Reads REDIS_URL, QUEUE_PREFIX, WEBHOOK_SECRET, WEBHOOK_TOKEN from the environment (as the apps do).
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError, type Config } from '@ivr/config';
+import {
+  createQueues,
+  createRedis,
+  formatFailed,
+  formatReplaySummary,
+  formatWhatIf,
+  listFailed,
+  loadObservedDecisions,
+  progressPrinter,
+  readRecording,
+  replay,
+  retryAllFailed,
+  retryFailedJob,
+  selectQueues,
+  waitForRedis,
+  whatIf,
+  ALL_QUEUES,
+} from '@ivr/queues';
+
+const USAGE = `usage: pnpm ivr <command> [options]
+
+  replay <file.ndjson> [--url http://127.0.0.1:3000] [--rate N] [--concurrency N] [--new-keys]
+      Send a recording (RECORD_PATH of a receiver, or reports/demo-recording.ndjson from pnpm demo) to a running
+      receiver. --rate N = requests per second (default: as fast as --concurrency, 16, allows). Keys are kept, so a
+      receiver that has seen them answers 200 duplicate; --new-keys replays them as new events.
+  replay <file.ndjson> --what-if --threshold N [--prefix P]
+      Offline: recompute every recorded decision with threshold N and the occupancy it saw; print how many calls
+      would change route and a DTMF x (old->new) table. Decisions are read from Redis ({prefix}:ivr:decision:{key}),
+      prefix = --prefix, else the one recorded on each line, else QUEUE_PREFIX.
+  failed [--queue q] [--limit n]
+      List failed jobs (newest first, default 20 per queue) with reason and attempts.
+  retry --all [--queue q]  |  retry <jobId> [--queue q]
+      Put failed jobs back to wait, as Bull Board's Retry buttons do.
+
+  queues: ${ALL_QUEUES.join(', ')}
+  env: REDIS_URL, QUEUE_PREFIX (default ivr), WEBHOOK_SECRET / WEBHOOK_TOKEN (replay signs or sends the token)`;
+
+class UsageError extends Error {}
+
+function config(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (e) {
+    throw new UsageError(e instanceof ConfigError ? e.message : String(e));
+  }
+}
+
+function positiveNumber(v: string | undefined, name: string, allowZero = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new UsageError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+async function withQueues<T>(cfg: Config, fn: (all: ReturnType<typeof createQueues>) => Promise<T>): Promise<T> {
+  const conn = createRedis(cfg.REDIS_URL, 'client');
+  conn.on('error', () => undefined); // reported by waitForRedis below
+  try {
+    await waitForRedis(conn, 5000);
+    const queues = createQueues(conn, cfg.QUEUE_PREFIX, { applyAttempts: cfg.APPLY_ATTEMPTS, applyBackoffMs: cfg.APPLY_BACKOFF_MS });
+    try {
+      return await fn(queues);
+    } finally {
+      await queues.close();
+    }
+  } finally {
+    conn.disconnect();
+  }
+}
+
+async function cmdReplay(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:3000' },
+      rate: { type: 'string' },
+      concurrency: { type: 'string' },
+      'new-keys': { type: 'boolean', default: false },
+      'what-if': { type: 'boolean', default: false },
+      threshold: { type: 'string' },
+      prefix: { type: 'string' },
+    },
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('replay needs exactly one recording file: pnpm ivr replay <file.ndjson>');
+  const events = await readRecording(file);
+
+  if (values['what-if']) {
+    if (values.threshold === undefined) throw new UsageError('--what-if needs --threshold N (idle agents needed for route_to_queue)');
+    const threshold = positiveNumber(values.threshold, 'threshold', true)!;
+    if (!Number.isInteger(threshold)) throw new UsageError(`--threshold must be a whole number of agents (got ${values.threshold})`);
+    const cfg = config();
+    const redis = createRedis(cfg.REDIS_URL, 'client');
+    redis.on('error', () => undefined);
+    try {
+      await waitForRedis(redis, 5000);
+      const found = await loadObservedDecisions(redis, events, cfg.QUEUE_PREFIX, values.prefix);
+      const result = whatIf(found.decisions, threshold);
+      console.log(formatWhatIf(result, { recorded: events.length, missing: found.missing, prefix: found.prefixes.join(', ') }));
+      if (!found.decisions.length && events.length) {
+        console.error(`\nno stored decision found for any recorded event under prefix ${found.prefixes.join(', ')}: pass --prefix, or the decisions expired (IDEMPOTENCY_TTL_S)`);
+      }
+    } finally {
+      redis.disconnect();
+    }
+    return 0;
+  }
+  if (values.threshold !== undefined || values.prefix !== undefined) throw new UsageError('--threshold and --prefix only apply with --what-if');
+
+  const rate = positiveNumber(values.rate, 'rate', true) ?? 0;
+  const concurrency = positiveNumber(values.concurrency, 'concurrency') ?? 16;
+  try {
+    new URL(values.url);
+  } catch {
+    throw new UsageError(`--url is not a URL: ${values.url}`);
+  }
+  const progress = progressPrinter(process.stderr.isTTY ? process.stderr : process.stdout);
+  console.log(`Replaying ${events.length} recorded webhooks from ${file} to ${values.url}${rate ? ` at ${rate}/s` : ''}${values['new-keys'] ? ' as new events' : ''}`);
+  const summary = await replay(events, {
+    url: values.url,
+    rate,
+    concurrency,
+    keySuffix: values['new-keys'] ? `-replay-${Date.now().toString(36)}` : undefined,
+    webhookSecret: process.env.WEBHOOK_SECRET || undefined,
+    webhookToken: process.env.WEBHOOK_TOKEN || undefined,
+    onProgress: (p) => progress.update(p),
+  });
+  progress.end();
+  console.log(formatReplaySummary(summary, values.url));
+  const failures = Object.entries(summary.byStatus).filter(([s]) => s === 'error' || Number(s) >= 400).reduce((n, [, c]) => n + c, 0);
+  return failures ? 1 : 0;
+}
+
+async function cmdFailed(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { queue: { type: 'string' }, limit: { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`failed takes no arguments (got ${positionals.join(' ')}); use --queue q --limit n`);
+  const limit = positiveNumber(values.limit, 'limit', true) ?? 20;
+  const cfg = config();
+  return withQueues(cfg, async (queues) => {
+    const selected = selectQueues(queues.all, values.queue);
+    console.log(formatFailed(await listFailed(selected, Math.floor(limit))));
+    return 0;
+  });
+}
+
+async function cmdRetry(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { queue: { type: 'string' }, all: { type: 'boolean', default: false } } });
+  if (values.all === (positionals.length > 0) || positionals.length > 1) throw new UsageError('retry needs either --all or one job id: pnpm ivr retry --all | pnpm ivr retry <jobId> [--queue q]');
+  const cfg = config();
+  return withQueues(cfg, async (queues) => {
+    const selected = selectQueues(queues.all, values.queue);
+    if (values.all) {
+      const counts = await retryAllFailed(selected);
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      console.log(`Retried ${total} failed jobs (${Object.entries(counts).map(([q, n]) => `${q} ${n}`).join(', ')})`);
+      return 0;
+    }
+    const r = await retryFailedJob(selected, positionals[0]!);
+    console.log(`Retried ${r.queue} job ${r.jobId}: back in the wait list`);
+    return 0;
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'replay':
+      return cmdReplay(rest);
+    case 'failed':
+      return cmdFailed(rest);
+    case 'retry':
+      return cmdRetry(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  const err = e as Error & { code?: string };
+  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`pnpm ivr: ${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`pnpm ivr: ${err.message}`);
+    process.exitCode = 1;
+  }
+}
