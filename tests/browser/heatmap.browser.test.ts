@@ -212,6 +212,15 @@ describe.skipIf(SKIP)('heatmap and Bull Board in Chromium', () => {
       return (el.data![0]!.z ?? []).flat().reduce((a: number, b: number) => a + Number(b), 0);
     });
     expect(total).toBe(N);
+    expect(await page.textContent('#heatmap-footer')).toContain('Data source: embedded store (Redis)');
+
+    // A range with nothing in it says so (not "nothing recorded yet"), and names the range.
+    const none = await page.goto(`${server.url}/admin/heatmap?from=2001-01-01&to=2001-01-02`);
+    expect(none?.status()).toBe(200);
+    const empty = (await page.textContent('#heatmap-empty')) ?? '';
+    expect(empty).toContain('No decisions in this time range');
+    expect(empty).toContain('2001-01-01 00:00:00 → 2001-01-02 00:00:00 UTC');
+    await page.screenshot({ path: join(SCREENSHOTS, 'heatmap-empty-range.png'), fullPage: true });
     await ctx.close();
   });
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { renderHeatmapHtml, writeHeatmapFile, type DecisionStore, type HeatmapQuery } from '@ivr/reporting';
+import { describeStoreSource, renderHeatmapHtml, writeHeatmapFile, type DecisionStore, type HeatmapQuery } from '@ivr/reporting';
 import { adminAuth } from './admin-auth';
 import { BULL_BOARD_PATH, bullBoard } from './bull-board';
 import { HttpError, storeUnavailable } from './errors';
@@ -75,7 +75,12 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   app.get('/admin/heatmap', async (c) => {
     const query = await rangeFrom(c);
     const data = await fromStore(() => deps.store.heatmap(query));
-    const html = renderHeatmapHtml(data, { title: 'IVR routing decisions', generatedAt: new Date().toISOString() });
+    const html = renderHeatmapHtml(data, {
+      title: 'IVR routing decisions',
+      generatedAt: new Date().toISOString(),
+      range: query,
+      source: describeStoreSource(deps.store),
+    });
     c.header('Cache-Control', 'no-store');
     return c.html(html);
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { renderHeatmapHtml } from './heatmap-html';
+import { describeStoreSource, renderHeatmapHtml } from './heatmap-html';
 import type { DecisionStore, HeatmapQuery } from './store';
 
 export interface HeatmapFileResult {
@@ -16,7 +16,7 @@ export interface HeatmapFileResult {
 /** Query the store and write `${dir}/heatmap.html` atomically (temp file + rename), creating `dir` if needed. */
 export async function writeHeatmapFile(store: DecisionStore, dir: string, query?: HeatmapQuery): Promise<HeatmapFileResult> {
   const data = await store.heatmap(query);
-  const html = renderHeatmapHtml(data);
+  const html = renderHeatmapHtml(data, { source: describeStoreSource(store), ...(query ? { range: query } : {}) });
   const absDir = resolve(dir);
   await mkdir(absDir, { recursive: true });
   const path = resolve(absDir, 'heatmap.html');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderHeatmapHtml } from './heatmap-html';
+import { COLORSCALE, colorbarTicks, contrastRatio, describeStoreSource, formatSpan, formatUtc, heatmapFigure, renderHeatmapHtml, scaleColour } from './heatmap-html';
 import { AGENT_BUCKETS, HOURS, emptyHeatmap } from './matrix';
 import type { HeatmapData } from './store';
 
@@ -16,14 +16,47 @@ function sample(): HeatmapData {
   };
 }
 
+interface ChartJson {
+  id: string;
+  max: number;
+  zmax: number;
+  trace: {
+    z: number[][];
+    x: string[];
+    y: string[];
+    zmin: number;
+    zmax: number;
+    zauto: boolean;
+    text: string[][];
+    texttemplate: string;
+    textfont: { size: number };
+    customdata: string[][][];
+    hovertemplate: string;
+  };
+  layout: { title?: unknown; height: number; xaxis: { tickangle: number; automargin: boolean }; yaxis: { automargin: boolean } };
+}
+
 function dataBlock(html: string): any {
   const m = html.match(/<script type="application\/json" id="heatmap-data">([\s\S]*?)<\/script>/);
   expect(m).not.toBeNull();
   return JSON.parse(m![1]!);
 }
 
+const chart = (html: string, id: string): ChartJson => {
+  const c = (dataBlock(html).charts as ChartJson[]).find((x) => x.id === id);
+  expect(c, id).toBeDefined();
+  return c!;
+};
+
+/** The page without its <script> elements: what the reader sees as HTML. */
+const visibleHtml = (html: string) => html.replace(/<script\b[\s\S]*?<\/script>/gi, '');
+
 describe('renderHeatmapHtml', () => {
-  const html = renderHeatmapHtml(sample(), { title: 'Decisions', generatedAt: '2024-03-03T00:00:00.000Z' });
+  const html = renderHeatmapHtml(sample(), {
+    title: 'Decisions',
+    generatedAt: '2024-03-03T00:00:00.000Z',
+    source: 'Elasticsearch index genesys_flow_decisions',
+  });
 
   it('is one self-contained file with plotly inlined', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -37,32 +70,131 @@ describe('renderHeatmapHtml', () => {
     expect(opens).toBe(closes);
   });
 
-  it('has the three heatmap divs, titles, axis labels and annotated cells', () => {
-    for (const id of ['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']) expect(html).toContain(`id="${id}"`);
-    expect(html).toContain('DTMF pressed');
-    expect(html).toContain('Routing decision');
-    expect(html).toContain('Available agents');
-    expect(html).toContain("texttemplate: '%{z}'");
+  it('has the three heatmap divs, each titled once (a visible heading, no Plotly title)', () => {
+    for (const id of ['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']) {
+      expect(html).toContain(`id="${id}"`);
+      expect(chart(html, id).layout.title).toBeUndefined();
+    }
+    const page = visibleHtml(html);
+    for (const heading of ['DTMF pressed × routing decision', 'Hour of day (UTC) × routing decision', 'Available agents × routing decision']) {
+      expect(page.match(new RegExp(`<h2[^>]*>${heading.replace(/[()]/g, '\\$&')}</h2>`, 'g'))?.length, heading).toBe(1);
+    }
+    expect(page).not.toContain('visually-hidden');
   });
 
-  it('puts the counts in the JSON data block and the header', () => {
+  it('colour scale runs from 0 to the chart’s own maximum count (zauto off)', () => {
+    const d = dataBlock(html);
+    const maxOf = (z: number[][]) => Math.max(...z.flat());
+    for (const c of d.charts as ChartJson[]) {
+      expect(c.trace.zauto).toBe(false);
+      expect(c.trace.zmin).toBe(0);
+      expect(c.trace.zmax).toBe(maxOf(c.trace.z));
+      expect(c.max).toBe(c.trace.zmax);
+    }
+    // and those maxima are the data's: 7 (DTMF 1 → queue), 6 (09h → queue), 4 (two cells)
+    expect(chart(html, 'heatmap-dtmf').trace.zmax).toBe(7);
+    expect(chart(html, 'heatmap-hour').trace.zmax).toBe(6);
+    expect(chart(html, 'heatmap-agents').trace.zmax).toBe(4);
+  });
+
+  it('labels both ends of the colour bar (0 and the maximum)', () => {
+    for (const c of dataBlock(html).charts as Array<ChartJson & { trace: { colorbar: { tickvals: number[] } } }>) {
+      const ticks = c.trace.colorbar.tickvals;
+      expect(ticks[0]).toBe(0);
+      expect(ticks.at(-1)).toBe(c.trace.zmax);
+    }
+    for (const z of [1, 7, 75, 399, 1234]) {
+      const t = colorbarTicks(z);
+      expect([t[0], t.at(-1)]).toEqual([0, z]);
+      expect(t.length).toBeLessThanOrEqual(5);
+      expect([...t].sort((a, b) => a - b)).toEqual(t);
+      expect(new Set(t).size).toBe(t.length);
+    }
+  });
+
+  it('a chart whose counts are all zero still gets a usable colour range', () => {
+    const f = heatmapFigure({ yTitle: 'DTMF pressed', rowNoun: (r) => `calls with DTMF ${r}`, rowPx: 40, matrix: { rows: ['1'], cols, counts: [[0, 0]] } });
+    expect(f.max).toBe(0);
+    expect(f.trace.zmin).toBe(0);
+    expect(f.trace.zmax).toBe(1);
+  });
+
+  it('labels routes short and flat on the axis, with the raw route names in the hover text', () => {
+    for (const id of ['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']) {
+      const c = chart(html, id);
+      expect(c.trace.x).toEqual(['Agent queue', 'Voicemail']);
+      expect(c.layout.xaxis.tickangle).toBe(0);
+      expect(c.layout.xaxis.automargin).toBe(true);
+      expect(c.layout.yaxis.automargin).toBe(true);
+      expect(c.trace.hovertemplate).toContain('%{customdata[0]}');
+      expect(c.trace.customdata.map((row) => row.map((cell) => cell[0]))[0]).toEqual(['Agent queue (route_to_queue)', 'Voicemail (route_to_vm)']);
+    }
+  });
+
+  it('cells show count and share of the row, in readable text that contrasts with the cell colour', () => {
+    const c = chart(html, 'heatmap-dtmf');
+    expect(c.trace.texttemplate).toBe('%{text}');
+    expect(c.trace.textfont.size).toBeGreaterThanOrEqual(13);
+    // DTMF 1: 7 of 8 to the queue (88%), 1 of 8 to voicemail (13%); DTMF 2: 1 of 4 (25%), 3 of 4 (75%)
+    const shares = c.trace.customdata.map((row) => row.map((cell) => cell[1]));
+    expect(shares).toEqual([
+      ['88% of the 8 calls with DTMF 1', '13% of the 8 calls with DTMF 1'],
+      ['25% of the 4 calls with DTMF 2', '75% of the 4 calls with DTMF 2'],
+    ]);
+    expect(c.trace.text[0]![0]).toMatch(/<b>7<\/b>.*88%/);
+    expect(c.trace.text[1]![1]).toMatch(/<b>3<\/b>.*75%/);
+
+    // The text colour is chosen per cell: check it against the colour Plotly paints for every count 0..max.
+    const max = 23;
+    const f = heatmapFigure({
+      yTitle: 'DTMF pressed',
+      rowNoun: (r) => `calls with DTMF ${r}`,
+      rowPx: 30,
+      matrix: { rows: Array.from({ length: max + 1 }, (_, i) => String(i)), cols, counts: Array.from({ length: max + 1 }, (_, i) => [i, max - i]) },
+    });
+    expect(f.trace.zmax).toBe(max);
+    expect(f.trace.colorscale).toEqual(COLORSCALE.map(([t, col]) => [t, col]));
+    f.trace.z.forEach((row, i) =>
+      row.forEach((v, j) => {
+        const colour = /color:(#[0-9a-f]{6})/i.exec(f.trace.text[i]![j]!)?.[1];
+        expect(colour, `text colour of cell ${i},${j}`).toBeDefined();
+        const cell = scaleColour(COLORSCALE, v / f.trace.zmax);
+        // zero cells are deliberately muted; every non-zero count meets WCAG AA (4.5:1)
+        expect(contrastRatio(colour!, cell), `count ${v} on ${cell}`).toBeGreaterThanOrEqual(v === 0 ? 3 : 4.5);
+      }),
+    );
+  });
+
+  it('scaleColour interpolates between the stops', () => {
+    expect(scaleColour(COLORSCALE, 0)).toBe('#f3f5f8');
+    expect(scaleColour(COLORSCALE, 1)).toBe('#08306b');
+    expect(scaleColour(COLORSCALE, 0.5)).toBe('#4292c6');
+    expect(scaleColour([[0, '#000000'], [1, '#ffffff']], 0.5)).toBe('#808080');
+  });
+
+  it('puts the counts in the JSON data block and per-route totals in the header', () => {
     const d = dataBlock(html);
     expect(d.total).toBe(12);
     expect(d.data.dtmfByRoute.counts).toEqual([[7, 1], [1, 3]]);
     expect(d.charts.map((c: { id: string }) => c.id)).toEqual(['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']);
     expect(d.routeTotals).toEqual({ route_to_queue: 8, route_to_vm: 4 });
-    expect(html).toContain('>12</dd>');
-    expect(html).toContain('2024-03-01T09:00:00.000Z → 2024-03-02T14:25:00.000Z');
-    expect(html).toContain('2024-03-03T00:00:00.000Z');
-    expect(html).toContain('>8</dd>');
-    expect(html).toContain('>4</dd>');
+    expect(html).toContain('data-field="total">12</dd>');
+    expect(html).toContain('data-field="route_to_queue">8<small>67%</small></dd>');
+    expect(html).toContain('data-field="route_to_vm">4<small>33%</small></dd>');
+    expect(html).toContain('2024-03-01 09:00:00 → 2024-03-02 14:25:00 UTC');
+  });
+
+  it('has a footer naming the data source and when the page was generated', () => {
+    const footer = /<footer id="heatmap-footer">([\s\S]*?)<\/footer>/.exec(html)?.[1] ?? '';
+    expect(footer).toContain('Data source: Elasticsearch index genesys_flow_decisions');
+    expect(footer).toContain('<time datetime="2024-03-03T00:00:00.000Z">2024-03-03 00:00:00 UTC</time>');
   });
 
   it('escapes a hostile dtmf and title', () => {
     const evil = '</script><img src=x onerror=alert(1)>';
     const data = sample();
     data.dtmfByRoute.rows[0] = evil;
-    const out = renderHeatmapHtml(data, { title: `<b>"x"</b> & ${evil}` });
+    const out = renderHeatmapHtml(data, { title: `<b>"x"</b> & ${evil}`, source: evil });
     expect(out).not.toContain('<img src=x');
     expect(out).not.toContain('<b>"x"</b>');
     expect(out).toContain('&lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp;');
@@ -74,11 +206,44 @@ describe('renderHeatmapHtml', () => {
   it('shows an empty state instead of blank charts', () => {
     const out = renderHeatmapHtml(emptyHeatmap(), { generatedAt: '2024-03-03T00:00:00.000Z' });
     expect(out).toContain('No decisions recorded yet');
+    expect(out).not.toContain('No decisions in this time range');
     expect(out).toContain('pnpm demo');
     expect(out).toContain('send a webhook');
     expect(out).not.toContain('id="heatmap-dtmf"');
     expect(out).not.toContain('id="heatmap-hour"');
     expect(out).not.toContain('id="heatmap-agents"');
     expect(dataBlock(out).total).toBe(0);
+  });
+
+  it('an empty result for a requested range says so, and shows the range', () => {
+    const range = { from: '2001-01-01T00:00:00.000Z', to: '2001-01-02T00:00:00.000Z' };
+    const out = renderHeatmapHtml(emptyHeatmap(), { generatedAt: '2024-03-03T00:00:00.000Z', range });
+    expect(out).toContain('No decisions in this time range');
+    expect(out).not.toContain('No decisions recorded yet');
+    expect(visibleHtml(out)).toContain('2001-01-01 00:00:00 → 2001-01-02 00:00:00 UTC');
+    expect(dataBlock(out).range).toEqual(range);
+    // only one bound given still counts as a range
+    expect(renderHeatmapHtml(emptyHeatmap(), { range: { from: range.from } })).toContain('No decisions in this time range');
+    // a range with decisions in it renders charts and the requested range in the header
+    const full = renderHeatmapHtml(sample(), { range });
+    expect(full).toContain('id="heatmap-dtmf"');
+    expect(full).toContain('data-field="requested-range"');
+  });
+});
+
+describe('formatting helpers', () => {
+  it('formats UTC times and spans', () => {
+    expect(formatUtc('2024-03-01T09:00:00.000Z')).toBe('2024-03-01 09:00:00 UTC');
+    expect(formatUtc('nope')).toBe('nope');
+    expect(formatSpan('2024-03-01T09:00:00.000Z', '2024-03-01T09:05:30.000Z')).toBe('2024-03-01 09:00:00 → 09:05:30 UTC');
+    expect(formatSpan('2024-03-01T09:00:00.000Z', '2024-03-02T10:00:00.000Z')).toBe('2024-03-01 09:00:00 → 2024-03-02 10:00:00 UTC');
+    expect(formatSpan(undefined, undefined)).toBe('all time');
+    expect(formatSpan('2024-03-01T09:00:00.000Z', undefined)).toBe('since 2024-03-01 09:00:00 UTC');
+  });
+
+  it('describes the store a page was read from', () => {
+    expect(describeStoreSource({ kind: 'embedded' })).toBe('embedded store (Redis)');
+    expect(describeStoreSource({ kind: 'elasticsearch', index: 'genesys_flow_decisions' })).toBe('Elasticsearch index genesys_flow_decisions');
+    expect(describeStoreSource({ kind: 'elasticsearch' })).toBe('Elasticsearch');
   });
 });
