@@ -132,6 +132,20 @@ describe('webhook authentication (real Redis + BullMQ)', () => {
       expect(await queues.events.count()).toBe(1);
     });
 
+    it('replay of a signed message: 200 duplicate; under a fresh Idempotency-Key (unsigned): 401, never a second job', async () => {
+      const app = make({ webhookSecret: SECRET });
+      const body = event(40);
+      const headers = signed(body, { id: 'msg_replayed' });
+      expect((await post(app, body, headers)).status).toBe(202);
+      const replay = await post(app, body, headers);
+      expect(replay.status).toBe(200);
+      expect(await replay.json()).toMatchObject({ status: 'duplicate', idempotencyKey: 'msg_replayed' });
+      await expect401(await post(app, body, { ...headers, 'idempotency-key': 'fresh-key-1' }), 'unsigned_idempotency_key');
+      // equal to webhook-id is allowed (a sender that sets both)
+      expect((await post(app, body, { ...headers, 'idempotency-key': 'msg_replayed' })).status).toBe(200);
+      expect(await queues.events.count()).toBe(1);
+    });
+
     it('401 comes before JSON parsing: an unsigned invalid body is 401, a signed one is 400', async () => {
       const app = make({ webhookSecret: SECRET });
       await expect401(await post(app, '{not json', {}), 'missing_signature');
@@ -159,7 +173,7 @@ describe('webhook authentication (real Redis + BullMQ)', () => {
     it('accepts either, rejects neither, reports the credential that was tried', async () => {
       const app = make({ webhookSecret: SECRET, webhookToken: TOKEN });
       expect((await post(app, event(20), signed(event(20)))).status).toBe(202);
-      expect((await post(app, event(21), { 'x-webhook-token': TOKEN })).status).toBe(202);
+      expect((await post(app, event(21), { 'x-webhook-token': TOKEN, 'idempotency-key': 'token-key-21' })).status).toBe(202);
       // valid token with a bad signature: the token is enough
       expect((await post(app, event(22), { 'x-webhook-token': TOKEN, ...signed(event(99)) })).status).toBe(202);
       await expect401(await post(app, event(23), {}), 'missing_credentials');

@@ -41,6 +41,8 @@ export function standardWebhooksSecret(secret: string): string {
  *   space-separated `v1,<base64 HMAC-SHA256>`), timestamp within ±toleranceS.
  * - WEBHOOK_TOKEN: header `X-Webhook-Token`, compared in constant time.
  * - both: either a valid signature or a valid token is enough (a Genesys data action cannot sign).
+ * - a signed request may not carry an Idempotency-Key other than its webhook-id: the key must be signed, or a
+ *   captured message could be replayed inside the window under a fresh key.
  * - neither: every request is accepted (the server warns at start).
  * Throws HttpError 401 with a code and a reason the sender can act on.
  */
@@ -56,6 +58,14 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     // Hash both sides so the comparison takes the same time whatever the lengths.
     if (timingSafeEqual(digest(got), tokenDigest!)) return undefined;
     return new HttpError(401, 'invalid_token', 'X-Webhook-Token does not match WEBHOOK_TOKEN');
+  };
+
+  // Idempotency-Key takes precedence over webhook-id but is not signed: on a signed request it would let anyone
+  // replay a captured message inside the window under a fresh key (a second job). Only the signed id may be the key.
+  const signedKeyOnly = (headers: Headers, id: string): HttpError | undefined => {
+    const key = headers.get('idempotency-key');
+    if (key === null || key === id) return undefined;
+    return new HttpError(401, 'unsigned_idempotency_key', 'on a signed request the idempotency key is webhook-id: omit Idempotency-Key or set it equal to webhook-id (it is not covered by the signature)');
   };
 
   const checkSignature = (headers: Headers, body: string): HttpError | undefined => {
@@ -83,7 +93,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
       const comma = candidate.indexOf(',');
       if (comma < 0 || candidate.slice(0, comma) !== 'v1') continue;
       const sig = Buffer.from(candidate.slice(comma + 1));
-      if (sig.length === expected.length && timingSafeEqual(sig, expected)) return undefined;
+      if (sig.length === expected.length && timingSafeEqual(sig, expected)) return signedKeyOnly(headers, id);
     }
     return new HttpError(401, 'invalid_signature', 'no webhook-signature matches (expected v1,<base64 HMAC-SHA256 of "id.timestamp.body"> with WEBHOOK_SECRET)');
   };
