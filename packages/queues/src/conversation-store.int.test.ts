@@ -48,3 +48,30 @@ describe('conversation state machine in Redis', () => {
     expect((await s.begin('c', 'older', 500)).kind).toBe('stale');
   });
 });
+
+describe('startDecision (one round trip)', () => {
+  let t: ReturnType<typeof testRedis>;
+  beforeEach(() => {
+    t = testRedis('conv2');
+  });
+  afterEach(() => t.cleanup());
+
+  it('moves a new press to CHECKING_QUEUE, resumes the same key, replays a stored decision, rejects a stale press', async () => {
+    const s = createConversationStore(t.redis, keyspace(t.prefix), 60);
+    expect(await s.startDecision('c', 'k1', 1000)).toEqual({ kind: 'new', seq: 1, previousState: 'IDLE' });
+    expect(await s.get('c')).toMatchObject({ state: 'CHECKING_QUEUE', seq: 1 });
+    expect(await s.startDecision('c', 'k1', 1000)).toEqual({ kind: 'resume', seq: 1, previousState: 'CHECKING_QUEUE' });
+    await s.commitDecision('c', 'k1', 1, { route: 'q' });
+    expect(await s.startDecision('c', 'k1', 1000)).toEqual({ kind: 'decided', decision: { route: 'q' } });
+    expect((await s.startDecision('c', 'k0', 500)).kind).toBe('stale');
+    expect(await s.startDecision('c', 'k2', 2000)).toEqual({ kind: 'new', seq: 2, previousState: 'ROUTING' });
+  });
+
+  it('a key whose conversation moved on without its decision (ROUTING under its seq, decision expired) is invalid', async () => {
+    const s = createConversationStore(t.redis, keyspace(t.prefix), 60);
+    await s.startDecision('c', 'k1', 1000);
+    await s.commitDecision('c', 'k1', 1, {});
+    await t.redis.del(keyspace(t.prefix).decision('k1'));
+    expect((await s.startDecision('c', 'k1', 1000)).kind).toBe('invalid');
+  });
+});

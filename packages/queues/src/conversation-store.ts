@@ -25,6 +25,30 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return {'new', seq, cur[3] or 'NONE'}
 `;
 
+// KEYS[1]=conv KEYS[2]=decision  ARGV: key, now, ttl, pressedAt
+// One round trip for the start of a decision: replay a stored decision, else IDLE/COMPLETE -> WAITING_DTMF
+// (a new sequence) -> CHECKING_QUEUE, each move checked against the transition table.
+const START = `
+local d = redis.call('GET', KEYS[2])
+if d then return {'decided', 0, '', d} end
+local cur = redis.call('HMGET', KEYS[1], 'key', 'seq', 'state', 'pressedAt')
+local seq = tonumber(cur[2]) or 0
+local state = cur[3] or 'IDLE'
+if cur[1] == ARGV[1] then
+  if state == 'WAITING_DTMF' then
+    redis.call('HSET', KEYS[1], 'state', 'CHECKING_QUEUE', 'updatedAt', ARGV[2])
+    return {'resume', seq, 'WAITING_DTMF', ''}
+  end
+  if state == 'CHECKING_QUEUE' then return {'resume', seq, state, ''} end
+  return {'invalid', seq, state, ''}
+end
+if cur[4] and tonumber(ARGV[4]) < tonumber(cur[4]) then return {'stale', seq, state, ''} end
+seq = seq + 1
+redis.call('HSET', KEYS[1], 'key', ARGV[1], 'seq', seq, 'state', 'CHECKING_QUEUE', 'updatedAt', ARGV[2], 'pressedAt', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {'new', seq, state, ''}
+`;
+
 // KEYS[1]=conv  ARGV: seq, from, to, now
 const ADVANCE = `
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'state')
@@ -48,11 +72,21 @@ return {'ok', ARGV[3]}
 
 /** new: a new decision (seq+1); resume: this key's decision is in progress; stale: a later press already began. */
 export type BeginResult = { kind: 'new' | 'resume' | 'stale'; seq: number; state: string };
+/**
+ * decided: this key already has a decision (replay it); new: a new sequence, now CHECKING_QUEUE;
+ * resume: this key's decision was interrupted and is CHECKING_QUEUE again; stale: a later press began;
+ * invalid: this key's conversation is in a state it cannot decide from.
+ */
+export type StartResult<D> =
+  | { kind: 'decided'; decision: D }
+  | { kind: 'new' | 'resume' | 'stale' | 'invalid'; seq: number; previousState: string };
 export type AdvanceResult = { kind: 'ok' | 'superseded' | 'invalid'; seq: number; state: string };
 export type CommitResult<D> = { kind: 'ok' | 'exists'; decision: D } | { kind: 'superseded' | 'invalid'; detail: string };
 
 export interface ConversationStore {
   begin(conversationId: string, idempotencyKey: string, pressedAt?: number): Promise<BeginResult>;
+  /** begin + WAITING_DTMF -> CHECKING_QUEUE in one atomic step, or the stored decision for this key. */
+  startDecision<D>(conversationId: string, idempotencyKey: string, pressedAt?: number): Promise<StartResult<D>>;
   advance(conversationId: string, seq: number, from: string, to: string): Promise<AdvanceResult>;
   /** CHECKING_QUEUE -> ROUTING and store the decision for this key, in one step. */
   commitDecision<D>(conversationId: string, idempotencyKey: string, seq: number, decision: D): Promise<CommitResult<D>>;
@@ -62,12 +96,18 @@ export interface ConversationStore {
 
 export function createConversationStore(redis: Redis, ks: Keyspace, ttlSeconds: number): ConversationStore {
   const begin = defineScript<[string, number, string]>(redis, 'ivrConvBegin', 1, BEGIN);
+  const start = defineScript<[string, number, string, string]>(redis, 'ivrConvStart', 2, START);
   const advance = defineScript<[string, number, string]>(redis, 'ivrConvAdvance', 1, ADVANCE);
   const commit = defineScript<[string, string]>(redis, 'ivrConvCommit', 2, COMMIT);
   return {
     async begin(cid, key, pressedAt = Date.now()) {
       const [kind, seq, state] = await begin([ks.conversation(cid)], [key, Date.now(), ttlSeconds, pressedAt]);
       return { kind: kind as BeginResult['kind'], seq, state };
+    },
+    async startDecision<D>(cid: string, key: string, pressedAt = Date.now()): Promise<StartResult<D>> {
+      const [kind, seq, state, decision] = await start([ks.conversation(cid), ks.decision(key)], [key, Date.now(), ttlSeconds, pressedAt]);
+      if (kind === 'decided') return { kind, decision: JSON.parse(decision) as D };
+      return { kind: kind as 'new' | 'resume' | 'stale' | 'invalid', seq, previousState: state };
     },
     async advance(cid, seq, from, to) {
       const [kind, s, state] = await advance([ks.conversation(cid)], [seq, from, to, Date.now()]);

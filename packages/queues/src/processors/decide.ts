@@ -50,24 +50,19 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   // decisionId is derived from the key, so every line about this event can carry it, even before the decision exists.
   const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id, decisionId: decisionIdFor(ev.idempotencyKey) });
 
-  const existing = await deps.conversations.getDecision<DecisionRecord>(ev.idempotencyKey);
-  if (existing) {
-    await dispatch(existing, deps);
-    log.info({ decisionId: existing.decisionId, routing: existing.routing_decision }, 'decision replayed for a re-run job');
-    return decided(existing, true);
+  const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, ev.idempotencyKey, ev.receivedAt);
+  if (started.kind === 'decided') {
+    // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
+    await dispatch(started.decision, deps);
+    log.info({ decisionId: started.decision.decisionId, routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
+    return decided(started.decision, true);
   }
-
-  const begun = await deps.conversations.begin(ev.conversationId, ev.idempotencyKey, ev.receivedAt);
-  if (begun.kind === 'stale') return superseded(log, 0, begun.seq);
-  const seq = begun.seq;
-  if (begun.kind === 'new' || begun.state === 'WAITING_DTMF') {
-    const moved = await deps.conversations.advance(ev.conversationId, seq, 'WAITING_DTMF', 'CHECKING_QUEUE');
-    if (moved.kind === 'superseded') return superseded(log, seq, moved.seq);
-    if (moved.kind === 'invalid' && moved.state !== 'CHECKING_QUEUE') {
-      log.warn({ from: moved.state, to: 'CHECKING_QUEUE' }, 'transition rejected');
-      throw new Error(`invalid transition ${moved.state} -> CHECKING_QUEUE for conversation ${ev.conversationId}`);
-    }
+  if (started.kind === 'stale') return superseded(log, 0, started.seq);
+  if (started.kind === 'invalid') {
+    log.warn({ from: started.previousState, to: 'CHECKING_QUEUE' }, 'transition rejected');
+    throw new Error(`invalid transition ${started.previousState} -> CHECKING_QUEUE for conversation ${ev.conversationId}`);
   }
+  const seq = started.seq;
 
   const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
   const reading = await deps.occupancy.get(target.queueId);
@@ -123,8 +118,8 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
   await Promise.all([
     deps.writes.add('apply', write, { jobId: `apply-${d.decisionId}` }),
     deps.reports.add('report', report, { jobId: `report-${d.decisionId}` }),
+    deps.publisher.publish(deps.ks.decisionChannel(d.idempotencyKey), JSON.stringify(decisionAnswer(d))),
   ]);
-  await deps.publisher.publish(deps.ks.decisionChannel(d.idempotencyKey), JSON.stringify(decisionAnswer(d)));
 }
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
