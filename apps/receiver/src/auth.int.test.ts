@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { silentLogger, testRedis } from '@ivr/testing';
 import { createIdempotencyStore, createQueues, ingestEvent, keyspace, type IvrQueues } from '@ivr/queues';
+import { Writable } from 'node:stream';
+import { createLogger, loadConfig } from '@ivr/config';
 import { createApp } from './app';
+import { startReceiver } from './server';
 import { createAuthenticator, standardWebhooksSecret, type AuthenticatorOptions } from './middleware/authenticate';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -188,5 +191,33 @@ describe('webhook authentication (real Redis + BullMQ)', () => {
     const app = make({});
     expect((await post(app, event(30), {})).status).toBe(202);
     expect(await queues.events.count()).toBe(1);
+  });
+
+  it('startReceiver: warns when neither secret is set; enforces WEBHOOK_TOKEN from config over HTTP', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) });
+    const logger = createLogger('receiver-test', 'info', { destination });
+    const env = { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', QUEUE_PREFIX: t.prefix, RECEIVER_PORT: '0', RECEIVER_HOST: '127.0.0.1' };
+    const WARNING = 'WEBHOOK_SECRET and WEBHOOK_TOKEN unset: webhooks are not authenticated';
+
+    const openRx = await startReceiver(loadConfig(env), logger);
+    await openRx.close();
+    expect(lines.filter((l) => l.includes(WARNING))).toHaveLength(1);
+
+    lines.length = 0;
+    const rx = await startReceiver(loadConfig({ ...env, WEBHOOK_TOKEN: TOKEN }), logger);
+    try {
+      expect(lines.some((l) => l.includes(WARNING))).toBe(false);
+      const send = (headers: Record<string, string>) =>
+        fetch(`${rx.url}/webhook/genesys-dtmf`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: event(50) });
+      const denied = await send({});
+      expect(denied.status).toBe(401);
+      expect(((await denied.json()) as ErrorAnswer).error.code).toBe('missing_token');
+      expect((await send({ 'x-webhook-token': TOKEN })).status).toBe(202);
+      expect(await rx.queues.events.count()).toBe(1);
+    } finally {
+      await rx.close();
+    }
+    expect(lines.join('')).not.toContain(TOKEN);
   });
 });
