@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import {
   bodyFingerprint,
+  jobIdForKey,
   jsonDepth,
   parseWebhookBody,
   resolveIdempotencyKey,
@@ -100,7 +101,7 @@ export function createApp(deps: ReceiverDeps): Hono {
       try {
         outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body)), deps.storeTimeoutMs ?? 2000, 'storing the event');
       } catch (err) {
-        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, err: (err as Error).message }, 'event not stored: Redis unavailable');
+        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key), err: (err as Error).message }, 'event not stored: Redis unavailable');
         throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });
       }
       const log = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: outcome.jobId };
