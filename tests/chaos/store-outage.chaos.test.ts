@@ -1,4 +1,4 @@
-  /**
+/**
  * Chaos 5: the decision store (Elasticsearch) is down for 30 s under load: connections refused for 15 s, then
  * 503 (no master) for 15 s. The workers use the real Elasticsearch store code path (@elastic/elasticsearch
  * client, `_bulk` create with `_id` = decisionId) against a minimal fake that can be taken down. Decisions and
