@@ -56,7 +56,7 @@ export const envSchema = z.object({
   DASHBOARD_PORT: int(3001, 0, 65535),
   SIM_PORT: int(4010, 0, 65535),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
-  IDEMPOTENCY_TTL_S: int(86400, 1, 30 * 86400),
+  IDEMPOTENCY_TTL_S: int(86400, 300, 30 * 86400), // >= the 5-minute signature window, so a replay cannot outlive its key
 
   WORKER_ROLES: z
     .string()

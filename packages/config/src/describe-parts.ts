@@ -11,7 +11,9 @@ export function describeParts(config: Config): Record<string, string> {
       ? `Elasticsearch ${redactUrl(config.elasticsearchUrl)} index ${config.ELASTICSEARCH_INDEX}`
       : 'embedded store (Redis)',
     webhookAuth: config.WEBHOOK_SECRET
-      ? 'Standard Webhooks signatures required'
+      ? config.WEBHOOK_TOKEN
+        ? 'Standard Webhooks signature or X-Webhook-Token required'
+        : 'Standard Webhooks signatures required'
       : config.WEBHOOK_TOKEN
         ? 'X-Webhook-Token required'
         : 'NONE (set WEBHOOK_SECRET or WEBHOOK_TOKEN in production)',
