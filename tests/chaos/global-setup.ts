@@ -19,6 +19,7 @@ export default function setup() {
     const rows: Row[] = existsSync(ROWS_FILE)
       ? readFileSync(ROWS_FILE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row)
       : [];
+    rows.sort((a, b) => a.scenario.localeCompare(b.scenario, 'en', { numeric: true }));
     const table = renderTable(rows);
     const text = `Chaos suite, ${new Date().toISOString()}, ${((Date.now() - t0) / 1000).toFixed(0)} s total\n\n${table}\n`;
     writeFileSync(join(CHAOS_DIR, 'table.md'), text);
