@@ -1,7 +1,7 @@
 /**
  * A minimal Elasticsearch for the store-outage scenario: enough of the wire protocol for the real
  * @elastic/elasticsearch client and the product's Elasticsearch store (index template HEAD/PUT, index PUT,
- * `_bulk` create with 201 / 409 per item). It can be taken down: `refuse` closes the listener (connection
+ * `_bulk` create with 201 / 409 per item, `_count`/`_search` answering counts only). It can be taken down: `refuse` closes the listener (connection
  * refused), `unavailable` answers 503 like a cluster without a master.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -89,6 +89,11 @@ export async function startFakeEs(port = 0): Promise<FakeEs> {
       stats.createdTwice = stats.created - docs.size;
       const errors = items.some((it) => Object.values(it as Record<string, { status: number }>)[0]!.status >= 300);
       return send(res, 200, { took: 1, errors, items });
+    }
+    // Reads (the worker regenerates the heatmap after batches): counts only, no aggregations.
+    if (parts.at(-1) === '_count') return send(res, 200, { count: docs.size, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } });
+    if (parts.at(-1) === '_search') {
+      return send(res, 200, { took: 1, timed_out: false, hits: { total: { value: docs.size, relation: 'eq' }, max_score: null, hits: [] }, aggregations: {} });
     }
     if (req.method === 'PUT' && parts.length === 1) {
       const index = parts[0]!;

@@ -14,6 +14,7 @@ export default function setup() {
   mkdirSync(CHAOS_DIR, { recursive: true });
   rmSync(ROWS_FILE, { force: true });
   rmSync(LOG_DIR, { recursive: true, force: true });
+  rmSync(join(CHAOS_DIR, 'heatmaps'), { recursive: true, force: true });
   const t0 = Date.now();
   return () => {
     const rows: Row[] = existsSync(ROWS_FILE)

@@ -145,7 +145,7 @@ export function baseEnv(o: { redisUrl: string; prefix: string; simUrl: string; e
     LOG_LEVEL: 'warn',
     GENESYS_RATE_PER_MIN: '60000',
     RECEIVER_HOST: '127.0.0.1',
-    REPORTS_DIR: join(CHAOS_DIR, 'heatmaps', o.prefix),
+    REPORTS_DIR: join(CHAOS_DIR, 'heatmaps'),
     LOCK_DURATION_MS: '5000',
     STALLED_INTERVAL_MS: '2000',
     GENESYS_TIMEOUT_MS: '3000',
