@@ -12,6 +12,7 @@ import { bodyFingerprint } from '@ivr/core';
 import { createIdempotencyStore, keyspace, QUEUE_NAMES } from '@ivr/queues';
 import { simControl } from '@ivr/testing';
 import { load, percentile, type LoadResult } from './lib/load';
+import { cpuShare } from './lib/cpu';
 import { ask, freePort, LOG_DIR, runTs, sleep, waitForHttp, waitReady, type Child } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
 import type { WorkerStats } from './servers/workers';
@@ -70,9 +71,20 @@ export const SMOKE: BenchProfile = {
   cpuProfile: false,
 };
 
+export interface IngestSide {
+  okPerSec: number;
+  p50: number;
+  p99: number;
+  /** Cores busy during the throughput rounds, per process tree (server, redis) and the load generator. */
+  cores: Cores;
+  /** CPU microseconds per 2xx answer, per process tree. */
+  cpuUsPerReq: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
 export interface IngestFigures {
-  echo: { okPerSec: number; p50: number; p99: number };
-  receiver: { okPerSec: number; p50: number; p99: number; statuses: Record<string, number> };
+  echo: IngestSide;
+  receiver: IngestSide;
   ratio: number;
   p50Ratio: number;
   p99Ratio: number;
@@ -118,14 +130,7 @@ function webhook(run: string) {
   });
 }
 
-/** Throughput run (after a warm-up) then a fixed-rate latency run against one server. */
-async function drive(url: string, p: BenchProfile, tag: string): Promise<{ thr: LoadResult; lat: LoadResult }> {
-  await load({ url, connections: p.connections, duration: p.warmupS, body: webhook(`${tag}-warm`) });
-  const thr = await load({ url, connections: p.connections, duration: p.durationS, body: webhook(`${tag}-thr`) });
-  await sleep(500);
-  const lat = await load({ url, connections: Math.min(10, p.connections), duration: p.latencyS, overallRate: p.latencyRate, body: webhook(`${tag}-lat`) });
-  return { thr, lat };
-}
+export type Cores = Record<string, number>;
 
 function receiverEnv(redis: PrivateRedis, port: number, p: BenchProfile, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -141,47 +146,92 @@ function receiverEnv(redis: PrivateRedis, port: number, p: BenchProfile, extra: 
   };
 }
 
+interface Side {
+  name: string;
+  url: string;
+  server: Child;
+  redisPid?: number | undefined;
+  ok: number;
+  seconds: number;
+  cpu: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
+/** One throughput round against one server, adding its 2xx count and the CPU each process used (seconds). */
+async function round(side: Side, p: BenchProfile, seconds: number, tag: string): Promise<void> {
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const { result, cores } = await cpuShare({ server: side.server.proc.pid, redis: side.redisPid }, () =>
+    load({ url: side.url, connections: p.connections, duration: seconds, body: webhook(tag) }),
+  );
+  const s = (performance.now() - t0) / 1000;
+  const self = process.cpuUsage(self0);
+  cores['load generator'] = (self.user + self.system) / 1e6 / s;
+  side.ok += result.okPerSec * result.seconds;
+  side.seconds += result.seconds;
+  for (const [k, v] of Object.entries(cores)) side.cpu[k] = (side.cpu[k] ?? 0) + v * s;
+  for (const [k, v] of Object.entries(result.statuses)) side.statuses[k] = (side.statuses[k] ?? 0) + v;
+}
+
+const ROUNDS = 3;
+
+/**
+ * Both servers run side by side (the idle one costs nothing); throughput is measured in alternating rounds
+ * (echo, receiver, echo, receiver, ...) so that background load on the box hits both alike, then each gets a
+ * fixed-rate latency run. CPU per request (server process tree, redis-server) is reported too: unlike req/s
+ * it does not depend on how much of the box the server got.
+ */
 export async function benchIngest(redis: PrivateRedis, p: BenchProfile, log: Log): Promise<IngestFigures> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}${WEBHOOK}`;
-
-  log(`ingest: bare Hono JSON echo, ${p.procs} process(es), ${p.connections} connections, ${p.durationS} s`);
-  const echo = runTs('echo', 'bench/servers/echo.ts', { ECHO_PORT: String(port), ECHO_WORKERS: String(p.procs) });
-  let e: { thr: LoadResult; lat: LoadResult };
-  try {
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, echo);
-    e = await drive(url, p, 'echo');
-  } finally {
-    await echo.stop();
-  }
-  if (e.thr.okPerSec <= 0) throw new Error(`the echo answered no 2xx (statuses ${JSON.stringify(e.thr.statuses)}, errors ${e.thr.errors})`);
-
   await redis.reset();
-  log(`ingest: receiver (apps/receiver/src/main.ts), RECEIVER_WORKERS=${p.procs}, private Redis ${redis.url}`);
+  const [echoPort, recvPort] = [await freePort(), await freePort()];
   const profDir = join(LOG_DIR, `cpuprofile-${Date.now()}`);
-  const receiver = runTs('receiver', 'apps/receiver/src/main.ts', receiverEnv(redis, port, p), p.cpuProfile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {});
-  let r: { thr: LoadResult; lat: LoadResult };
+  log(`ingest: bare Hono JSON echo vs the receiver (apps/receiver/src/main.ts), ${p.procs} process(es) each, ${p.connections} connections, private Redis ${redis.url}`);
+  const echo = runTs('echo', 'bench/servers/echo.ts', { ECHO_PORT: String(echoPort), ECHO_WORKERS: String(p.procs) });
+  const receiver = runTs('receiver', 'apps/receiver/src/main.ts', receiverEnv(redis, recvPort, p), p.cpuProfile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {});
+  const sides: Side[] = [
+    { name: 'echo', url: `http://127.0.0.1:${echoPort}${WEBHOOK}`, server: echo, ok: 0, seconds: 0, cpu: {}, statuses: {} },
+    { name: 'receiver', url: `http://127.0.0.1:${recvPort}${WEBHOOK}`, server: receiver, redisPid: redis.pid, ok: 0, seconds: 0, cpu: {}, statuses: {} },
+  ];
+  const run = `r${Date.now()}`;
+  const lat: LoadResult[] = [];
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, receiver);
-    r = await drive(url, p, `recv${Date.now()}`);
+    await waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo);
+    await waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver);
+    for (const side of sides) await load({ url: side.url, connections: p.connections, duration: p.warmupS, body: webhook(`${run}-${side.name}-warm`) });
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const side of sides) await round(side, p, p.durationS / ROUNDS, `${run}-${side.name}-${i}`);
+      log(`ingest: round ${i + 1}/${ROUNDS}: echo ${(sides[0]!.ok / sides[0]!.seconds).toFixed(0)}/s, receiver ${(sides[1]!.ok / sides[1]!.seconds).toFixed(0)}/s so far`);
+    }
+    for (const side of sides) {
+      await sleep(300);
+      lat.push(await load({ url: side.url, connections: Math.min(10, p.connections), duration: p.latencyS, overallRate: p.latencyRate, body: webhook(`${run}-${side.name}-lat`) }));
+    }
   } finally {
-    await receiver.stop();
+    await Promise.all([echo.stop(), receiver.stop()]);
   }
-  const accepted = (r.thr.statuses['202'] ?? 0) + (r.lat.statuses['202'] ?? 0);
-  const bad = Object.entries({ ...r.thr.statuses }).filter(([s]) => s !== '202');
-  if (accepted === 0) throw new Error(`the receiver accepted nothing (statuses ${JSON.stringify(r.thr.statuses)}, errors ${r.thr.errors}):\n${receiver.tail()}`);
-  if (bad.length) log(`ingest: WARNING receiver answered ${JSON.stringify(r.thr.statuses)} (expected only 202)`);
+  const [e, r] = sides as [Side, Side];
+  if (e.ok <= 0) throw new Error(`the echo answered no 2xx (statuses ${JSON.stringify(e.statuses)}):\n${echo.tail()}`);
+  const accepted = r.statuses['202'] ?? 0;
+  if (accepted === 0) throw new Error(`the receiver accepted nothing (statuses ${JSON.stringify(r.statuses)}):\n${receiver.tail()}`);
+  if (Object.keys(r.statuses).some((st) => st !== '202')) log(`ingest: WARNING receiver answered ${JSON.stringify(r.statuses)} (expected only 202)`);
   // Every 202 must be a job in Redis (the receiver answers 2xx only after the job is stored).
   const jobs = await redis.admin.llen(`ivr:${QUEUE_NAMES.events}:wait`);
-  const warm = jobs - accepted;
-  if (warm < 0) throw new Error(`the receiver answered 202 ${accepted} times but only ${jobs} jobs are in ${QUEUE_NAMES.events}`);
+  if (jobs < accepted) throw new Error(`the receiver answered 202 ${accepted} times but only ${jobs} jobs are in ${QUEUE_NAMES.events}`);
   await redis.reset();
+  const fig = (side: Side, l: LoadResult) => {
+    const okPerSec = side.ok / side.seconds;
+    const cores = Object.fromEntries(Object.entries(side.cpu).map(([k, v]) => [k, v / side.seconds]));
+    const cpuUsPerReq = Object.fromEntries(Object.entries(side.cpu).filter(([k]) => k !== 'load generator').map(([k, v]) => [k, (v * 1e6) / side.ok]));
+    return { okPerSec, p50: l.p50, p99: l.p99, cores, cpuUsPerReq, statuses: side.statuses };
+  };
+  const ef = fig(e, lat[0]!);
+  const rf = fig(r, lat[1]!);
   return {
-    echo: { okPerSec: e.thr.okPerSec, p50: e.lat.p50, p99: e.lat.p99 },
-    receiver: { okPerSec: r.thr.okPerSec, p50: r.lat.p50, p99: r.lat.p99, statuses: r.thr.statuses },
-    ratio: r.thr.okPerSec / e.thr.okPerSec,
-    p50Ratio: r.lat.p50 / e.lat.p50,
-    p99Ratio: r.lat.p99 / e.lat.p99,
+    echo: ef,
+    receiver: rf,
+    ratio: rf.okPerSec / ef.okPerSec,
+    p50Ratio: rf.p50 / ef.p50,
+    p99Ratio: rf.p99 / ef.p99,
     profiles: p.cpuProfile ? [profDir] : [],
   };
 }
@@ -267,12 +317,14 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
     const applied = (s: Awaited<ReturnType<typeof control.stats>>) => (s.byEndpoint['attributes']?.['200'] ?? 0) - (before.sim.byEndpoint['attributes']?.['200'] ?? 0);
     await until(`${n} decisions applied and stored`, p.e2eTimeoutS, async () => {
       const [w, s] = await Promise.all([ask<WorkerStats>(workers, { type: 'stats' }), control.stats()]);
-      return w.stored - before.workers.stored >= n && applied(s) >= n;
+      return w.written - before.workers.written >= n && applied(s) >= n;
     }, children);
     const seconds = (performance.now() - t0) / 1000;
     const ack = await sent;
     if ((ack.statuses['202'] ?? 0) !== n) throw new Error(`expected ${n} × 202 from the receiver, got ${JSON.stringify(ack.statuses)}`);
     const after = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
+    const inStore = await ask<number>(workers, { type: 'count' });
+    if (inStore < n) throw new Error(`the decision store holds ${inStore} decisions, expected at least ${n}`);
 
     const ks = keyspace('ivr');
     const latencies: number[] = [];
@@ -343,6 +395,11 @@ export function targets(r: Pick<BenchResults, 'ingest' | 'e2e' | 'memory'>): Ben
 }
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+const cores = (c: Cores | undefined, d = 2) =>
+  Object.entries(c ?? {})
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([k, v]) => `${k === 'load generator' ? 'load' : k} ${f(v, d)}`)
+    .join(', ');
 
 /** The results as a plain-text (and Markdown) table. */
 export function table(r: BenchResults): string {
@@ -352,6 +409,8 @@ export function table(r: BenchResults): string {
     ['ingest (2xx/s, ' + r.profile.connections + ' conns)', f(i.receiver.okPerSec, 0), f(i.echo.okPerSec, 0) + ' (echo)', f(i.ratio), '≥ 0.70'],
     [`ack p50 @ ${r.profile.latencyRate}/s (ms)`, f(i.receiver.p50), f(i.echo.p50) + ' (echo)', f(i.p50Ratio), ''],
     [`ack p99 @ ${r.profile.latencyRate}/s (ms)`, f(i.receiver.p99), f(i.echo.p99) + ' (echo)', f(i.p99Ratio), '≤ 2'],
+    ['CPU during ingest (cores)', cores(i.receiver.cores), cores(i.echo.cores) + ' (echo)', '', ''],
+    ['CPU per request (µs)', cores(i.receiver.cpuUsPerReq, 0), cores(i.echo.cpuUsPerReq, 0) + ' (echo)', f((i.receiver.cpuUsPerReq['server'] ?? NaN) / (i.echo.cpuUsPerReq['server'] ?? NaN)), ''],
     ['end to end (decisions/s)', f(e.pipeline.perSec, 0), f(e.chain.perSec, 0) + ' (bare chain)', f(e.ratio), '≥ 0.5'],
     ['decision latency p50 / p99 (ms)', `${f(e.pipeline.latencyP50, 0)} / ${f(e.pipeline.latencyP99, 0)}`, '', '', ''],
     [`analytics calls / decision (${e.queues} queues)`, f(e.analyticsCallsPerDecision, 4), '', '', '≤ 0.01'],

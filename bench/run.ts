@@ -46,7 +46,7 @@ try {
   const nan = Number.NaN;
   const ingest = only.has('ingest')
     ? await benchIngest(redis, profile, log)
-    : { echo: { okPerSec: nan, p50: nan, p99: nan }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
+    : { echo: { okPerSec: nan, p50: nan, p99: nan, cores: {}, cpuUsPerReq: {}, statuses: {} }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {}, cores: {}, cpuUsPerReq: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
   const e2e = only.has('e2e')
     ? await benchEndToEnd(redis, profile, log)
     : { chain: { perSec: nan, jobs: 0, seconds: 0 }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, queues: 3 };

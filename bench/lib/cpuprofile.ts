@@ -35,9 +35,14 @@ function group(where: string): string {
   return where.split('/')[0]!.startsWith('@') ? where.split('/').slice(0, 2).join('/') : where.split('/')[0]!;
 }
 
-/** Self time per function and per package from every .cpuprofile in `dir` (all processes summed). */
-export function summarise(dir: string, top = 20): { totalMs: number; functions: SelfTime[]; packages: SelfTime[]; files: string[] } {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+/**
+ * Self time per function and per package from the .cpuprofile files in `dir`: the main thread of every
+ * process (node writes one more file per thread; tsx's loader thread is left out: `.0.` is the main thread).
+ * Idle time is left out: percentages are of busy time.
+ */
+export function summarise(dir: string, top = 20): { totalMs: number; idleMs: number; functions: SelfTime[]; packages: SelfTime[]; files: string[] } {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && /\.0\.\d+\.cpuprofile$/.test(f));
+  let idle = 0;
   const byFn = new Map<string, { name: string; where: string; us: number }>();
   const byPkg = new Map<string, number>();
   let total = 0;
@@ -48,6 +53,10 @@ export function summarise(dir: string, top = 20): { totalMs: number; functions: 
       const dt = p.timeDeltas[i] ?? 0;
       const n = nodes.get(id);
       if (!n) return;
+      if (n.callFrame.functionName === '(idle)') {
+        idle += dt;
+        return;
+      }
       total += dt;
       const where = `${place(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
       const name = n.callFrame.functionName || '(anonymous)';
@@ -62,11 +71,11 @@ export function summarise(dir: string, top = 20): { totalMs: number; functions: 
   const pct = (us: number) => (total ? (100 * us) / total : 0);
   const functions = [...byFn.values()].sort((a, b) => b.us - a.us).slice(0, top).map((v) => ({ name: v.name, where: v.where, ms: v.us / 1000, pct: pct(v.us) }));
   const packages = [...byPkg.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => ({ name: k, where: '', ms: us / 1000, pct: pct(us) }));
-  return { totalMs: total / 1000, functions, packages, files };
+  return { totalMs: total / 1000, idleMs: idle / 1000, functions, packages, files };
 }
 
 export function formatSummary(s: ReturnType<typeof summarise>): string {
-  const out = [`CPU profile: ${s.files.length} process(es), ${(s.totalMs / 1000).toFixed(1)} s sampled`, '', 'self time by package:'];
+  const out = [`CPU profile: ${s.files.length} process(es), ${(s.totalMs / 1000).toFixed(1)} s busy, ${(s.idleMs / 1000).toFixed(1)} s idle; % of busy time`, '', 'self time by package:'];
   for (const p of s.packages) out.push(`  ${p.pct.toFixed(1).padStart(5)}%  ${p.name}`);
   out.push('', 'top functions by self time:');
   for (const f of s.functions) out.push(`  ${f.pct.toFixed(1).padStart(5)}%  ${f.name}  (${f.where})`);

@@ -3,6 +3,7 @@ import { freePort, runBin, sleep, type Child } from './procs';
 
 export interface PrivateRedis {
   url: string;
+  pid: number | undefined;
   admin: Redis;
   version: string;
   usedMemory(): Promise<number>;
@@ -47,6 +48,7 @@ export async function startPrivateRedis(bin = process.env.REDIS_SERVER_BIN ?? 'r
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   return {
     url,
+    pid: child.proc.pid,
     admin,
     version,
     async usedMemory() {

@@ -14,7 +14,8 @@ await genesys.login();
 const running = await startWorkers(config, logger, genesys);
 
 export interface WorkerStats {
-  stored: number;
+  /** Documents the report batcher wrote (no store request: the harness must not add to what it measures). */
+  written: number;
   storeRequests: number;
   batches: number;
   analyticsCalls: number;
@@ -22,11 +23,13 @@ export interface WorkerStats {
 }
 
 serveIpc({
-  stats: async (): Promise<WorkerStats> => {
+  stats: (): WorkerStats => {
     const b = running.batcher.stats();
     const o = running.occupancy.stats();
-    return { stored: await running.store.count(), storeRequests: running.store.requests(), batches: b.batches, analyticsCalls: o.analyticsCalls, cacheHits: o.cacheHits };
+    return { written: b.written + b.duplicates, storeRequests: running.store.requests(), batches: b.batches, analyticsCalls: o.analyticsCalls, cacheHits: o.cacheHits };
   },
+  /** Decisions in the store (one store request; call after the measurement). */
+  count: () => running.store.count(),
 });
 process.send?.({ ready: true });
 process.once('SIGTERM', () => {

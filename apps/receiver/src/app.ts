@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { fastBodyLimit } from './middleware/body-limit';
 import {
   bodyFingerprint,
   jobIdForKey,
@@ -67,7 +67,7 @@ export function createApp(deps: ReceiverDeps): Hono {
 
   app.post(
     '/webhook/genesys-dtmf',
-    bodyLimit({
+    fastBodyLimit({
       maxSize: limit,
       onError: () => {
         throw new HttpError(413, 'payload_too_large', `body exceeds ${limit} bytes`);

@@ -35,11 +35,13 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   const prefix = config.QUEUE_PREFIX;
   const ks = keyspace(prefix);
   const producer = createRedis(config.REDIS_URL, 'producer');
+  // The ingest MULTI (claim + BullMQ add + finish) on a connection of its own: see IngestDeps.tx.
+  const ingestTx = createRedis(config.REDIS_URL, 'producer', { connectionName: 'ivr-receiver-ingest' });
   const subscriber = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-receiver-sub' });
-  for (const [name, conn] of [['producer', producer], ['subscriber', subscriber]] as const) {
+  for (const [name, conn] of [['producer', producer], ['ingest', ingestTx], ['subscriber', subscriber]] as const) {
     conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
   }
-  await Promise.all([waitForRedis(producer, 10000), waitForRedis(subscriber, 10000)]);
+  await Promise.all([waitForRedis(producer, 10000), waitForRedis(ingestTx, 10000), waitForRedis(subscriber, 10000)]);
   const queues = createQueues(producer, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS }, { skipWaitingForReady: true });
   const idempotency = createIdempotencyStore(producer, ks, config.IDEMPOTENCY_TTL_S);
   const waiter = createDecisionWaiter({
@@ -63,10 +65,12 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     observe: (outcome) => metrics.observeWebhook(outcome),
     metrics: () => metrics.render(),
     ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
-    ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events }, job, fp),
+    ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
     ready: async () => (await producer.ping()) === 'PONG',
-    logger,
+    // The app's lines carry only idempotencyKey, conversationId, jobId, dtmf, err: no field a redact path
+    // matches, and pino's path redaction cost ~30 µs per line, per webhook (bench profile, docs/performance.md).
+    logger: logger.child({}, { redact: [] }),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     ...extra,
   });
@@ -90,6 +94,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
       await waiter.close();
       await queues.close();
       producer.disconnect();
+      ingestTx.disconnect();
       subscriber.disconnect();
     },
   };
