@@ -59,10 +59,10 @@ export const SMOKE: BenchProfile = {
   name: 'smoke',
   procs: 1,
   connections: 4,
-  warmupS: 1,
-  durationS: 1,
+  warmupS: 0.5,
+  durationS: 1.5,
   latencyRate: 50,
-  latencyS: 1,
+  latencyS: 0.5,
   e2eDecisions: 60,
   concurrency: 10,
   e2eTimeoutS: 30,
@@ -92,13 +92,17 @@ export interface IngestFigures {
 }
 
 export interface E2eFigures {
-  chain: { perSec: number; jobs: number; seconds: number };
+  chain: { perSec: number; jobs: number; seconds: number; redisCommandsPerChain: number };
   pipeline: { perSec: number; decisions: number; seconds: number; latencyP50: number; latencyP99: number };
   ratio: number;
   analyticsCallsPerDecision: number;
   storeRequestsPerDecision: number;
   redisCommandsPerDecision: number;
+  /** The most frequent Redis commands, calls per decision (INFO commandstats of the private server). */
+  redisTopCommands: Record<string, number>;
   queues: number;
+  /** CPU profiles of the worker process (--cpu-prof). */
+  profiles: string[];
 }
 
 export interface MemoryFigures {
@@ -256,6 +260,7 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
   const q1 = new Queue('chain-1', { connection: conn, prefix: 'bench-chain', defaultJobOptions: { removeOnComplete: { age: 3600, count: 10000 }, removeOnFail: { age: 7 * 86400, count: 50000 } } });
   try {
     await waitReady(chain);
+    const calls0 = await redis.commandCalls();
     const t0 = performance.now();
     const adding = (async () => {
       for (let i = 0; i < n; i += 500) {
@@ -266,7 +271,9 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
     await until(`${n} jobs through the bare chain`, p.e2eTimeoutS, async () => (await ask<number>(chain, { type: 'done' })) >= n, [chain]);
     await adding;
     const s = (performance.now() - t0) / 1000;
-    chainFig = { perSec: n / s, jobs: n, seconds: s };
+    const calls1 = await redis.commandCalls();
+    const commands = Object.entries(calls1).reduce((a, [k, v]) => a + v - (calls0[k] ?? 0), 0);
+    chainFig = { perSec: n / s, jobs: n, seconds: s, redisCommandsPerChain: commands / n };
   } finally {
     await q1.close();
     conn.disconnect();
@@ -285,6 +292,7 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
   const recvPort = await freePort();
   const simUrl = `http://127.0.0.1:${simPort}`;
   log(`end to end: webhook -> decide -> attributes in the simulator -> report stored, ${n} decisions, ${queueIds.length} queues`);
+  const profiles: string[] = [];
   const sim = runTs('genesys-sim', 'apps/genesys-sim/src/main.ts', { SIM_PORT: String(simPort), LOG_LEVEL: 'warn' });
   const children: Child[] = [sim];
   try {
@@ -302,12 +310,13 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
       APPLY_CONCURRENCY: String(p.concurrency),
       REPORTS_DIR: join(LOG_DIR, 'reports'),
     };
-    const workers = runTs('workers', 'bench/servers/workers.ts', env, { ipc: true });
+    const workerProf = join(LOG_DIR, `cpuprofile-workers-${Date.now()}`);
+    const workers = runTs('workers', 'bench/servers/workers.ts', env, { ipc: true, ...(p.cpuProfile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', workerProf] } : {}) });
+    if (p.cpuProfile) profiles.push(workerProf);
     children.push(workers);
-    await waitReady(workers);
     const receiver = runTs('receiver-e2e', 'apps/receiver/src/main.ts', env);
     children.push(receiver);
-    await waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver);
+    await Promise.all([waitReady(workers), waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver)]);
 
     const before = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
     const run = `e2e${Date.now()}`;
@@ -337,6 +346,13 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
     const analytics = (after.sim.countByEndpoint['observations'] ?? 0) - (before.sim.countByEndpoint['observations'] ?? 0);
     const storeRequests = after.workers.storeRequests - before.workers.storeRequests;
     const commands = Object.entries(after.redis).reduce((a, [k, v]) => a + v - (before.redis[k] ?? 0), 0);
+    const topCommands = Object.fromEntries(
+      Object.entries(after.redis)
+        .map(([k, v]) => [k, (v - (before.redis[k] ?? 0)) / n] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    );
     return {
       chain: chainFig,
       pipeline: { perSec: n / seconds, decisions: n, seconds, latencyP50: percentile(latencies, 50), latencyP99: percentile(latencies, 99) },
@@ -344,7 +360,9 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
       analyticsCallsPerDecision: analytics / n,
       storeRequestsPerDecision: storeRequests / n,
       redisCommandsPerDecision: commands / n,
+      redisTopCommands: topCommands,
       queues: queueIds.length,
+      profiles,
     };
   } finally {
     for (const c of [...children].reverse()) await c.stop();
@@ -415,7 +433,7 @@ export function table(r: BenchResults): string {
     ['decision latency p50 / p99 (ms)', `${f(e.pipeline.latencyP50, 0)} / ${f(e.pipeline.latencyP99, 0)}`, '', '', ''],
     [`analytics calls / decision (${e.queues} queues)`, f(e.analyticsCallsPerDecision, 4), '', '', '≤ 0.01'],
     ['store requests / decision', f(e.storeRequestsPerDecision, 4), '', '', '≤ 0.01'],
-    ['Redis commands / decision (all)', f(e.redisCommandsPerDecision, 1), '', '', ''],
+    ['Redis commands / decision (all)', f(e.redisCommandsPerDecision, 1), f(e.chain.redisCommandsPerChain, 1) + ' (per chain)', '', ''],
     [`Redis MB per 1M idempotency keys`, f(r.memory.mbPerMillion, 1), `${f(r.memory.bytesPerKey, 0)} B/key`, '', '≤ 150'],
   ];
   const head: [string, string, string, string, string] = ['measure', 'ours', 'baseline', 'ratio', 'target'];

@@ -39,7 +39,10 @@ for (const o of only) if (!['ingest', 'e2e', 'memory'].includes(o)) {
 
 const t0 = Date.now();
 const log = (s: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s}`);
-const redis = await startPrivateRedis();
+const redis = await startPrivateRedis().catch((e: Error) => {
+  console.error(`bench failed: ${e.message}`);
+  process.exit(1);
+});
 log(`private redis-server ${redis.version} at ${redis.url}; child logs in ${LOG_DIR}`);
 let code = 0;
 try {
@@ -49,7 +52,7 @@ try {
     : { echo: { okPerSec: nan, p50: nan, p99: nan, cores: {}, cpuUsPerReq: {}, statuses: {} }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {}, cores: {}, cpuUsPerReq: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
   const e2e = only.has('e2e')
     ? await benchEndToEnd(redis, profile, log)
-    : { chain: { perSec: nan, jobs: 0, seconds: 0 }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, queues: 3 };
+    : { chain: { perSec: nan, jobs: 0, seconds: 0, redisCommandsPerChain: nan }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, redisTopCommands: {}, queues: 3, profiles: [] };
   const memory = only.has('memory') ? await benchMemory(redis, profile, log) : { keys: 0, bytesPerKey: nan, mbPerMillion: nan };
   const results: BenchResults = {
     profile,
@@ -67,9 +70,10 @@ try {
   console.log(table(results));
   console.log('');
   for (const t of results.targets) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${Number.isFinite(t.value) ? t.value.toFixed(3) : 'not measured'} (target ${t.target})`);
-  for (const dir of ingest.profiles) {
-    console.log('');
-    console.log(formatSummary(summarise(dir)));
+  if (Object.keys(e2e.redisTopCommands).length) console.log(`\nRedis commands per decision, most frequent: ${Object.entries(e2e.redisTopCommands).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const [what, dir] of [...ingest.profiles.map((d) => ['receiver (ingest run)', d]), ...e2e.profiles.map((d) => ['worker process (end to end run)', d])]) {
+    console.log(`\n${what}:`);
+    console.log(formatSummary(summarise(dir!)));
     console.log(`(.cpuprofile files in ${dir}; open them in Chrome DevTools > Performance)`);
   }
   console.log(`\nwrote bench/results.json in ${results.seconds.toFixed(0)} s`);

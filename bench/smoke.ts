@@ -9,7 +9,10 @@ import { cpus } from 'node:os';
 
 const t0 = Date.now();
 const log = (s: string) => console.log(`[smoke ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${s}`);
-const redis = await startPrivateRedis();
+const redis = await startPrivateRedis().catch((e: Error) => {
+  console.error(`bench:smoke failed: ${e.message}`);
+  process.exit(1);
+});
 let code = 0;
 try {
   const ingest = await benchIngest(redis, SMOKE, log);
