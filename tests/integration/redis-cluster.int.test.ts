@@ -24,7 +24,8 @@ import {
   processDecide,
   type IvrQueues,
 } from '@ivr/queues';
-import { genesysFromConfig } from '@ivr/worker';
+import { genesysFromConfig, startWorkers } from '@ivr/worker';
+import { startReceiver } from '@ivr/receiver';
 import { silentLogger, startTestSim, waitFor, type TestSim } from '@ivr/testing';
 
 function clusterSupport(): string | undefined {
@@ -144,4 +145,45 @@ describe.skipIf(unsupported)(`Redis Cluster (3 masters, hash-tagged prefix)${uns
       await plain.close();
     }
   });
+
+  it('the apps run on the cluster: REDIS_URL=redis-cluster://… and a hash-tagged prefix, webhook to attributes and store', async () => {
+    const config = loadConfig({
+      REDIS_URL: `redis-cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
+      QUEUE_PREFIX: `{ivrapp-${Date.now().toString(36)}}`,
+      GENESYS_API_BASE: sim.url,
+      TARGET_QUEUE_ID: QUEUE,
+      RECEIVER_PORT: '0',
+      RECEIVER_HOST: '127.0.0.1',
+      REPORTS_DIR: dir,
+      REPORT_LINGER_MS: '20',
+      GENESYS_RATE_PER_MIN: '60000',
+      WORKER_METRICS_PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    const logger = silentLogger as unknown as Parameters<typeof startWorkers>[1];
+    const genesys = genesysFromConfig(config, logger);
+    await genesys.login();
+    const running = await startWorkers(config, logger, genesys);
+    const receiver = await startReceiver(config, logger);
+    try {
+      const post = (i: number, headers: Record<string, string> = {}) =>
+        fetch(`${receiver.url}/webhook/genesys-dtmf`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ conversationId: `app-conv-${i}`, participantId: 'p', dtmf: '2' }),
+        });
+      const waited = await (await post(0, { prefer: 'wait=5' })).json();
+      expect(waited).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 6 });
+      const statuses = await Promise.all(Array.from({ length: 19 }, (_, i) => post(i + 1).then((r) => r.status)));
+      expect(statuses.every((st) => st === 202)).toBe(true);
+      await waitFor(async () => (await running.store.count()) === 20, '20 decisions stored on the cluster', 20_000, 100);
+      for (let i = 0; i < 20; i++) {
+        const conv = (await sim.control.conversation(`app-conv-${i}`)) as { participants: Array<{ attributes: Record<string, string> }> } | undefined;
+        expect(conv?.participants[0]?.attributes.finalRoutingDecision).toBe('route_to_queue');
+      }
+    } finally {
+      await receiver.close();
+      await running.close();
+    }
+  }, 60_000);
 });

@@ -17,7 +17,13 @@ const ROLES = ['decide', 'apply', 'report'] as const;
 
 /** Every environment variable the system reads, in one place. */
 export const envSchema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .refine(
+      (v) => /^rediss?-cluster:\/\/[^/]+$/.test(v) || (/^rediss?:\/\//.test(v) && URL.canParse(v)),
+      'must be redis://[user:password@]host:port[/db], rediss://… for TLS, or redis-cluster://host:port,host:port for Redis Cluster',
+    )
+    .default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - and {} (hash tags) only')
@@ -105,6 +111,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  if (/^rediss?-cluster:/.test(e.REDIS_URL) && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
+    throw new ConfigError([`QUEUE_PREFIX: on Redis Cluster it must contain a hash tag such as {ivr} so every key of a job lands in one slot (got ${JSON.stringify(e.QUEUE_PREFIX)})`]);
+  }
   if (Boolean(e.GENESYS_CLIENT_ID) !== Boolean(e.GENESYS_CLIENT_SECRET)) {
     throw new ConfigError(['GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET must be set together (or both unset to use the simulator)']);
   }

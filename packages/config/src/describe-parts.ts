@@ -26,6 +26,7 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return url;
+    // Not a single-host URL (e.g. redis-cluster://user:pass@h1:1,h2:2): mask whatever sits between ':' and '@'.
+    return url.replace(/^([a-z+-]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
   }
 }

@@ -80,3 +80,13 @@ describe('logger redaction', () => {
     expect(red).toBe('redis://default:***@redis.example.com:6379/0');
   });
 });
+
+describe('Redis Cluster URLs', () => {
+  it('accepts redis-cluster:// seed lists, masks their password, and requires a hash-tagged QUEUE_PREFIX', () => {
+    const url = 'redis-cluster://default:s3cret-cluster@10.0.0.1:7000,10.0.0.2:7000';
+    expect(redactUrl(url)).toBe('redis-cluster://default:***@10.0.0.1:7000,10.0.0.2:7000');
+    expect(loadConfig({ REDIS_URL: url, QUEUE_PREFIX: '{ivr}' }).REDIS_URL).toBe(url);
+    expect(() => loadConfig({ REDIS_URL: url, QUEUE_PREFIX: 'ivr' })).toThrow(/hash tag/);
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
+  });
+});

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'producer' | 'worker' | 'client';
 
@@ -9,6 +9,7 @@ export type RedisRole = 'producer' | 'worker' | 'client';
  * - client: general use (state, idempotency, store) with bounded retries
  */
 export function createRedis(url: string, role: RedisRole, extra: RedisOptions = {}): Redis {
+  const cluster = parseClusterUrl(url);
   const base: RedisOptions = {
     connectionName: `ivr-${role}`,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
@@ -19,7 +20,39 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
         : { maxRetriesPerRequest: 3, connectTimeout: 5000 }),
     ...extra,
   };
+  if (cluster) {
+    // A Cluster answers every command we use like a single Redis, because every key we and BullMQ write
+    // carries QUEUE_PREFIX's hash tag (loadConfig enforces one), so multi-key scripts stay in one slot.
+    return new Cluster(cluster.nodes, {
+      redisOptions: { ...base, ...(cluster.password ? { password: cluster.password } : {}), ...(cluster.username ? { username: cluster.username } : {}), ...(cluster.tls ? { tls: {} } : {}) },
+      enableOfflineQueue: base.enableOfflineQueue ?? true,
+      enableReadyCheck: true,
+      clusterRetryStrategy: base.retryStrategy,
+    }) as unknown as Redis;
+  }
   return new Redis(url, base);
+}
+
+/**
+ * `redis-cluster://[user:password@]host:port,host:port` (or `rediss-cluster://` for TLS): the seed nodes of a
+ * Redis Cluster. Returns undefined for a plain `redis://` URL.
+ */
+export function parseClusterUrl(url: string): { nodes: Array<{ host: string; port: number }>; username?: string; password?: string; tls: boolean } | undefined {
+  const m = /^(rediss?)-cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)\/?$/.exec(url);
+  if (!m) return undefined;
+  const nodes = m[4]!.split(',').map((hp) => {
+    const i = hp.lastIndexOf(':');
+    const host = i > 0 ? hp.slice(0, i) : hp;
+    const port = i > 0 ? Number(hp.slice(i + 1)) : 6379;
+    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`REDIS_URL: bad cluster node "${hp}" (expected host:port)`);
+    return { host, port };
+  });
+  return {
+    nodes,
+    ...(m[2] ? { username: decodeURIComponent(m[2]) } : {}),
+    ...(m[3] ? { password: decodeURIComponent(m[3]) } : {}),
+    tls: m[1] === 'rediss',
+  };
 }
 
 /** Resolve once the connection is ready, or reject after `timeoutMs` with an actionable message. */
