@@ -24,6 +24,7 @@ import {
 } from '@ivr/queues';
 import { decisionIdFor } from '@ivr/core';
 import { loadRoutingPolicy } from './policy';
+import { policyQueues } from '@ivr/core';
 import { instrumentGenesys } from './genesys-metrics';
 
 export type Role = 'decide' | 'apply' | 'report';
@@ -60,7 +61,7 @@ export async function startWorkers(
   const policy = loadRoutingPolicy(config);
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
-  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500 });
+  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
   const store = createDecisionStore(
     {
       elasticsearchUrl: config.elasticsearchUrl,
