@@ -1,7 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { genesysWriteJobSchema } from '../jobs';
-import type { ConversationStore } from '../conversation-store';
 import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
 import type { Logger } from './logger';
@@ -18,7 +17,6 @@ export interface ErrorClass {
 export interface ApplyDeps {
   patchAttributes(conversationId: string, participantId: string, attributes: Record<string, string>): Promise<{ status: number }>;
   classify(err: unknown): ErrorClass;
-  conversations: ConversationStore;
   redis: Redis;
   ks: Keyspace;
   /** Pause the whole queue (every worker) for `ms`: `worker.rateLimit(ms)`. */
@@ -32,7 +30,26 @@ export type ApplyResult =
   | { status: 'applied'; httpStatus: number; sequence: number }
   | { status: 'superseded'; sequence: number; currentSequence: number };
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+// KEYS: applyLock, conversation  ARGV: token, lockMs -> {locked 0|1, current sequence}
+const APPLY_BEGIN = `
+local ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')
+local seq = tonumber(redis.call('HGET', KEYS[2], 'seq')) or 0
+if ok then return {1, seq} end
+return {0, seq}
+`;
+
+// KEYS: applyLock, conversation  ARGV: token, appliedSeq (-1: nothing written), now
+const APPLY_END = `
+local s = tonumber(ARGV[2])
+if s >= 0 then
+  local cur = redis.call('HMGET', KEYS[2], 'seq', 'state')
+  if tonumber(cur[1]) == s and cur[2] == 'ROUTING' then
+    redis.call('HSET', KEYS[2], 'state', 'COMPLETE', 'updatedAt', ARGV[3])
+  end
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
 
 /**
  * apply: write the decision into the call as participant attributes.
@@ -45,10 +62,11 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
   const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
-  const lockKey = deps.ks.applyLock(w.conversationId);
+  const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
   const lockToken = `${job.id}:${job.attemptsMade}`;
-  const locked = await deps.redis.set(lockKey, lockToken, 'PX', deps.lockMs ?? 15000, 'NX');
-  if (locked !== 'OK') {
+  // One round trip: take the conversation's write lock and read its current sequence.
+  const [locked, currentSeq] = await defineScript<[number, number]>(deps.redis, 'ivrApplyBegin', 2, APPLY_BEGIN)(keys, [lockToken, deps.lockMs ?? 15000]);
+  if (!locked) {
     // Another decision for this conversation is being written right now: try again shortly, no attempt used.
     if (token && job.moveToDelayed) {
       await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 100), token);
@@ -56,11 +74,11 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
     }
     throw new Error(`another decision for conversation ${w.conversationId} is being written; will retry`);
   }
+  let applied = false;
   try {
-    const conv = await deps.conversations.get(w.conversationId);
-    if (conv && conv.seq > w.sequence) {
-      log.info({ sequence: w.sequence, currentSequence: conv.seq }, 'not written: a later key press superseded this decision');
-      return { status: 'superseded', sequence: w.sequence, currentSequence: conv.seq };
+    if (currentSeq > w.sequence) {
+      log.info({ sequence: w.sequence, currentSequence: currentSeq }, 'not written: a later key press superseded this decision');
+      return { status: 'superseded', sequence: w.sequence, currentSequence: currentSeq };
     }
     let res: { status: number };
     try {
@@ -68,11 +86,12 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
     } catch (err) {
       throw await translateError(err, deps, log, job.attemptsMade);
     }
-    await deps.conversations.advance(w.conversationId, w.sequence, 'ROUTING', 'COMPLETE');
+    applied = true;
     log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes }, 'applied');
     return { status: 'applied', httpStatus: res.status, sequence: w.sequence };
   } finally {
-    await defineScript<number>(deps.redis, 'ivrApplyRelease', 1, RELEASE)([lockKey], [lockToken]);
+    // One round trip: ROUTING -> COMPLETE (when written and still this sequence) and release the lock.
+    await defineScript<number>(deps.redis, 'ivrApplyEnd', 2, APPLY_END)(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
   }
 }
 
