@@ -71,10 +71,10 @@ export function whatIf(decisions: readonly ObservedDecision[], threshold: number
 /** Plain-text report: the headline, then DTMF × (old→new). */
 export function formatWhatIf(r: WhatIfResult, context: { recorded: number; missing: number; prefix: string }): string {
   const pct = r.total ? ((100 * r.changed) / r.total).toFixed(1) : '0.0';
-  const recorded = Object.entries(r.recordedThresholds).map(([t, n]) => `${t} (${n})`).join(', ') || 'none';
+  const recorded = Object.entries(r.recordedThresholds).map(([t, n]) => `${t} for ${n} calls`).join(', ') || 'none';
   const short = (m: string) => m.replace(/route_to_queue/g, 'queue').replace(/route_to_vm/g, 'vm');
   const lines = [
-    `What-if: threshold ${r.threshold} (recorded decisions used: ${recorded}), same observed occupancy`,
+    `What-if: threshold ${r.threshold} instead of the recorded threshold ${recorded}, with the occupancy each call saw`,
     `  ${context.recorded} recorded events, ${r.total} with a stored decision under prefix "${context.prefix}"${context.missing ? `, ${context.missing} without (expired after IDEMPOTENCY_TTL_S, or another QUEUE_PREFIX / --prefix)` : ''}`,
     `  ${r.changed} of ${r.total} calls (${pct}%) would change route: ${r.toQueue} to route_to_queue, ${r.toVoicemail} to route_to_vm${r.failOpen ? `; ${r.failOpen} fail-open decisions kept (no occupancy was seen)` : ''}`,
     '',
