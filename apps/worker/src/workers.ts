@@ -53,8 +53,9 @@ export async function startWorkers(
   const prefix = config.QUEUE_PREFIX;
   const ks = keyspace(prefix);
   const workerConn = createRedis(config.REDIS_URL, 'worker');
-  // Auto-pipelining: the commands of concurrent jobs issued in one tick go out in one write (bench profile).
-  const client = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-worker-client', enableAutoPipelining: true });
+  // No enableAutoPipelining here: with it, decide jobs hung across 3 worker processes
+  // (tests/integration/scaling.int.test.ts timed out with jobs stuck active); the receiver's ingest uses it.
+  const client = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-worker-client' });
   // Event lines (decided, applied, superseded) carry ids, routes and Genesys error text, never a secret:
   // skip pino's path redaction for them (~30 µs a line, measured by the bench), as the receiver does.
   const eventLog = logger.child({}, { redact: [] });
