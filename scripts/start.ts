@@ -67,6 +67,14 @@ console.log(`[start]   ${'dashboard'.padEnd(14)} http://127.0.0.1:${config.DASHB
 if (config.useSimulator && !config.GENESYS_API_BASE) {
   run('genesys-sim', 'apps/genesys-sim/src/main.ts', 3);
   await waitForHttp(`http://127.0.0.1:${config.SIM_PORT}/__sim/stats`, 'the Genesys simulator');
+  // Seed the target queue so the first call has capacity to look at (change it with PUT /__sim/queues/{id}).
+  const seed = { idle: config.OCCUPANCY_THRESHOLD + 1, interacting: 4, waiting: 1 };
+  await fetch(`http://127.0.0.1:${config.SIM_PORT}/__sim/queues/${encodeURIComponent(config.TARGET_QUEUE_ID)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(seed),
+  });
+  console.log(`[start]   ${'simulator'.padEnd(14)} queue ${config.TARGET_QUEUE_ID} seeded with ${seed.idle} idle agents (threshold ${config.OCCUPANCY_THRESHOLD}); PUT /__sim/queues/${config.TARGET_QUEUE_ID} to change`);
 }
 for (let i = 0; i < workers; i++) run(`worker-${i + 1}`, 'apps/worker/src/main.ts', 1, { WORKER_INDEX: String(i + 1) });
 run('receiver', 'apps/receiver/src/main.ts', 0);
