@@ -3,6 +3,7 @@ import Mock, { type MockPattern } from '@elastic/elasticsearch-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createElasticsearchStore } from './elasticsearch-store';
 import { makeDoc } from './fixtures';
+import { describeStoreSource } from './heatmap-html';
 import { HOURS } from './matrix';
 import { StoreUnavailableError, type DecisionStore, type HeatmapData } from './store';
 
@@ -282,5 +283,14 @@ describe('elasticsearch store: unavailability', () => {
     route('POST', `/${INDEX}/_bulk`, () => responseError(429, { error: { type: 'es_rejected_execution_exception', reason: 'queue full' }, status: 429 }) as never);
     await expect(store.heatmap()).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.writeBatch([makeDoc(1)])).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('store identity', () => {
+  it('names its index, so the heatmap footer can say where the data comes from', async () => {
+    const store = createElasticsearchStore({ node: 'http://127.0.0.1:9', index: 'decisions-test' });
+    expect(store.index).toBe('decisions-test');
+    expect(describeStoreSource(store)).toBe('Elasticsearch index decisions-test');
+    await store.close();
   });
 });

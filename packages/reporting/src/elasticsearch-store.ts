@@ -155,6 +155,7 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
 
   return {
     kind: 'elasticsearch',
+    index,
 
     async init() {
       const exists = await call('index template', () => client.indices.existsIndexTemplate({ name: templateName }));

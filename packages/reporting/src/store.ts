@@ -41,6 +41,8 @@ export interface HeatmapData {
 /** The decision store port. Implementations: Elasticsearch and the embedded (Redis) store; one contract suite. */
 export interface DecisionStore {
   readonly kind: 'elasticsearch' | 'embedded';
+  /** The Elasticsearch index (undefined for the embedded store); shown in the heatmap's footer. */
+  readonly index?: string;
   /** Create index template/index if missing. Idempotent. */
   init(): Promise<void>;
   writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult>;
