@@ -18,6 +18,7 @@ import {
   QUEUE_NAMES,
   throttle,
   waitForRedis,
+  checkEvictionPolicy,
   type IvrMetrics,
   type OccupancyCache,
   type ReportBatcher,
@@ -63,6 +64,10 @@ export async function startWorkers(
     conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
   }
   await waitForRedis(client, 10000);
+  const eviction = await checkEvictionPolicy(client);
+  if (eviction && eviction !== 'noeviction') {
+    logger.warn({ maxmemoryPolicy: eviction }, 'Redis maxmemory-policy is not noeviction: under memory pressure Redis may delete queued jobs and idempotency keys; set maxmemory-policy noeviction');
+  }
   const policy = loadRoutingPolicy(config);
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
