@@ -1,17 +1,16 @@
 import { serve } from '@hono/node-server';
-import { loadConfig } from '@ivr/config';
+import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
 import { checkEvictionPolicy, createQueues, createRedis } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
-import { pino } from 'pino';
 import { createDashboardApp } from './app';
 
-const config = loadConfig(process.env);
-const log = pino({ name: 'dashboard', level: config.LOG_LEVEL });
+const config = loadConfigOrExit();
+const log = createLogger('dashboard', config.LOG_LEVEL);
 
 const redis = createRedis(config.REDIS_URL, 'client');
 redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const queues = createQueues(redis, config.QUEUE_PREFIX, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
-const store = createDecisionStore(config, redis, config.QUEUE_PREFIX);
+const store = createDecisionStore(decisionStoreConfig(config), redis, config.QUEUE_PREFIX);
 await store.init();
 
 const policy = await checkEvictionPolicy(redis);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Config } from '@ivr/config';
+import { decisionStoreConfig, type Config } from '@ivr/config';
 import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
 import { createDecisionStore, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
 import {
@@ -72,17 +72,7 @@ export async function startWorkers(
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
   const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
-  const store = createDecisionStore(
-    {
-      elasticsearchUrl: config.elasticsearchUrl,
-      elasticsearchApiKey: config.ELASTICSEARCH_API_KEY,
-      elasticsearchUsername: config.ELASTICSEARCH_USERNAME,
-      elasticsearchPassword: config.ELASTICSEARCH_PASSWORD,
-      elasticsearchIndex: config.ELASTICSEARCH_INDEX,
-    },
-    client,
-    prefix,
-  );
+  const store = createDecisionStore(decisionStoreConfig(config), client, prefix);
   const regenerate = throttle(
     async () => {
       const r = await writeHeatmapFile(store, config.REPORTS_DIR);

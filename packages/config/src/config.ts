@@ -133,3 +133,14 @@ export function loadConfigOrExit(env: Record<string, string | undefined> = proce
     process.exit(78);
   }
 }
+
+/** The decision store settings (Elasticsearch when a URL is set, else the embedded store), for every app alike. */
+export function decisionStoreConfig(config: Config) {
+  return {
+    elasticsearchUrl: config.elasticsearchUrl,
+    elasticsearchApiKey: config.ELASTICSEARCH_API_KEY,
+    elasticsearchUsername: config.ELASTICSEARCH_USERNAME,
+    elasticsearchPassword: config.ELASTICSEARCH_PASSWORD,
+    elasticsearchIndex: config.ELASTICSEARCH_INDEX,
+  };
+}

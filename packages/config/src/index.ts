@@ -1,4 +1,4 @@
-export { loadConfig, loadConfigOrExit, ConfigError, type Config } from './config';
+export { loadConfig, loadConfigOrExit, decisionStoreConfig, ConfigError, type Config } from './config';
 export { describeParts, redactUrl } from './describe-parts';
 export { envSchema } from './config';
 export * from './logger';
