@@ -11,6 +11,7 @@ import {
   createQueues,
   createRedis,
   createReportBatcher,
+  defineApplyScripts,
   keyspace,
   processApply,
   processDecide,
@@ -71,6 +72,8 @@ export async function startWorkers(
   const policy = loadRoutingPolicy(config);
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
+  // Every script this process runs on `client` is defined here, before any job: see defineApplyScripts.
+  defineApplyScripts(client);
   const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
   const store = createDecisionStore(decisionStoreConfig(config), client, prefix);
   const regenerate = throttle(

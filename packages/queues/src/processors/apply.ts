@@ -52,6 +52,19 @@ return 1
 `;
 
 /**
+ * Define the apply scripts on `redis`. The worker calls this at start-up, before any traffic: on a connection with
+ * ioredis auto-pipelining, a script first defined while an auto-pipeline is queued is missing from that pipeline
+ * (ioredis copies the defined scripts when it creates one), the call rejects, the pipeline's later replies go to the
+ * wrong callers and the process dies ("results[i] is not iterable"). processApply also calls it (a no-op once defined).
+ */
+export function defineApplyScripts(redis: Redis) {
+  return {
+    begin: defineScript<[number, number]>(redis, 'ivrApplyBegin', 2, APPLY_BEGIN),
+    end: defineScript<number>(redis, 'ivrApplyEnd', 2, APPLY_END),
+  };
+}
+
+/**
  * apply: write the decision into the call as participant attributes.
  * - an older decision for a conversation that has a newer one is dropped, never written after it
  *   (sequence check under a per-conversation lock, so check and write cannot interleave with the newer one);
@@ -65,7 +78,8 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
   const lockToken = `${job.id}:${job.attemptsMade}`;
   // One round trip: take the conversation's write lock and read its current sequence.
-  const [locked, currentSeq] = await defineScript<[number, number]>(deps.redis, 'ivrApplyBegin', 2, APPLY_BEGIN)(keys, [lockToken, deps.lockMs ?? 15000]);
+  const scripts = defineApplyScripts(deps.redis);
+  const [locked, currentSeq] = await scripts.begin(keys, [lockToken, deps.lockMs ?? 15000]);
   if (!locked) {
     // Another decision for this conversation is being written right now: try again shortly, no attempt used.
     if (token && job.moveToDelayed) {
@@ -91,7 +105,7 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
     return { status: 'applied', httpStatus: res.status, sequence: w.sequence };
   } finally {
     // One round trip: ROUTING -> COMPLETE (when written and still this sequence) and release the lock.
-    await defineScript<number>(deps.redis, 'ivrApplyEnd', 2, APPLY_END)(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
+    await scripts.end(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
   }
 }
 
