@@ -55,8 +55,8 @@ export async function startWorkers(
   const prefix = config.QUEUE_PREFIX;
   const ks = keyspace(prefix);
   const workerConn = createRedis(config.REDIS_URL, 'worker');
-  // No enableAutoPipelining here: with it, decide jobs hung across 3 worker processes
-  // (tests/integration/scaling.int.test.ts timed out with jobs stuck active); the receiver's ingest uses it.
+  // No enableAutoPipelining: it measured no faster in `pnpm bench --only e2e` (docs/performance.md), and with it any
+  // script defined after start-up would kill the process (see defineApplyScripts, the cause of the old scaling hang).
   const client = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-worker-client' });
   // Event lines (decided, applied, superseded) carry ids, routes and Genesys error text, never a secret:
   // skip pino's path redaction for them (~30 µs a line, measured by the bench), as the receiver does.
