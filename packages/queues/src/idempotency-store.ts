@@ -83,14 +83,12 @@ export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: n
   const claim = defineScript<number>(redis, 'ivrIdemClaim2', 1, CLAIM);
   // Two keys in the transaction; defined on the connection the MULTI comes from (BullMQ's queue client).
   const define = (conn: Redis) => {
-    const c = conn as unknown as Record<string, unknown>;
-    if (typeof c['ivrIdemClaimTx'] !== 'function') conn.defineCommand('ivrIdemClaimTx', { numberOfKeys: 2, lua: CLAIM });
-    if (typeof c['ivrIdemFinishTx'] !== 'function') conn.defineCommand('ivrIdemFinishTx', { numberOfKeys: 2, lua: FINISH });
+    defineScript(conn, 'ivrIdemClaimTx', 2, CLAIM);
+    defineScript(conn, 'ivrIdemFinishTx', 2, FINISH);
   };
   define(redis);
   type Tx = ChainableCommander & Record<'ivrIdemClaimTx' | 'ivrIdemFinishTx', (...args: (string | number)[]) => ChainableCommander>;
-  const base = `${ks.root}i:`;
-  const recordKey = (key: string) => base + createHash('sha256').update(key).digest('base64url').slice(0, 18);
+  const recordKey = (key: string) => ks.idem(createHash('sha256').update(key).digest('base64url').slice(0, 18));
   return {
     recordKey,
     claimInto(multi, key, jobKey, fingerprint) {

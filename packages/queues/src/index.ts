@@ -1,6 +1,7 @@
 export * from './names';
 export * from './jobs';
 export * from './redis';
+export * from './lua';
 export * from './queues';
 export * from './idempotency-store';
 export * from './conversation-store';

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { jobIdForKey } from '@ivr/core';
 import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
 import type { IvrEventJob } from './jobs';
+import { defineScript } from './lua';
 
 export type IngestOutcome =
   | { kind: 'accepted'; jobId: string }
@@ -45,8 +46,7 @@ async function connectionFor(deps: IngestDeps): Promise<Redis> {
       const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
       const name = Object.keys(scripts).find((k) => k.startsWith('addStandardJob:'));
       if (!name) throw new Error('BullMQ addStandardJob script not found on the queue connection (BullMQ version changed?)');
-      const c = conn as unknown as Record<string, unknown>;
-      if (typeof c[name] !== 'function') conn.defineCommand(name, { numberOfKeys: scripts[name]!.numberOfKeys, lua: scripts[name]!.lua });
+      defineScript(conn, name, scripts[name]!.numberOfKeys, scripts[name]!.lua);
     }
     deps.idempotency.prepare(conn);
     prepared.add(conn);

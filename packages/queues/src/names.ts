@@ -9,11 +9,14 @@ export const ALL_QUEUES: QueueName[] = Object.values(QUEUE_NAMES);
 /** Keys of our own (not BullMQ's) live under `{prefix}:ivr:*` so one prefix namespaces a whole deployment or test. */
 export function keyspace(prefix: string) {
   return {
-    idem: (key: string) => `${prefix}:ivr:idem:${key}`,
+    /** Idempotency record; `hash` is the short digest of the idempotency key (idempotency-store.ts). */
+    idem: (hash: string) => `${prefix}:ivr:i:${hash}`,
     conversation: (cid: string) => `${prefix}:ivr:conv:${cid}`,
     decision: (key: string) => `${prefix}:ivr:decision:${key}`,
     decisionChannel: (key: string) => `${prefix}:ivr:decided:${key}`,
     applyLock: (cid: string) => `${prefix}:ivr:applylock:${cid}`,
+    occupancy: (queueId: string) => `${prefix}:ivr:occ:${queueId}`,
+    occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${queueId}`,
     root: `${prefix}:ivr:`,
   };
 }

@@ -67,8 +67,8 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
   let pendingBatch: Map<string, { resolve: (r: OccupancyReading) => void; reject: (e: Error) => void }> | undefined;
   const release = defineScript<number>(redis, 'ivrOccRelease', 1, RELEASE);
 
-  const occKey = (q: string) => `${ks.root}occ:${q}`;
-  const lockKey = (q: string) => `${ks.root}occlock:${q}`;
+  const occKey = ks.occupancy;
+  const lockKey = ks.occupancyLock;
 
   function fromCached(c: Cached, source: 'live' | 'cache'): OccupancyReading {
     if ('e' in c) return { source: 'fail_open', reason: c.e };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ROUTES } from '@ivr/core';
+import { defineScript } from '@ivr/queues';
 import { AGENT_BUCKETS, HOURS, Tally, agentBucket, emptyHeatmap, hourOfDay, invalidDocReason, parseTime } from './matrix';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
 
@@ -33,14 +34,6 @@ end
 return res
 `;
 
-const SCRIPT_NAME = 'ivrDecisionStoreWriteBatch';
-
-/** Define the write script once per connection (EVALSHA with EVAL fallback, via ioredis). */
-function defineWriteScript(redis: Redis) {
-  const r = redis as unknown as Record<string, (...args: string[]) => Promise<number[]>>;
-  if (typeof r[SCRIPT_NAME] !== 'function') redis.defineCommand(SCRIPT_NAME, { numberOfKeys: 6, lua: WRITE_BATCH_LUA });
-  return (keys: string[], args: string[]): Promise<number[]> => r[SCRIPT_NAME]!(...keys, ...args);
-}
 
 /** Redis replies that mean "the server cannot serve now" rather than "this command is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|READONLY|NOREPLICAS)/;
@@ -72,7 +65,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
     agents: `${base}:c:agents`,
     meta: `${base}:meta`,
   };
-  const writeScript = defineWriteScript(redis);
+  const writeScript = defineScript<number[]>(redis, 'ivrDecisionStoreWriteBatch', 6, WRITE_BATCH_LUA);
   let requests = 0;
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
