@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
-import { checkEvictionPolicy, createQueues, createRedis } from '@ivr/queues';
+import { createQueues, createRedis, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
 import { createDashboardApp } from './app';
 
@@ -13,8 +13,7 @@ const queues = createQueues(redis, config.QUEUE_PREFIX, { applyAttempts: config.
 const store = createDecisionStore(decisionStoreConfig(config), redis, config.QUEUE_PREFIX);
 await store.init();
 
-const policy = await checkEvictionPolicy(redis);
-if (policy && policy !== 'noeviction') log.warn({ policy }, 'Redis maxmemory-policy is not noeviction: BullMQ keys may be evicted');
+await warnIfEvicting(redis, log);
 
 const app = createDashboardApp({
   queues: queues.all,

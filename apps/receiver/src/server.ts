@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { describeParts, type Config } from '@ivr/config';
+import { describeParts, eventLogger, type Config } from '@ivr/config';
 import type { DecisionRecord } from '@ivr/core';
 import {
   createDecisionWaiter,
@@ -68,9 +68,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
     ready: async () => (await producer.ping()) === 'PONG',
-    // The app's lines carry only idempotencyKey, conversationId, jobId, dtmf, err: no field a redact path
-    // matches, and pino's path redaction cost ~30 µs per line, per webhook (bench profile, docs/performance.md).
-    logger: logger.child({}, { redact: [] }),
+    logger: eventLogger(logger),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     ...extra,
   });

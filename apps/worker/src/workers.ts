@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { decisionStoreConfig, type Config } from '@ivr/config';
+import { decisionStoreConfig, eventLogger, type Config } from '@ivr/config';
 import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
 import { createDecisionStore, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
 import {
@@ -19,7 +19,7 @@ import {
   QUEUE_NAMES,
   throttle,
   waitForRedis,
-  checkEvictionPolicy,
+  warnIfEvicting,
   type IvrMetrics,
   type OccupancyCache,
   type ReportBatcher,
@@ -58,17 +58,12 @@ export async function startWorkers(
   // No enableAutoPipelining: it measured no faster in `pnpm bench --only e2e` (docs/performance.md), and with it any
   // script defined after start-up would kill the process (see defineApplyScripts, the cause of the old scaling hang).
   const client = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-worker-client' });
-  // Event lines (decided, applied, superseded) carry ids, routes and Genesys error text, never a secret:
-  // skip pino's path redaction for them (~30 µs a line, measured by the bench), as the receiver does.
-  const eventLog = logger.child({}, { redact: [] });
+  const eventLog = eventLogger(logger);
   for (const [name, conn] of [['worker', workerConn], ['client', client]] as const) {
     conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
   }
   await waitForRedis(client, 10000);
-  const eviction = await checkEvictionPolicy(client);
-  if (eviction && eviction !== 'noeviction') {
-    logger.warn({ maxmemoryPolicy: eviction }, 'Redis maxmemory-policy is not noeviction: under memory pressure Redis may delete queued jobs and idempotency keys; set maxmemory-policy noeviction');
-  }
+  await warnIfEvicting(client, logger);
   const policy = loadRoutingPolicy(config);
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
@@ -111,7 +106,6 @@ export async function startWorkers(
     const deps = {
       patchAttributes: (cid: string, pid: string, attrs: Record<string, string>) => api.patchParticipantAttributes(cid, pid, attrs),
       classify: classifyGenesysError,
-      conversations,
       redis: client,
       ks,
       rateLimit: (ms: number) => {

@@ -75,7 +75,15 @@ export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void
   });
 }
 
-/** Warn (do not fail) when Redis may evict BullMQ keys. Returns the policy seen. */
+/** Log a warning (do not fail) when Redis may evict queued jobs and idempotency keys under memory pressure. */
+export async function warnIfEvicting(redis: Redis, logger: { warn(obj: object, msg?: string): void }): Promise<void> {
+  const policy = await checkEvictionPolicy(redis);
+  if (policy && policy !== 'noeviction') {
+    logger.warn({ maxmemoryPolicy: policy }, 'Redis maxmemory-policy is not noeviction: under memory pressure Redis may delete queued jobs and idempotency keys; set maxmemory-policy noeviction');
+  }
+}
+
+/** The Redis maxmemory-policy, or undefined where CONFIG is disabled. */
 export async function checkEvictionPolicy(redis: Redis): Promise<string | undefined> {
   try {
     const res = (await redis.config('GET', 'maxmemory-policy')) as string[];
