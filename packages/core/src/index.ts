@@ -4,3 +4,4 @@ export * from './webhook';
 export * from './idempotency';
 export * from './routing-policy';
 export * from './occupancy';
+export * from './webhook-signature';

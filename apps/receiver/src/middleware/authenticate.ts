@@ -1,6 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { standardWebhooksSecret } from '@ivr/core';
 import { HttpError } from '../errors';
+
+export { standardWebhooksSecret };
 
 export interface AuthenticatorOptions {
   /**
@@ -22,18 +25,6 @@ const SIG_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as 
 const TOKEN_HEADER = 'x-webhook-token';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** The HMAC key behind a WEBHOOK_SECRET, as a `whsec_` string the library accepts. */
-export function standardWebhooksSecret(secret: string): string {
-  if (secret.startsWith('whsec_')) {
-    const b64 = secret.slice('whsec_'.length);
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) {
-      throw new Error('WEBHOOK_SECRET starts with whsec_ but the rest is not valid base64 (use whsec_<base64> or a plain secret without the prefix)');
-    }
-    return secret;
-  }
-  return `whsec_${Buffer.from(secret, 'utf8').toString('base64')}`;
-}
 
 /**
  * Authenticate a webhook before its body is parsed.

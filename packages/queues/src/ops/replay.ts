@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { signStandardWebhook } from '@ivr/core';
 import type { RecordedEvent } from './recorder';
 
 export interface ReplayOptions {
@@ -38,17 +38,6 @@ export interface ReplaySummary {
   p99Ms: number;
 }
 
-/** The HMAC key of a WEBHOOK_SECRET: `whsec_<base64>` decoded, otherwise the secret's UTF-8 bytes (as the receiver does). */
-function secretKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
-}
-
-/** Standard Webhooks headers for `body`, signed now (a recorded signature would be stale). */
-export function signWebhook(secret: string, id: string, body: string, nowS: number): Record<string, string> {
-  const sig = createHmac('sha256', secretKey(secret)).update(`${id}.${nowS}.${body}`).digest('base64');
-  return { 'webhook-id': id, 'webhook-timestamp': String(nowS), 'webhook-signature': `v1,${sig}` };
-}
-
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -74,7 +63,7 @@ export async function replay(events: readonly RecordedEvent[], opts: ReplayOptio
     const headers: Record<string, string> = { 'content-type': e.headers['content-type'] ?? 'application/json', 'idempotency-key': key };
     if (e.headers['user-agent']) headers['user-agent'] = e.headers['user-agent'];
     if (opts.webhookToken) headers['x-webhook-token'] = opts.webhookToken;
-    if (opts.webhookSecret) Object.assign(headers, signWebhook(opts.webhookSecret, key, body, Math.floor(Date.now() / 1000)));
+    if (opts.webhookSecret) Object.assign(headers, signStandardWebhook(opts.webhookSecret, key, body, new Date()));
     const t = now();
     try {
       const res = await doFetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.timeoutMs ?? 15000) });
