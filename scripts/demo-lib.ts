@@ -29,8 +29,3 @@ export async function sendAll(url: string, calls: readonly DemoCall[], concurren
   await Promise.all(Array.from({ length: concurrency }, lane));
   return { statuses, ackMs };
 }
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}

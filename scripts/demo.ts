@@ -12,10 +12,10 @@ import { startSim } from '@ivr/genesys-sim';
 import { startReceiver } from '@ivr/receiver';
 import { startWorkers, genesysFromConfig } from '@ivr/worker';
 import { writeHeatmapFile } from '@ivr/reporting';
-import { keyspace } from '@ivr/queues';
+import { keyspace, percentile } from '@ivr/queues';
 import type { DecisionRecord } from '@ivr/core';
 import { deletePrefix } from '@ivr/testing';
-import { percentile, sendAll, type DemoCall } from './demo-lib';
+import { sendAll, type DemoCall } from './demo-lib';
 
 const CALLS = Number(process.env.DEMO_CALLS ?? 500);
 const PREFIX = 'ivr-demo';
