@@ -4,14 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ALL_QUEUES, keyspace, QUEUE_NAMES } from '@ivr/queues';
-import { deletePrefix, simControl, uniquePrefix, waitFor, type SimControl } from '@ivr/testing';
+import { deletePrefix, freePort, simControl, uniquePrefix, waitFor, type SimControl } from '@ivr/testing';
+
+export { freePort };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHAOS_DIR = join(ROOT, 'reports', 'chaos');
@@ -20,19 +21,6 @@ export const LOG_DIR = join(CHAOS_DIR, 'logs');
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A TCP port nobody listens on right now (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** Resolve once GET `url` answers 2xx; throws naming `what` after `timeoutMs`. */
 export async function waitForHttp(url: string, what: string, timeoutMs = 20000, proc?: Proc): Promise<void> {

@@ -4,51 +4,23 @@
  * stored once, whichever process took it. The process that handled a job is BullMQ's `processedBy` (the
  * Worker `name`, `${hostname}-${pid}`), the same field Bull Board shows.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
 import { bodyFingerprint, decisionIdFor, type DecisionRecord } from '@ivr/core';
 import { createIdempotencyStore, createQueues, createRedis, ingestEvent, keyspace, type IvrQueues } from '@ivr/queues';
-import { deletePrefix, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type TestSim } from '@ivr/testing';
+import { deletePrefix, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const PROCESSES = 3;
 const EVENTS = 600;
 const QUEUE = 'scale-queue';
 
-interface WorkerProc {
-  proc: ChildProcess;
-  out: string;
-  exited: Promise<unknown>;
-}
-
-function spawnWorker(env: Record<string, string>): WorkerProc {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/worker/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const w: WorkerProc = { proc, out: '', exited: new Promise((r) => proc.once('exit', r)) };
-  proc.stdout!.on('data', (d: Buffer) => (w.out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (w.out += d.toString()));
-  return w;
-}
-
-async function stop(w: WorkerProc): Promise<void> {
-  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
-  w.proc.kill('SIGTERM');
-  const t = setTimeout(() => w.proc.kill('SIGKILL'), 10_000);
-  await w.exited;
-  clearTimeout(t);
-}
-
 /** The JSON log lines a process wrote (pino, one object per line; stdout is not a TTY here). */
-function logLines(w: WorkerProc): Array<Record<string, unknown>> {
-  return w.out
+function logLines(w: AppProcess): Array<Record<string, unknown>> {
+  return w
+    .output()
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -59,7 +31,7 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
   const redis = createRedis(TEST_REDIS_URL, 'client');
   let sim: TestSim;
   let queues: IvrQueues;
-  const workers: WorkerProc[] = [];
+  const workers: AppProcess[] = [];
 
   beforeAll(async () => {
     sim = await startTestSim();
@@ -80,16 +52,16 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
       REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ivr-scale-')),
       LOG_LEVEL: 'info',
     };
-    for (let i = 1; i <= PROCESSES; i++) workers.push(spawnWorker({ ...env, WORKER_INDEX: String(i) }));
+    for (let i = 1; i <= PROCESSES; i++) workers.push(startApp('worker', { ...env, WORKER_INDEX: String(i) }, `worker-${i}`));
     // Every process must be taking jobs before the first event goes in, or the first one up takes them all.
-    await waitFor(() => workers.every((w) => w.out.includes('"workers running"')), `${PROCESSES} worker processes to start`, 60_000, 100).catch((e: Error) => {
-      throw new Error(`${e.message}\n${workers.map((w, i) => `--- worker ${i + 1} (exit ${w.proc.exitCode}):\n${w.out.slice(-2000)}`).join('\n')}`);
+    await waitFor(() => workers.every((w) => w.output().includes('"workers running"')), `${PROCESSES} worker processes to start`, 60_000, 100).catch((e: Error) => {
+      throw new Error(`${e.message}\n${workers.map((w, i) => `--- worker ${i + 1} (exit ${w.proc.exitCode}):\n${w.output().slice(-2000)}`).join('\n')}`);
     });
     queues = createQueues(redis, prefix, { applyAttempts: 5, applyBackoffMs: 50 });
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map(stop));
+    await Promise.all(workers.map((w) => w.stop()));
     await queues?.close();
     await deletePrefix(redis, prefix);
     redis.disconnect();
