@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { fastBodyLimit } from './middleware/body-limit';
 import {
+  bodyDigest,
   bodyFingerprint,
   jobIdForKey,
   jsonDepth,
@@ -94,12 +95,13 @@ export function createApp(deps: ReceiverDeps): Hono {
         observe('skipped');
         return c.json({ status: 'skipped', reason: 'no_dtmf' }, 200);
       }
-      const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body);
+      const digest = bodyDigest(body); // canonical JSON + SHA-256 once, for the fingerprint and a hash key alike
+      const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body, digest);
       if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
       const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, receivedAt };
       let outcome: IngestOutcome;
       try {
-        outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body)), deps.storeTimeoutMs ?? 2000, 'storing the event');
+        outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');
       } catch (err) {
         deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key), err: (err as Error).message }, 'event not stored: Redis unavailable');
         throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });

@@ -16,9 +16,14 @@ export function sha256(s: string, encoding: 'hex' | 'base64url' = 'base64url'): 
   return createHash('sha256').update(s).digest(encoding);
 }
 
+/** SHA-256 (base64url) of the canonical body: the one digest both the fingerprint and a hash key derive from. */
+export function bodyDigest(body: unknown): string {
+  return sha256(canonicalJson(body));
+}
+
 /** A short fingerprint of the canonical body, stored with the key to tell a replay from a conflicting reuse. */
-export function bodyFingerprint(body: unknown): string {
-  return sha256(canonicalJson(body)).slice(0, 22);
+export function bodyFingerprint(body: unknown, digest = bodyDigest(body)): string {
+  return digest.slice(0, 22);
 }
 
 export type KeyResult = { ok: true; key: string; from: 'header' | 'webhook-id' | 'body' | 'hash' } | { ok: false; message: string };
@@ -27,6 +32,7 @@ export type KeyResult = { ok: true; key: string; from: 'header' | 'webhook-id' |
 export function resolveIdempotencyKey(
   headers: { idempotencyKey?: string | undefined; webhookId?: string | undefined },
   body: unknown,
+  digest?: string,
 ): KeyResult {
   const candidates: Array<[string | undefined, 'header' | 'webhook-id' | 'body']> = [
     [headers.idempotencyKey, 'header'],
@@ -40,7 +46,7 @@ export function resolveIdempotencyKey(
     }
     return { ok: true, key: value, from };
   }
-  return { ok: true, key: `sha256-${sha256(canonicalJson(body)).slice(0, 32)}`, from: 'hash' };
+  return { ok: true, key: `sha256-${(digest ?? bodyDigest(body)).slice(0, 32)}`, from: 'hash' };
 }
 
 function bodyKey(body: Record<string, unknown>): string | undefined {
