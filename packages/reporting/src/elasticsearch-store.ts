@@ -17,28 +17,82 @@ export interface ElasticsearchStoreOptions {
   refresh?: boolean | 'wait_for';
 }
 
-/** Explicit mapping; unknown fields are kept in _source but not indexed (`dynamic: false`). */
+/** Hour of day (UTC, 0-23) of a decision, indexed beside it: the heatmap's hour rows are a plain terms aggregation. */
+export interface DerivedFields {
+  hour_of_day: number;
+}
+
+/** What one `_bulk` create sends: the decision record plus the fields derived from it at write time. */
+export type StoredDecision = DecisionDoc & DerivedFields;
+
+/**
+ * Fields other parts of the system are adding to the decision record (write outcomes, media type, estimated wait).
+ * They are mapped ahead of time so a record carrying them is never refused; once they are part of DecisionRecord the
+ * type below requires them anyway.
+ */
+type AnticipatedField = 'writeStatus' | 'writeReason' | 'writtenAt' | 'mediaType' | 'estimatedWaitS';
+
+/**
+ * Every field a stored decision can have, with its Elasticsearch type. `satisfies` makes this provably in step with
+ * the record: a field of DecisionRecord (or DerivedFields) without a mapping, or a mapping for a field nobody writes
+ * (other than the anticipated ones), does not compile. Ids, DTMF, routes, sources and states are keywords (exact
+ * terms aggregations); `timestamp`/`writtenAt` dates; counts integers. `queue_occupancy` may be null (occupancy
+ * unknown): a null is stored in _source and not indexed (https://www.elastic.co/guide/en/elasticsearch/reference/8.19/null-value.html).
+ */
+export const DECISION_FIELDS = {
+  decisionId: { type: 'keyword' },
+  idempotencyKey: { type: 'keyword' },
+  timestamp: { type: 'date' },
+  flowInstanceId: { type: 'keyword' },
+  conversationId: { type: 'keyword' },
+  participantId: { type: 'keyword' },
+  dtmf: { type: 'keyword' },
+  queueId: { type: 'keyword' },
+  threshold: { type: 'integer' },
+  queue_occupancy: { type: 'integer' },
+  routing_decision: { type: 'keyword' },
+  state: { type: 'keyword' },
+  sequence: { type: 'integer' },
+  latencyMs: { type: 'integer' },
+  occupancySource: { type: 'keyword' },
+  reason: { type: 'keyword', ignore_above: 1024 },
+  hour_of_day: { type: 'byte' },
+  writeStatus: { type: 'keyword' },
+  writeReason: { type: 'keyword', ignore_above: 1024 },
+  writtenAt: { type: 'date' },
+  mediaType: { type: 'keyword' },
+  estimatedWaitS: { type: 'float' },
+} as const satisfies { [K in keyof Required<StoredDecision>]: estypes.MappingProperty } & Partial<Record<AnticipatedField, estypes.MappingProperty>>;
+
+/**
+ * The index mapping: exactly DECISION_FIELDS, and `dynamic: strict`, so a document with a field the mapping does not
+ * know is refused (`strict_dynamic_mapping_exception`, that report job fails with the reason) instead of being
+ * silently stored unsearchable or with a guessed type.
+ */
 export const DECISION_MAPPINGS: estypes.MappingTypeMapping = {
-  dynamic: false,
-  properties: {
-    decisionId: { type: 'keyword' },
-    idempotencyKey: { type: 'keyword' },
-    timestamp: { type: 'date' },
-    flowInstanceId: { type: 'keyword' },
-    conversationId: { type: 'keyword' },
-    participantId: { type: 'keyword' },
-    dtmf: { type: 'keyword' },
-    queueId: { type: 'keyword' },
-    threshold: { type: 'integer' },
-    queue_occupancy: { type: 'integer' },
-    routing_decision: { type: 'keyword' },
-    state: { type: 'keyword' },
-    sequence: { type: 'integer' },
-    latencyMs: { type: 'integer' },
-    occupancySource: { type: 'keyword' },
-    reason: { type: 'keyword', ignore_above: 1024 },
-  },
+  dynamic: 'strict',
+  properties: DECISION_FIELDS,
 };
+
+/**
+ * The index template: `genesys_flow_decisions` (the name users query) gets these settings and mappings when it is
+ * created. docker-compose's `elasticsearch-init` service PUTs this same body, from
+ * packages/reporting/elasticsearch/index-template.json (tests/unit/compose.test.ts keeps the file equal to this).
+ */
+export function indexTemplate(index: string): estypes.IndicesPutIndexTemplateRequest {
+  return {
+    name: index,
+    index_patterns: [index],
+    priority: 200,
+    template: { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: DECISION_MAPPINGS },
+    _meta: { description: 'IVR routing decisions (@ivr/reporting)' },
+  };
+}
+
+/** The document sent for one decision: the record and its derived fields (hour of day from the timestamp, UTC). */
+export function toStoredDecision(doc: DecisionDoc): StoredDecision {
+  return { ...doc, hour_of_day: new Date(doc.timestamp).getUTCHours() };
+}
 
 /** Terms size for DTMF rows; beyond it the remainder is folded into an "(other)" row so totals stay exact. */
 const DTMF_TERMS_SIZE = 1000;
@@ -46,18 +100,12 @@ export const OTHER_DTMF_ROW = '(other)';
 
 const byRoute = { terms: { field: 'routing_decision', size: 10 } } as const;
 
-/** The runtime field giving the UTC hour of day (ES date doc values are UTC ZonedDateTime). */
-export const HOUR_OF_DAY_RUNTIME: estypes.MappingRuntimeFields = {
-  hour_of_day: {
-    type: 'long',
-    script: { source: "if (doc['timestamp'].size() != 0) { emit(doc['timestamp'].value.getHour()); }" },
-  },
-};
-
 /** The heatmap aggregations (one `_search`, `size: 0`). */
 export function heatmapAggregations(): Record<string, estypes.AggregationsAggregationContainer> {
   return {
     by_dtmf: { terms: { field: 'dtmf', size: DTMF_TERMS_SIZE, order: { _key: 'asc' } }, aggs: { by_route: byRoute } },
+    // hour_of_day is indexed at write time (toStoredDecision), not a Painless runtime field: the same query runs on
+    // every distribution, including the integ-test node the tests use, which ships no scripting module.
     by_hour: { terms: { field: 'hour_of_day', size: 24 }, aggs: { by_route: byRoute } },
     by_agents: {
       range: {
@@ -134,12 +182,14 @@ function describeError(error: estypes.ErrorCause | undefined, status: number): s
  */
 export function createElasticsearchStore(opts: ElasticsearchStoreOptions): DecisionStore {
   const index = opts.index ?? DEFAULT_INDEX;
-  const templateName = index;
   const ownsClient = !opts.client;
   const client =
     opts.client ??
     new Client({
       node: opts.node,
+      // No client-side retries: a failed batch fails its report jobs, and BullMQ retries them with backoff
+      // (with the client's default 3 retries, a refused connection took ~7 s per call before failing).
+      maxRetries: 0,
       ...(opts.apiKey ? { auth: { apiKey: opts.apiKey } } : opts.username ? { auth: { username: opts.username, password: opts.password ?? '' } } : {}),
     });
   let requests = 0;
@@ -158,23 +208,16 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
     index,
 
     async init() {
-      const exists = await call('index template', () => client.indices.existsIndexTemplate({ name: templateName }));
-      if (!exists) {
-        await call('index template', () =>
-          client.indices.putIndexTemplate({
-            name: templateName,
-            index_patterns: [index],
-            priority: 200,
-            template: { settings: { number_of_shards: 1 }, mappings: DECISION_MAPPINGS },
-            _meta: { description: 'IVR routing decisions (@ivr/reporting)' },
-          }),
-        );
-      }
+      // Always (re)put the template: it is this code's mapping, and a PUT of the same body is idempotent.
+      await call('index template', () => client.indices.putIndexTemplate(indexTemplate(index)));
       try {
         await call('create index', () => client.indices.create({ index }));
       } catch (err) {
         const type = (err as { body?: { error?: { type?: string } } })?.body?.error?.type ?? (err as { cause?: { body?: { error?: { type?: string } } } }).cause?.body?.error?.type;
         if (type !== 'resource_already_exists_exception') throw err;
+        // A template only applies when an index is created: add fields this version maps to the existing index
+        // (adding is allowed; a changed type is refused, with Elasticsearch's reason).
+        await call('update mapping', () => client.indices.putMapping({ index, ...DECISION_MAPPINGS }));
       }
     },
 
@@ -187,8 +230,8 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
         else valid.push(doc);
       }
       if (valid.length === 0) return result;
-      const operations: Array<Record<string, unknown>> = [];
-      for (const doc of valid) operations.push({ create: { _id: doc.decisionId } }, { ...doc });
+      const operations: Array<Record<string, unknown> | StoredDecision> = [];
+      for (const doc of valid) operations.push({ create: { _id: doc.decisionId } }, toStoredDecision(doc));
       const res = await call('bulk', () =>
         client.bulk({ index, operations, ...(opts.refresh !== undefined && opts.refresh !== false ? { refresh: opts.refresh } : {}) }),
       );
@@ -217,7 +260,6 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
           track_total_hits: true,
           ignore_unavailable: true,
           query: q,
-          runtime_mappings: HOUR_OF_DAY_RUNTIME,
           aggs: heatmapAggregations(),
         }),
       );
