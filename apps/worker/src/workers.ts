@@ -3,7 +3,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { decisionStoreConfig, eventLogger, type Config } from '@ivr/config';
 import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
-import { createDecisionStore, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
+import { createDecisionStore, initInBackground, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
 import {
   createConversationStore,
   createMetrics,
@@ -70,7 +70,9 @@ export async function startWorkers(
   // Every script this process runs on `client` is defined here, before any job: see defineApplyScripts.
   defineApplyScripts(client);
   const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
-  const store = createDecisionStore(decisionStoreConfig(config), client, prefix);
+  // The store's init (Elasticsearch: index template, index) runs in the background until it succeeds: a store that
+  // is down at start does not stop decisions or Genesys writes; report jobs fail with the reason and are retried.
+  const store = initInBackground(createDecisionStore(decisionStoreConfig(config), client, prefix), { logger });
   const regenerate = throttle(
     async () => {
       const r = await writeHeatmapFile(store, config.REPORTS_DIR);
@@ -92,7 +94,7 @@ export async function startWorkers(
   metrics.watchOccupancy(() => occupancy.stats());
   metrics.watchBatcher(() => batcher.stats());
   metrics.watchQueues(queues.all);
-  if (roles.includes('report')) await store.init();
+  if (roles.includes('report')) await store.init(); // returns at once; see initInBackground
 
   // `name` is stored on every job this process takes (job.processedBy, shown by Bull Board): which process handled it.
   const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };

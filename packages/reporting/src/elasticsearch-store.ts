@@ -30,7 +30,10 @@ export type StoredDecision = DecisionDoc & DerivedFields;
  * They are mapped ahead of time so a record carrying them is never refused; once they are part of DecisionRecord the
  * type below requires them anyway.
  */
-type AnticipatedField = 'writeStatus' | 'writeReason' | 'writtenAt' | 'mediaType' | 'estimatedWaitS';
+export type AnticipatedField = 'writeStatus' | 'writeReason' | 'writtenAt' | 'mediaType' | 'estimatedWaitS';
+
+/** A mapping for every field of T (optional ones included), and for the anticipated fields at most. */
+export type FieldMappingsFor<T> = { [K in keyof Required<T>]: estypes.MappingProperty } & Partial<Record<AnticipatedField, estypes.MappingProperty>>;
 
 /**
  * Every field a stored decision can have, with its Elasticsearch type. `satisfies` makes this provably in step with
@@ -62,7 +65,7 @@ export const DECISION_FIELDS = {
   writtenAt: { type: 'date' },
   mediaType: { type: 'keyword' },
   estimatedWaitS: { type: 'float' },
-} as const satisfies { [K in keyof Required<StoredDecision>]: estypes.MappingProperty } & Partial<Record<AnticipatedField, estypes.MappingProperty>>;
+} as const satisfies FieldMappingsFor<StoredDecision>;
 
 /**
  * The index mapping: exactly DECISION_FIELDS, and `dynamic: strict`, so a document with a field the mapping does not
@@ -162,7 +165,8 @@ function isRetryableStatus(status: number | undefined): boolean {
   return status === 429 || (status !== undefined && status >= 500);
 }
 
-function storeError(err: unknown, what: string): Error {
+/** A failed whole request: unreachable, 429 or 5xx → StoreUnavailableError (retry); anything else as it is. */
+export function storeError(err: unknown, what: string): Error {
   if (isConnectionError(err) || isRetryableStatus(errorStatus(err))) {
     const msg = err instanceof Error ? err.message : String(err);
     return new StoreUnavailableError(`Elasticsearch unavailable (${what}): ${msg}`, { cause: err });

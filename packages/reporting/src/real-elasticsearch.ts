@@ -3,6 +3,7 @@
  * suite runs. Under CI (`CI=true`) the suites always run, so an unreachable node FAILS them with the reason; on a
  * developer's machine without a node they are skipped, with one line saying how to get one.
  */
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 
 export interface ElasticsearchTarget {
@@ -59,3 +60,48 @@ export function assertUsable(target: ElasticsearchTarget): asserts target is Ela
 export function announceSkip(suite: string, target: ElasticsearchTarget): void {
   if (!target.run) console.warn(`[${suite}] skipped: ${target.problem}`);
 }
+
+/**
+ * A TCP forwarder on a fixed local port, starting closed: closed = connection refused (the node is down for whoever
+ * uses `url`), open = forwarded to `to`. A real outage on the wire without stopping the shared node.
+ */
+export async function tcpGate(to: URL): Promise<{ url: string; open(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const makeServer = () =>
+    createServer((client) => {
+      const upstream = connect(Number(to.port), to.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  const listen = (srv: Server, port: number) => new Promise<number>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => resolve((srv.address() as { port: number }).port));
+  });
+  let server: Server | undefined = makeServer();
+  const port = await listen(server, 0);
+  const shut = async () => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    for (const c of sockets) c.destroy();
+    await new Promise<void>((r) => s.close(() => r()));
+  };
+  await shut(); // start closed
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async open() {
+      if (server) return;
+      server = makeServer();
+      await listen(server, port);
+    },
+    close: shut,
+  };
+}
+
