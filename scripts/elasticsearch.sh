@@ -15,7 +15,7 @@ set -uo pipefail
 ES_VERSION="${ES_VERSION:-8.19.2}"
 ES_PORT="${ES_PORT:-9200}"
 ES_HEAP="${ES_HEAP:-512m}"
-ES_START_TIMEOUT_S="${ES_START_TIMEOUT_S:-180}"
+ES_START_TIMEOUT_S="${ES_START_TIMEOUT_S:-300}"
 # Elasticsearch refuses to run as root ("can not run elasticsearch as root"): as root the node runs as the system
 # user $ES_RUN_USER (created when missing), and the cache defaults to /var/cache, which that user can reach.
 ES_RUN_USER="${ES_RUN_USER:-ivr-es}"
@@ -142,7 +142,7 @@ start() {
     # Settings: https://www.elastic.co/guide/en/elasticsearch/reference/8.19/important-settings.html;
     # disk watermarks off so a nearly full dev disk does not block shard allocation (disk-allocator settings).
     (cd "$RUN_DIR" && exec nohup "${as_user[@]}" env ES_JAVA_HOME="$jh" ES_PATH_CONF="$RUN_DIR/config" ES_TMPDIR="$RUN_DIR/tmp" \
-      ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${ES_EXTRA_JAVA_OPTS:-}" \
+      ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${ES_EXTRA_JAVA_OPTS--XX:TieredStopAtLevel=1}" \
       "$HOME_DIR/bin/elasticsearch" -p "$PID_FILE" \
       -Ediscovery.type=single-node \
       -Enetwork.host=127.0.0.1 \

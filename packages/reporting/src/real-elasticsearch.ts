@@ -6,6 +6,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 
+export type { Client as EsClient };
+
 export interface ElasticsearchTarget {
   /** The node's URL (ELASTICSEARCH_URL, else ELASTICSEARCH_HOST); undefined when unset. */
   url: string | undefined;
