@@ -7,13 +7,13 @@
  */
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { createLogger, describeParts, loadConfig } from '@ivr/config';
+import { createLogger, decisionStoreConfig, describeParts, loadConfig } from '@ivr/config';
 import { startSim } from '@ivr/genesys-sim';
 import { startReceiver } from '@ivr/receiver';
 import { startWorkers, genesysFromConfig } from '@ivr/worker';
-import { writeHeatmapFile } from '@ivr/reporting';
+import { deleteElasticsearchDecisions, writeHeatmapFile } from '@ivr/reporting';
 import { keyspace, percentile } from '@ivr/queues';
-import type { DecisionRecord } from '@ivr/core';
+import { decisionIdFor, type DecisionRecord } from '@ivr/core';
 import { deletePrefix } from '@ivr/testing';
 import { sendAll, type DemoCall } from './demo-lib';
 
@@ -45,11 +45,6 @@ if (config.RECORD_PATH) rmSync(config.RECORD_PATH, { force: true }); // this run
 console.log(`IVR demo: ${CALLS} calls, queue ${config.TARGET_QUEUE_ID}, threshold ${config.OCCUPANCY_THRESHOLD}`);
 for (const [k, v] of Object.entries(describeParts(config))) console.log(`  ${k.padEnd(14)} ${v}`);
 
-const genesys = genesysFromConfig(config, logger);
-await genesys.login();
-const workers = await startWorkers(config, logger, genesys);
-const receiver = await startReceiver(config, logger);
-
 const calls: DemoCall[] = Array.from({ length: CALLS }, (_, i) => {
   const dtmf = String((i % 4) + 1);
   const cid = `demo-conv-${String(i).padStart(4, '0')}`;
@@ -57,6 +52,14 @@ const calls: DemoCall[] = Array.from({ length: CALLS }, (_, i) => {
     ? { key: `demo-${i}`, body: { conversationId: cid, participantId: `cust-${i}`, dtmf } }
     : { key: `demo-${i}`, body: { flowInstanceId: cid, participants: [{ id: `cust-${i}`, input: { dtmf } }] } };
 });
+// Elasticsearch: remove this demo's documents from an earlier run (its decision ids only), so "stored" is this run's.
+const removed = await deleteElasticsearchDecisions(decisionStoreConfig(config), calls.map((c) => decisionIdFor(c.key)));
+if (removed) console.log(`  (removed ${removed} documents of an earlier demo run from Elasticsearch)`);
+
+const genesys = genesysFromConfig(config, logger);
+await genesys.login();
+const workers = await startWorkers(config, logger, genesys);
+const receiver = await startReceiver(config, logger);
 
 let acks: Awaited<ReturnType<typeof sendAll>> = { statuses: {}, ackMs: [] };
 const perPhase = Math.ceil(CALLS / PHASES.length);

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '@ivr/config';
+import { indexTemplate } from '@ivr/reporting';
 
 const root = new URL('../../', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
@@ -68,6 +69,27 @@ describe('docker-compose.yml', () => {
     const kb = services['kibana']!;
     expect(kb.profiles).toContain('kibana');
     expect(kb.image.split(':')[1]).toBe(es.image.split(':')[1]);
+  });
+
+  it('runs the Elasticsearch version the tests use, with the index template the tests check', () => {
+    const tag = services['elasticsearch']!.image.split(':')[1] as string;
+    // the real node of the tests and CI (scripts/elasticsearch.sh)
+    const scriptVersion = /^ES_VERSION="\$\{ES_VERSION:-([0-9.]+)\}"$/m.exec(read('scripts/elasticsearch.sh'))?.[1];
+    expect(scriptVersion).toMatch(/^8\.\d+\.\d+$/);
+    expect(tag).toBe(scriptVersion);
+    // the client: same major.minor (its product check and API are per minor)
+    const client = /^ {2}"@elastic\/elasticsearch": \^?~?([0-9]+\.[0-9]+)\./m.exec(read('pnpm-workspace.yaml'))?.[1];
+    expect(tag.startsWith(`${client}.`), `client ${client} vs image ${tag}`).toBe(true);
+    // The template comes from the workers (store init, indexTemplate() in @ivr/reporting): compose must not define
+    // another one, nor send the apps to another index than the one the template is for.
+    expect(read('docker-compose.yml')).not.toMatch(/_index_template|_template\b/);
+    for (const name of ['worker', 'dashboard']) {
+      const env = envOf(services[name]!);
+      expect(env['ELASTICSEARCH_INDEX'] ?? 'genesys_flow_decisions', name).toBe('genesys_flow_decisions');
+      expect(env['ELASTICSEARCH_URL'], name).toBe('http://elasticsearch:9200');
+    }
+    expect(interpolate(envOf(services['worker']!)['WORKER_ROLES'] ?? '', {})).toContain('report');
+    expect(indexTemplate('genesys_flow_decisions').index_patterns).toEqual(['genesys_flow_decisions']);
   });
 
   it('builds every app from the one Dockerfile and selects the app with command', () => {

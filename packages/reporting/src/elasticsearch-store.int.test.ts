@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDecisionStoreContract } from './contract';
+import { deleteElasticsearchDecisions } from './elasticsearch-admin';
 import { DECISION_FIELDS, DECISION_MAPPINGS, createElasticsearchStore, indexTemplate, OTHER_DTMF_ROW } from './elasticsearch-store';
 import { makeDoc } from './fixtures';
 import { announceSkip, assertUsable, elasticsearchTarget, testClient } from './real-elasticsearch';
@@ -200,6 +201,15 @@ describe.runIf(target.run)('elasticsearch store against a real node', () => {
       expect(h.dtmfByRoute.rows).toHaveLength(1001);
       expect(h.dtmfByRoute.rows.at(-1)).toBe(OTHER_DTMF_ROW);
       expect(h.dtmfByRoute.counts.flat().reduce((a, b) => a + b, 0)).toBe(1003);
+    }));
+
+  it('deletes exactly the given decisions (pnpm demo clearing its own earlier run)', () =>
+    withStore(async ({ store, index }) => {
+      await store.writeBatch([makeDoc(1), makeDoc(2), makeDoc(3)]);
+      const cfg = { elasticsearchUrl: target.url!, elasticsearchIndex: index };
+      expect(await deleteElasticsearchDecisions(cfg, ['d-1', 'd-3', 'd-404'])).toBe(2);
+      expect(await store.count()).toBe(1);
+      expect(await deleteElasticsearchDecisions({ ...cfg, elasticsearchIndex: `${index}-missing` }, ['d-2'])).toBe(0);
     }));
 
   it('counts what a bulk without refresh wrote only after a refresh (no instant visibility)', () =>

@@ -79,8 +79,8 @@ export const DECISION_MAPPINGS: estypes.MappingTypeMapping = {
 
 /**
  * The index template: `genesys_flow_decisions` (the name users query) gets these settings and mappings when it is
- * created. docker-compose's `elasticsearch-init` service PUTs this same body, from
- * packages/reporting/elasticsearch/index-template.json (tests/unit/compose.test.ts keeps the file equal to this).
+ * created. The store's `init()` PUTs it at every start, in tests and in docker-compose alike (there is no second
+ * copy of it; tests/unit/compose.test.ts checks compose leaves it to the workers).
  */
 export function indexTemplate(index: string): estypes.IndicesPutIndexTemplateRequest {
   return {

@@ -8,3 +8,4 @@ export * from './heatmap-file';
 export * from './fixtures';
 // The contract suite (imports vitest) is at '@ivr/reporting/contract', not here.
 export * from './store-init';
+export * from './elasticsearch-admin';
