@@ -64,9 +64,10 @@ fetch() {
   rm -rf "$tmp"; mkdir -p "$tmp"
   if command -v mvn >/dev/null 2>&1; then
     say "fetching $ARTIFACT with mvn dependency:copy (once; cached in $CACHE_DIR)"
-    if ! mvn -q -B dependency:copy -Dartifact="$ARTIFACT" -DoutputDirectory="$tmp" -Dmdep.overWriteReleases=true >"$tmp/mvn.log" 2>&1; then
+    if ! mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="$ARTIFACT" -DoutputDirectory="$tmp" -Dmdep.overWriteReleases=true >"$tmp/mvn.log" 2>&1; then
       local why
-      why="$(grep -m1 -E 'ERROR|Could not|Failed' "$tmp/mvn.log" | sed 's/^\[ERROR\] *//' | cut -c1-240)"
+      # mvn's first error line, without colours and the "Failed to execute goal ... on project standalone-pom:" prefix
+      why="$(sed -e 's/\x1b\[[0-9;]*m//g' "$tmp/mvn.log" | grep -m1 'ERROR' | sed -e 's/^\[ERROR\] *//' -e 's/^Failed to execute goal .* on project [^:]*: //' | cut -c1-220)"
       rm -rf "$tmp"
       fail "cannot download $ARTIFACT from Maven Central: ${why:-mvn dependency:copy failed}"
     fi
@@ -93,7 +94,8 @@ unpack() {
   local tmp="$CACHE_DIR/.unpack-$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
   if command -v unzip >/dev/null 2>&1; then unzip -q "$ZIP" -d "$tmp" || { rm -rf "$tmp" "$ZIP"; fail "cannot unpack $ZIP (removed; run again to download it afresh)"; }
-  else (cd "$tmp" && jar xf "$ZIP") || { rm -rf "$tmp"; fail "cannot unpack $ZIP: install unzip"; }
+  elif command -v python3 >/dev/null 2>&1; then python3 -m zipfile -e "$ZIP" "$tmp" || { rm -rf "$tmp" "$ZIP"; fail "cannot unpack $ZIP (removed; run again to download it afresh)"; }
+  else rm -rf "$tmp"; fail "cannot unpack $ZIP: install unzip"
   fi
   chmod +x "$tmp/elasticsearch-${ES_VERSION}"/bin/* 2>/dev/null
   mv "$tmp/elasticsearch-${ES_VERSION}" "$HOME_DIR" && rm -rf "$tmp"
@@ -102,6 +104,10 @@ unpack() {
 java_home() {
   if [ -n "${ES_JAVA_HOME:-}" ]; then echo "$ES_JAVA_HOME"; return; fi
   if [ -n "${JAVA_HOME:-}" ]; then echo "$JAVA_HOME"; return; fi
+  if ! command -v java >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "no Java found: installing Debian's openjdk-17-jre-headless" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) >&2 || return 1
+  fi
   local java; java="$(command -v java)" || return 1
   dirname "$(dirname "$(readlink -f "$java")")"
 }
@@ -187,7 +193,8 @@ stop() {
   local pid
   if ! pid="$(our_pid)"; then
     rm -f "$PID_FILE" "$RUN_DIR/launcher.pid"
-    say "not running (no live pid in $PID_FILE)"
+    if answering_version >/dev/null; then say "a node answers on $URL but this script did not start it (no pid in $PID_FILE): left alone"
+    else say "not running on $URL"; fi
     return 0
   fi
   say "stopping pid $pid"
