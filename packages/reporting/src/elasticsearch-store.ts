@@ -87,7 +87,7 @@ export function indexTemplate(index: string): estypes.IndicesPutIndexTemplateReq
     name: index,
     index_patterns: [index],
     priority: 200,
-    template: { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: DECISION_MAPPINGS },
+    template: { settings: { number_of_shards: 1 }, mappings: DECISION_MAPPINGS },
     _meta: { description: 'IVR routing decisions (@ivr/reporting)' },
   };
 }
