@@ -107,14 +107,14 @@ describe.runIf(target.run)('elasticsearch store against a real node', () => {
   });
 
   it('fails init with Elasticsearch\'s reason, not as "unavailable", when the index cannot be created', async () => {
-    // Upper case is not allowed in index names: a real 400 (invalid_index_name_exception), not a retryable outage.
+    // Upper case is not allowed in template (and index) names: a real 400, not a retryable outage.
     const index = `Test-Upper-${runId}`;
     const store = createElasticsearchStore({ node: target.url!, index, client: admin });
     try {
       const err = await store.init().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect(err).not.toBeInstanceOf(StoreUnavailableError);
-      expect((err as Error).message).toMatch(/invalid_index_name_exception|must be lowercase/);
+      expect((err as Error).message).toMatch(/invalid_index_template_exception.*name must be lower cased/);
     } finally {
       await admin.indices.deleteIndexTemplate({ name: index }).catch(() => undefined);
     }

@@ -17,11 +17,15 @@ export interface AppProcess {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-/** Start `apps/<app>/src/main.ts` as a real process (`node --import tsx`), with `env` added to ours. */
+/**
+ * Start `apps/<app>/src/main.ts` as a real process (`node --import tsx`), with `env` added to ours. The decision
+ * store is the embedded one unless `env` names an Elasticsearch: an ELASTICSEARCH_URL exported for the Elasticsearch
+ * suites (.ci/run) must not send these processes' documents to the shared `genesys_flow_decisions` index.
+ */
 export function startApp(app: 'receiver' | 'worker' | 'dashboard' | 'genesys-sim', env: Record<string, string>, name: string = app): AppProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, `apps/${app}/src/main.ts`)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ELASTICSEARCH_URL: '', ELASTICSEARCH_HOST: '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
