@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
-import { createQueues, createRedis, warnIfEvicting } from '@ivr/queues';
+import { createMetrics, createQueues, createRedis, httpMetrics, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
 import { createDashboardApp } from './app';
 
@@ -15,6 +15,8 @@ await store.init();
 
 await warnIfEvicting(redis, log);
 
+// This process's own series only: HTTP server metrics and the process defaults (queue depth comes from the receiver and workers).
+const metrics = createMetrics();
 const app = createDashboardApp({
   queues: queues.all,
   store,
@@ -22,6 +24,8 @@ const app = createDashboardApp({
   adminToken: config.ADMIN_TOKEN,
   readOnly: config.DASHBOARD_READ_ONLY,
   logger: log,
+  metrics: () => metrics.render(),
+  httpMetrics: httpMetrics(metrics),
 });
 
 const hostname = config.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1';

@@ -2,3 +2,4 @@ export * from './prefix';
 export * from './logger';
 export * from './sim';
 export * from './processes';
+export * from './exposition';

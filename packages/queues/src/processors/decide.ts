@@ -23,7 +23,7 @@ export interface DecideDeps {
 }
 
 export type DecideResult =
-  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean }
+  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean; latencyMs: number }
   | { status: 'superseded'; sequence: number; currentSequence: number };
 
 /** The message published on `{prefix}:ivr:decided:{idempotencyKey}` and returned to `Prefer: wait` callers. */
@@ -123,7 +123,8 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
 }
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
-  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed };
+  // latencyMs (webhook received -> decided) feeds ivr_decision_latency_seconds (metrics.watchWorker).
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed, latencyMs: d.latencyMs };
 }
 
 function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {
