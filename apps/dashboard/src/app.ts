@@ -107,7 +107,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HttpError) {
-      if (err.status >= 500) log.warn({ err, path: c.req.path }, err.message);
+      if (err.status >= 500) log.warn({ err: err.message, code: err.code, status: err.status, path: c.req.path }, 'dashboard request failed');
       return c.json({ error: { code: err.code, message: err.message } }, err.status);
     }
     if (err instanceof HTTPException) {

@@ -33,8 +33,8 @@ if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN unset: dashboard bound to 127.0.0
 
 const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname }, (info) => {
   log.info(
-    { host: hostname, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN) },
-    `dashboard listening on http://${hostname}:${info.port}/admin/queues (decision store: ${store.kind})`,
+    { url: `http://${hostname}:${info.port}/admin/queues`, host: hostname, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN) },
+    'dashboard listening',
   );
 });
 

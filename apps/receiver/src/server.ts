@@ -81,7 +81,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.RECEIVER_PORT;
   const url = `http://127.0.0.1:${port}`;
-  logger.info({ port, host: config.RECEIVER_HOST, prefix, parts: describeParts(config) }, `receiver listening on ${url}`);
+  logger.info({ url, port, host: config.RECEIVER_HOST, prefix, parts: describeParts(config) }, 'receiver listening');
 
   return {
     url,

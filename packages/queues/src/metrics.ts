@@ -3,6 +3,7 @@ import type { Job, Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { QUEUE_NAMES } from './names';
 import type { OccupancyStats } from './occupancy-cache';
+import { isFinalFailure } from './processors/logger';
 import type { BatchStats } from './processors/report';
 
 /** How long one set of `getJobCounts` answers is reused between scrapes (several scrapers, one Redis round trip). */
@@ -319,10 +320,6 @@ async function readQueueState(q: Queue): Promise<QueueState> {
   return { name: q.name, counts, oldestCreatedAt: created.length ? Math.min(...created) : undefined, paused: isPaused || limitTtl > 0 };
 }
 
-/** A failed attempt is the last one when BullMQ will not retry it: UnrecoverableError, or attempts used up. */
-export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'>): boolean {
-  return err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-}
 
 function seconds(job: Job): number {
   if (!job.processedOn) return 0;

@@ -3,3 +3,4 @@ export * from './logger';
 export * from './sim';
 export * from './processes';
 export * from './exposition';
+export * from './strict-json';

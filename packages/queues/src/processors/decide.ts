@@ -54,7 +54,8 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
     await dispatch(started.decision, deps);
-    log.info({ decisionId: started.decision.decisionId, routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
+    // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
+    log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
     return decided(started.decision, true);
   }
   if (started.kind === 'stale') return superseded(log, 0, started.seq);
@@ -98,7 +99,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const decision = committed.decision;
   await dispatch(decision, deps);
   log.info(
-    { decisionId, routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
+    { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
     'decided',
   );
   return decided(decision, committed.kind === 'exists');
