@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ivr/config';
 import { decisionIdFor } from '@ivr/core';
-import { parseStrictJson, waitFor } from '@ivr/testing';
+import { parseExposition, parseStrictJson, waitFor } from '@ivr/testing';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 
 type Line = Record<string, unknown> & { level: number; msg?: string };
@@ -92,6 +92,19 @@ describe('log lines of a pipeline run', () => {
       [WARN, 'job attempt failed; will retry', 1],
       [ERROR, 'job failed for good', 2],
     ]);
+  });
+
+  it("the same run in the workers' metrics: decision latency per decision, writes failed for good, no receiver series", async () => {
+    const text = await p.workers.metrics.render();
+    const s = parseExposition(text);
+    const latencyCount = [...s.entries()].filter(([k]) => k.startsWith('ivr_decision_latency_seconds_count')).reduce((n, [, v]) => n + v, 0);
+    const decisions = [...s.entries()].filter(([k]) => k.startsWith('ivr_decisions_total')).reduce((n, [, v]) => n + v, 0);
+    expect(decisions).toBe(4);
+    expect(latencyCount).toBe(decisions);
+    expect(s.get('ivr_jobs_total{outcome=failed,queue=genesys-writes}')).toBe(2);
+    expect(s.get('ivr_jobs_total{outcome=retrying,queue=genesys-writes}')).toBe(1);
+    expect(text).not.toContain('# TYPE ivr_webhooks_total ');
+    expect(text).not.toContain('# TYPE http_request_duration_seconds ');
   });
 
   it('a decided, written call logs its journey with the four ids and no error', () => {
