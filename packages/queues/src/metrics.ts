@@ -43,9 +43,11 @@ export interface IvrMetrics {
 export function createMetrics(registry: Registry = new Registry(), opts: { defaultMetrics?: boolean; now?: () => number } = {}): IvrMetrics {
   const now = opts.now ?? Date.now;
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  // Series are built unregistered and enter the registry when this process wires or uses them, so each process
-  // exports only its own series: no worker counters reading 0 on the receiver (issue 17).
-  const registers: Registry[] = [];
+  // Series below are built with `registers: unregistered` and enter the registry when this process wires or uses
+  // them (`enable`), so each process exports only its own series: no worker counters reading 0 on the receiver
+  // (issue 17). A series built with `registers` is exported by every process from the start.
+  const registers: Registry[] = [registry];
+  const unregistered: Registry[] = [];
   const enabled = new Set<string>();
   const enable = (...metrics: Array<Counter | Gauge | Histogram>) => {
     for (const m of metrics) {
@@ -56,12 +58,12 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     }
   };
 
-  const webhooks = new Counter({ name: 'ivr_webhooks_total', help: 'Webhooks answered by the receiver, by outcome', labelNames: ['outcome'], registers });
+  const webhooks = new Counter({ name: 'ivr_webhooks_total', help: 'Webhooks answered by the receiver, by outcome', labelNames: ['outcome'], registers: unregistered });
   const dedupe = new Counter({
     name: 'ivr_dedupe_hits_total',
     help: 'Events recognised as already seen: stage=receiver (duplicate webhook, 200), stage=decide (a re-run job found its stored decision)',
     labelNames: ['stage'],
-    registers,
+    registers: unregistered,
   });
   // The conventional HTTP server histogram (method, route pattern, status code), as prometheus client libraries name it.
   const httpDuration = new Histogram({
@@ -69,7 +71,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     help: 'HTTP requests answered by this server: time to the response, by method, route pattern (never the raw path) and status code',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
+    registers: unregistered,
   });
 
   const queues: Queue[] = [];
@@ -91,7 +93,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
   const countsUp = new Gauge({
     name: 'ivr_queue_counts_up',
     help: '1 when reading queue depth from Redis succeeded at this scrape, 0 when it failed',
-    registers,
+    registers: unregistered,
     async collect() {
       this.set((await readQueues()) ? 1 : 0);
     },
@@ -100,7 +102,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     name: 'ivr_queue_jobs',
     help: 'Jobs per queue and state (BullMQ getJobCounts, the numbers Bull Board shows); the same from every process, aggregate with max()',
     labelNames: ['queue', 'state'],
-    registers,
+    registers: unregistered,
     async collect() {
       this.reset();
       for (const q of (await readQueues()) ?? []) {
@@ -112,7 +114,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     name: 'ivr_queue_oldest_job_age_seconds',
     help: 'Age (now - job creation time) of the oldest job waiting to be worked (wait, prioritized; a paused queue keeps its jobs in wait), 0 when none waits; the same from every process, aggregate with max()',
     labelNames: ['queue'],
-    registers,
+    registers: unregistered,
     async collect() {
       this.reset();
       const t = now();
@@ -123,7 +125,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     name: 'ivr_queue_paused',
     help: '1 while the queue takes no job: paused by an operator (Bull Board, queue.pause) or rate-limited after a Genesys 429 (worker.rateLimit); the same from every process, aggregate with max()',
     labelNames: ['queue'],
-    registers,
+    registers: unregistered,
     async collect() {
       this.reset();
       for (const q of (await readQueues()) ?? []) this.set({ queue: q.name }, q.paused ? 1 : 0);
@@ -135,47 +137,47 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     help: 'Processing time of one job attempt (finishedOn - processedOn), by queue and outcome',
     labelNames: ['queue', 'outcome'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
+    registers: unregistered,
   });
   const finished = new Counter({
     name: 'ivr_jobs_total',
     help: 'Job attempts that ended, by queue and outcome: completed, retrying (failed, will be retried), failed (failed for good)',
     labelNames: ['queue', 'outcome'],
-    registers,
+    registers: unregistered,
   });
   const attempts = new Histogram({
     name: 'ivr_job_attempts',
     help: 'attemptsMade of jobs that finished (completed or failed for good), by queue and outcome; _sum is the attempts spent',
     labelNames: ['queue', 'outcome'],
     buckets: [1, 2, 3, 5, 10, 20],
-    registers,
+    registers: unregistered,
   });
   const decisions = new Counter({
     name: 'ivr_decisions_total',
     help: 'Routing decisions made (re-runs of a decided event excluded), by route and occupancy source (live, cache, fail_open)',
     labelNames: ['route', 'occupancy_source'],
-    registers,
+    registers: unregistered,
   });
   const decisionLatency = new Histogram({
     name: 'ivr_decision_latency_seconds',
     help: 'Webhook received by the receiver -> decision stored by the decide worker (re-runs excluded), by occupancy source',
     labelNames: ['occupancy_source'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
+    registers: unregistered,
   });
-  const superseded = new Counter({ name: 'ivr_superseded_total', help: 'Jobs dropped because a later key press of the same call superseded them, by queue', labelNames: ['queue'], registers });
+  const superseded = new Counter({ name: 'ivr_superseded_total', help: 'Jobs dropped because a later key press of the same call superseded them, by queue', labelNames: ['queue'], registers: unregistered });
 
-  const genesysCalls = new Counter({ name: 'ivr_genesys_requests_total', help: 'Genesys API answers by endpoint and HTTP status (0 = no answer)', labelNames: ['endpoint', 'status'], registers });
+  const genesysCalls = new Counter({ name: 'ivr_genesys_requests_total', help: 'Genesys API answers by endpoint and HTTP status (0 = no answer)', labelNames: ['endpoint', 'status'], registers: unregistered });
   const genesysLatency = new Histogram({
     name: 'ivr_genesys_request_duration_seconds',
     help: 'Genesys API call time by endpoint',
     labelNames: ['endpoint'],
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
+    registers: unregistered,
   });
-  const rateLimited = new Counter({ name: 'ivr_genesys_rate_limited_total', help: 'Genesys 429 answers, by endpoint', labelNames: ['endpoint'], registers });
-  const pauses = new Counter({ name: 'ivr_queue_pauses_total', help: 'Times a queue was paused (worker.rateLimit) after a Genesys 429', labelNames: ['queue'], registers });
-  const pausedSeconds = new Counter({ name: 'ivr_queue_paused_seconds_total', help: 'Total pause requested after 429s (Retry-After), by queue', labelNames: ['queue'], registers });
+  const rateLimited = new Counter({ name: 'ivr_genesys_rate_limited_total', help: 'Genesys 429 answers, by endpoint', labelNames: ['endpoint'], registers: unregistered });
+  const pauses = new Counter({ name: 'ivr_queue_pauses_total', help: 'Times a queue was paused (worker.rateLimit) after a Genesys 429', labelNames: ['queue'], registers: unregistered });
+  const pausedSeconds = new Counter({ name: 'ivr_queue_paused_seconds_total', help: 'Total pause requested after 429s (Retry-After), by queue', labelNames: ['queue'], registers: unregistered });
 
   const occupancy: Array<() => OccupancyStats> = [];
   const sumOcc = (k: keyof OccupancyStats) => occupancy.reduce((n, s) => n + s()[k], 0);
@@ -183,7 +185,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     new Counter({
       name,
       help,
-      registers,
+      registers: unregistered,
       collect() {
         this.reset();
         this.inc(read());
@@ -201,7 +203,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     name: 'ivr_store_documents_total',
     help: 'Decision documents sent to the decision store, by result (written, duplicate, failed)',
     labelNames: ['result'],
-    registers,
+    registers: unregistered,
     collect() {
       this.reset();
       const s = batchers.map((b) => b());
@@ -214,7 +216,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     name: 'ivr_store_batch_size',
     help: 'Documents per decision-store batch (_bulk request or embedded-store round trip)',
     buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
-    registers,
+    registers: unregistered,
   });
 
   return {
