@@ -43,6 +43,10 @@ await deletePrefix(admin, PREFIX);
 if (config.RECORD_PATH) rmSync(config.RECORD_PATH, { force: true }); // this run's calls only
 
 console.log(`IVR demo: ${CALLS} calls, queue ${config.TARGET_QUEUE_ID}, threshold ${config.OCCUPANCY_THRESHOLD}`);
+// The dashboard reads one prefix (QUEUE_PREFIX, default ivr); the demo keeps its own so it never wipes a real one.
+const dashboardCmd = `QUEUE_PREFIX=${PREFIX} pnpm --filter @ivr/dashboard start`;
+const dashboardUrl = `http://127.0.0.1:${config.DASHBOARD_PORT}/admin/queues`;
+console.log(`  ${'prefix'.padEnd(14)} ${PREFIX} (wiped at the next pnpm demo): see it with ${dashboardCmd}, then ${dashboardUrl}`);
 for (const [k, v] of Object.entries(describeParts(config))) console.log(`  ${k.padEnd(14)} ${v}`);
 
 const calls: DemoCall[] = Array.from({ length: CALLS }, (_, i) => {
@@ -143,4 +147,5 @@ if (problems.length) {
   process.exit(1);
 }
 console.log('\nAll calls decided, written back and recorded exactly once.');
+console.log(`Dashboard for this run:  ${dashboardCmd}   ->  ${dashboardUrl} (heatmap: /admin/heatmap)`);
 process.exit(0);

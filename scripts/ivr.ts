@@ -2,9 +2,10 @@
  * `pnpm ivr <command>`: operator commands (docs/operations.md).
  *   replay <file.ndjson> [--rate N] [--url U] [--concurrency N] [--new-keys]   send a recording to a running receiver
  *   replay <file.ndjson> --what-if --threshold N [--prefix P]                  recompute its decisions offline
- *   failed [--queue q] [--limit n]                                             list failed jobs with reasons
+ *   failed [--queue q] [--limit n] [--json]                                    list failed jobs with reasons
  *   retry --all | <jobId> [--queue q]                                          retry failed jobs (as Bull Board does)
- * Reads REDIS_URL, QUEUE_PREFIX, WEBHOOK_SECRET, WEBHOOK_TOKEN from the environment (as the apps do).
+ * Every command answers --help (exit 0). Reads REDIS_URL, QUEUE_PREFIX, RECEIVER_PORT (replay's default --url),
+ * WEBHOOK_SECRET, WEBHOOK_TOKEN from the environment (as the apps do).
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from '@ivr/config';
@@ -27,23 +28,38 @@ import {
   ALL_QUEUES,
 } from '@ivr/queues';
 
-const USAGE = `usage: pnpm ivr <command> [options]
-
-  replay <file.ndjson> [--url http://127.0.0.1:3000] [--rate N] [--concurrency N] [--new-keys]
+const HELP = {
+  replay: `  replay <file.ndjson> [--url http://127.0.0.1:$RECEIVER_PORT] [--rate N] [--concurrency N] [--new-keys]
       Send a recording (RECORD_PATH of a receiver, or reports/demo-recording.ndjson from pnpm demo) to a running
-      receiver. --rate N = requests per second (default: as fast as --concurrency, 16, allows). Keys are kept, so a
-      receiver that has seen them answers 200 duplicate; --new-keys replays them as new events.
+      receiver (default --url: http://127.0.0.1:RECEIVER_PORT, 3000 when unset). --rate N = requests per second
+      (default: as fast as --concurrency, 16, allows). Keys are kept, so a receiver that has seen them answers
+      200 duplicate; --new-keys replays them as new events.
   replay <file.ndjson> --what-if --threshold N [--prefix P]
       Offline: recompute every recorded decision with threshold N and the occupancy it saw; print how many calls
       would change route and a DTMF x (old->new) table. Decisions are read from Redis ({prefix}:ivr:decision:{key}),
-      prefix = --prefix, else the one recorded on each line, else QUEUE_PREFIX.
-  failed [--queue q] [--limit n]
-      List failed jobs (newest first, default 20 per queue) with reason and attempts.
-  retry --all [--queue q]  |  retry <jobId> [--queue q]
-      Put failed jobs back to wait, as Bull Board's Retry buttons do.
+      prefix = --prefix, else the one recorded on each line, else QUEUE_PREFIX.`,
+  failed: `  failed [--queue q] [--limit n] [--json]
+      List failed jobs under QUEUE_PREFIX (newest first, default 20 per queue) with reason and attempts.
+      --json prints one JSON object: {"prefix", "counts": {queue: n}, "jobs": [{queue, jobId, attemptsMade, ...}]}.`,
+  retry: `  retry --all [--queue q]  |  retry <jobId> [--queue q]
+      Put failed jobs under QUEUE_PREFIX back to wait, as Bull Board's Retry buttons do.`,
+} as const;
+type Command = keyof typeof HELP;
 
-  queues: ${ALL_QUEUES.join(', ')}
-  env: REDIS_URL, QUEUE_PREFIX (default ivr), WEBHOOK_SECRET / WEBHOOK_TOKEN (replay signs or sends the token)`;
+const FOOTER = `  queues: ${ALL_QUEUES.join(', ')}
+  env: REDIS_URL, QUEUE_PREFIX (default ivr), RECEIVER_PORT (replay's default --url),
+       WEBHOOK_SECRET / WEBHOOK_TOKEN (replay signs or sends the token)`;
+const USAGE = `usage: pnpm ivr <command> [options]   (pnpm ivr <command> --help for one command)
+
+${Object.values(HELP).join('\n')}
+
+${FOOTER}`;
+const usageOf = (c: Command) => `usage: pnpm ivr ${c} [options]\n\n${HELP[c]}\n\n${FOOTER}`;
+
+/** `--help`/`-h` anywhere in a command's arguments: print its usage and exit 0, before any other check. */
+function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
 
 class UsageError extends Error {}
 
@@ -83,7 +99,7 @@ async function cmdReplay(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: 'http://127.0.0.1:3000' },
+      url: { type: 'string' },
       rate: { type: 'string' },
       concurrency: { type: 'string' },
       'new-keys': { type: 'boolean', default: false },
@@ -117,18 +133,20 @@ async function cmdReplay(args: string[]): Promise<number> {
     return 0;
   }
   if (values.threshold !== undefined || values.prefix !== undefined) throw new UsageError('--threshold and --prefix only apply with --what-if');
+  // The receiver this machine runs: RECEIVER_PORT as the apps read it (config), unless --url says otherwise.
+  const url = values.url ?? `http://127.0.0.1:${config().RECEIVER_PORT}`;
 
   const rate = positiveNumber(values.rate, 'rate', true) ?? 0;
   const concurrency = positiveNumber(values.concurrency, 'concurrency') ?? 16;
   try {
-    new URL(values.url);
+    new URL(url);
   } catch {
-    throw new UsageError(`--url is not a URL: ${values.url}`);
+    throw new UsageError(`--url is not a URL: ${url}`);
   }
   const progress = progressPrinter(process.stderr.isTTY ? process.stderr : process.stdout);
-  console.log(`Replaying ${events.length} recorded webhooks from ${file} to ${values.url}${rate ? ` at ${rate}/s` : ''}${values['new-keys'] ? ' as new events' : ''}`);
+  console.log(`Replaying ${events.length} recorded webhooks from ${file} to ${url}${rate ? ` at ${rate}/s` : ''}${values['new-keys'] ? ' as new events' : ''}`);
   const summary = await replay(events, {
-    url: values.url,
+    url,
     rate,
     concurrency,
     keySuffix: values['new-keys'] ? `-replay-${Date.now().toString(36)}` : undefined,
@@ -137,19 +155,22 @@ async function cmdReplay(args: string[]): Promise<number> {
     onProgress: (p) => progress.update(p),
   });
   progress.end();
-  console.log(formatReplaySummary(summary, values.url));
+  console.log(formatReplaySummary(summary, url));
   const failures = Object.entries(summary.byStatus).filter(([s]) => s === 'error' || Number(s) >= 400).reduce((n, [, c]) => n + c, 0);
   return failures ? 1 : 0;
 }
 
 async function cmdFailed(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { queue: { type: 'string' }, limit: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { queue: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', default: false } } });
   if (positionals.length) throw new UsageError(`failed takes no arguments (got ${positionals.join(' ')}); use --queue q --limit n`);
   const limit = positiveNumber(values.limit, 'limit', true) ?? 20;
   const cfg = config();
   return withQueues(cfg, async (queues) => {
     const selected = selectQueues(queues.all, values.queue);
-    console.log(formatFailed(await listFailed(selected, Math.floor(limit))));
+    const listed = await listFailed(selected, Math.floor(limit));
+    // --json: the same data, machine-readable, on one line (jq, scripts); the prefix says which deployment it is.
+    if (values.json) console.log(JSON.stringify({ prefix: cfg.QUEUE_PREFIX, ...listed }));
+    else console.log(`Prefix ${cfg.QUEUE_PREFIX}\n${formatFailed(listed)}`);
     return 0;
   });
 }
@@ -174,6 +195,10 @@ async function cmdRetry(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && command in HELP && wantsHelp(rest)) {
+    console.log(usageOf(command as Command));
+    return 0;
+  }
   switch (command) {
     case 'replay':
       return cmdReplay(rest);
@@ -181,8 +206,14 @@ async function main(argv: string[]): Promise<number> {
       return cmdFailed(rest);
     case 'retry':
       return cmdRetry(rest);
-    case undefined:
     case 'help':
+      if (rest[0] && rest[0] in HELP) {
+        console.log(usageOf(rest[0] as Command));
+        return 0;
+      }
+      console.log(USAGE);
+      return 0;
+    case undefined:
     case '--help':
     case '-h':
       console.log(USAGE);
@@ -197,7 +228,9 @@ try {
 } catch (e) {
   const err = e as Error & { code?: string };
   if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`pnpm ivr: ${err.message}\n\n${USAGE}`);
+    const cmd = process.argv[2];
+    const usage = cmd && cmd in HELP ? usageOf(cmd as Command) : USAGE; // the command's own usage when there is one
+    console.error(`pnpm ivr: ${err.message}\n\n${usage}`);
     process.exitCode = 2;
   } else {
     console.error(`pnpm ivr: ${err.message}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh machine: pnpm (if missing), the workspace's dependencies, Debian's redis-server
 # (installed when missing, started on 127.0.0.1:6379 with noeviction when nothing answers there) and Debian's
-# Chromium for the browser test (if missing). Safe to run again.
+# Chromium for the browser test (if missing), Debian's prometheus package for promtool (if missing). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,15 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && [ "${SKIP_BROWSER_TESTS:-}"
     apt_install chromium || echo "[setup] WARNING: chromium could not be installed; the browser test will fail (SKIP_BROWSER_TESTS=1 skips it)"
   else
     echo "[setup] NOTE: /usr/bin/chromium missing; install Debian's chromium (or set CHROMIUM_PATH / SKIP_BROWSER_TESTS=1) for the browser test"
+  fi
+fi
+# promtool (Debian's `prometheus` package) checks and unit-tests ops/prometheus/alerts.yml (.ci/run, tests/unit/monitoring.test.ts).
+if ! command -v promtool >/dev/null 2>&1; then
+  if can_apt; then
+    echo "[setup] installing Debian's prometheus package (promtool) for the alert-rule checks"
+    apt_install --no-install-recommends prometheus || echo "[setup] WARNING: prometheus (promtool) could not be installed; the alert-rule checks will fail in CI"
+  else
+    echo "[setup] NOTE: promtool missing; install Debian's prometheus package to check ops/prometheus/alerts.yml"
   fi
 fi
 echo "[setup] done"

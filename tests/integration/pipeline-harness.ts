@@ -17,8 +17,11 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-/** The whole system in this process: simulator, receiver, the three workers, embedded store; unique prefix. */
-export async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline> {
+/**
+ * The whole system in this process: simulator, receiver, the three workers, embedded store; unique prefix.
+ * `opts.logger`: a real pino logger for tests that read the log lines (default: silent).
+ */
+export async function startPipeline(env: Record<string, string> = {}, opts: { logger?: Parameters<typeof startWorkers>[1] } = {}): Promise<Pipeline> {
   const t = testRedis('pipe');
   const sim = await startTestSim();
   const config = loadConfig({
@@ -35,7 +38,7 @@ export async function startPipeline(env: Record<string, string> = {}): Promise<P
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const logger = silentLogger as unknown as Parameters<typeof startWorkers>[1];
+  const logger = opts.logger ?? (silentLogger as unknown as Parameters<typeof startWorkers>[1]);
   const genesys = genesysFromConfig(config, logger);
   await genesys.login();
   const workers = await startWorkers(config, logger, genesys);

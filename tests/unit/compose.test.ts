@@ -170,6 +170,68 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.yml: Prometheus and Grafana, provisioned from ops/', () => {
+  /** `./host/path:/container/path[:ro]` -> [host, container]. */
+  const binds = (s: Service): Array<[string, string]> =>
+    (s.volumes ?? []).filter((v: unknown) => typeof v === 'string' && v.startsWith('./')).map((v: string) => v.split(':').slice(0, 2) as [string, string]);
+  const hostFile = (p: string) => new URL(p.replace(/^\.\//, ''), root);
+
+  it('every host path mounted into prometheus and grafana exists, read-only', () => {
+    for (const name of ['prometheus', 'grafana']) {
+      const s = services[name]!;
+      expect(binds(s).length, name).toBeGreaterThan(0);
+      for (const v of s.volumes.filter((x: unknown) => typeof x === 'string' && x.startsWith('./'))) expect(v, name).toMatch(/:ro$/);
+      for (const [host] of binds(s)) expect(existsSync(hostFile(host)), `${name} mounts ${host}`).toBe(true);
+    }
+    expect(Object.keys(compose.volumes ?? {})).toEqual(expect.arrayContaining(['prometheus-data', 'grafana-data']));
+  });
+
+  it('Prometheus loads the scrape config and the alert rules it names, and scrapes receiver, workers and dashboard', () => {
+    const p = services['prometheus']!;
+    const mounted = new Map(binds(p).map(([h, c]) => [c, h]));
+    const configPath = /--config\.file=(\S+)/.exec(command(p))?.[1];
+    expect(configPath).toBeDefined();
+    const configHost = mounted.get(configPath!);
+    expect(configHost, 'the config file is mounted').toBeDefined();
+    const config = parse(read(configHost!.replace(/^\.\//, ''))) as { rule_files: string[]; scrape_configs: Array<Record<string, any>> };
+    // Rule files resolve against the config file's directory inside the container, and must be mounted there.
+    const dir = configPath!.slice(0, configPath!.lastIndexOf('/') + 1);
+    for (const rf of config.rule_files) {
+      const inContainer = rf.startsWith('/') ? rf : dir + rf;
+      expect(mounted.get(inContainer), `rule file ${inContainer} mounted`).toBe('./ops/prometheus/alerts.yml');
+    }
+    const targets = JSON.stringify(config.scrape_configs);
+    expect(targets).toContain('receiver:3000');
+    expect(targets).toContain('dashboard:3001');
+    const worker = config.scrape_configs.find((c) => c.job_name === 'ivr-worker');
+    expect(worker?.dns_sd_configs?.[0]).toMatchObject({ names: ['worker'], port: 9464 });
+    // The ports scraped are the ones the apps listen on in this file.
+    expect(envOf(services['receiver']!)['RECEIVER_PORT']).toBe('3000');
+    expect(envOf(services['dashboard']!)['DASHBOARD_PORT']).toBe('3001');
+    expect(loadConfig({ REDIS_URL: 'redis://redis:6379' }).WORKER_METRICS_PORT).toBe(9464);
+  });
+
+  it('Grafana gets the Prometheus data source and the IVR dashboard from provisioning files', () => {
+    const g = services['grafana']!;
+    const mounted = new Map(binds(g).map(([h, c]) => [c, h]));
+    const ds = parse(read('ops/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ type: string; url: string; uid: string }> };
+    expect(ds.datasources[0]).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090', uid: 'prometheus' });
+    expect(mounted.get('/etc/grafana/provisioning/datasources')).toBe('./ops/grafana/provisioning/datasources');
+    expect(mounted.get('/etc/grafana/provisioning/dashboards')).toBe('./ops/grafana/provisioning/dashboards');
+    const provider = parse(read('ops/grafana/provisioning/dashboards/ivr.yml')) as { providers: Array<{ options: { path: string } }> };
+    const dashDir = provider.providers[0]!.options.path;
+    expect(mounted.get(`${dashDir}/ivr.json`)).toBe('./ops/grafana/ivr.json');
+    const dashboard = JSON.parse(read('ops/grafana/ivr.json')) as { panels: Array<{ datasource?: { uid: string } }> };
+    for (const p of dashboard.panels.filter((x) => x.datasource)) expect(p.datasource!.uid).toBe('prometheus');
+    expect(JSON.stringify(g.depends_on)).toContain('prometheus');
+  });
+
+  it('publishes Prometheus and Grafana on 127.0.0.1 only', () => {
+    expect(services['prometheus']!.ports).toEqual(['127.0.0.1:9090:9090']);
+    expect(services['grafana']!.ports).toEqual(['127.0.0.1:3002:3000']);
+  });
+});
+
 describe('Dockerfile', () => {
   const df = read('Dockerfile');
   it('is multi-stage on node:20-bookworm-slim with pnpm from npm and a frozen lockfile', () => {

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { describeStoreSource, renderHeatmapHtml, writeHeatmapFile, type DecisionStore, type HeatmapQuery } from '@ivr/reporting';
 import { adminAuth } from './admin-auth';
@@ -24,6 +24,10 @@ export interface DashboardDeps {
   /** Bull Board without retry/clean/pause/add (mutations answer 405). */
   readOnly?: boolean | undefined;
   logger?: DashboardLogger | undefined;
+  /** Prometheus exposition text for `GET /metrics` (outside /admin, like the receiver's; route absent when unset). */
+  metrics?: (() => Promise<string>) | undefined;
+  /** Installed before every route: HTTP server metrics (`httpMetrics` from @ivr/queues). */
+  httpMetrics?: MiddlewareHandler | undefined;
 }
 
 const noopLogger: DashboardLogger = { info() {}, warn() {}, error() {} };
@@ -61,8 +65,11 @@ async function rangeFrom(c: Context): Promise<HeatmapQuery> {
 export function createDashboardApp(deps: DashboardDeps): Hono {
   const log = deps.logger ?? noopLogger;
   const app = new Hono();
+  if (deps.httpMetrics) app.use('*', deps.httpMetrics);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const metrics = deps.metrics;
+  if (metrics) app.get('/metrics', async (c) => c.body(await metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.get('/', (c) => c.redirect(BULL_BOARD_PATH, 302));
 
   app.use('/admin', adminAuth({ token: deps.adminToken }));
@@ -100,7 +107,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HttpError) {
-      if (err.status >= 500) log.warn({ err, path: c.req.path }, err.message);
+      if (err.status >= 500) log.warn({ err: err.message, code: err.code, status: err.status, path: c.req.path }, 'dashboard request failed');
       return c.json({ error: { code: err.code, message: err.message } }, err.status);
     }
     if (err instanceof HTTPException) {

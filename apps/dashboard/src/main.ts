@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
-import { createQueues, createRedis, warnIfEvicting } from '@ivr/queues';
+import { createMetrics, createQueues, createRedis, httpMetrics, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
 import { createDashboardApp } from './app';
 
@@ -15,6 +15,8 @@ await store.init();
 
 await warnIfEvicting(redis, log);
 
+// This process's own series only: HTTP server metrics and the process defaults (queue depth comes from the receiver and workers).
+const metrics = createMetrics();
 const app = createDashboardApp({
   queues: queues.all,
   store,
@@ -22,6 +24,8 @@ const app = createDashboardApp({
   adminToken: config.ADMIN_TOKEN,
   readOnly: config.DASHBOARD_READ_ONLY,
   logger: log,
+  metrics: () => metrics.render(),
+  httpMetrics: httpMetrics(metrics),
 });
 
 const hostname = config.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1';
@@ -29,8 +33,8 @@ if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN unset: dashboard bound to 127.0.0
 
 const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname }, (info) => {
   log.info(
-    { host: hostname, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN) },
-    `dashboard listening on http://${hostname}:${info.port}/admin/queues (decision store: ${store.kind})`,
+    { url: `http://${hostname}:${info.port}/admin/queues`, host: hostname, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN) },
+    'dashboard listening',
   );
 });
 

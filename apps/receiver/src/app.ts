@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { fastBodyLimit } from './middleware/body-limit';
 import {
   bodyDigest,
@@ -40,6 +40,8 @@ export interface ReceiverDeps {
   observe?(outcome: string): void;
   /** Prometheus exposition text for GET /metrics (route absent when unset). */
   metrics?: () => Promise<string>;
+  /** Installed before every route: HTTP server metrics (`httpMetrics` from @ivr/queues). */
+  httpMetrics?: MiddlewareHandler;
   logger: ReceiverLogger;
   bodyLimitBytes?: number;
   storeTimeoutMs?: number;
@@ -54,6 +56,7 @@ export function createApp(deps: ReceiverDeps): Hono {
   const limit = deps.bodyLimitBytes ?? 64 * 1024;
   const now = deps.now ?? Date.now;
   const observe = deps.observe ?? (() => undefined);
+  if (deps.httpMetrics) app.use('*', deps.httpMetrics);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

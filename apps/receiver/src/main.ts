@@ -27,7 +27,7 @@ function runPrimary(n: number): void {
     const w = cluster.fork();
     startedAt.set(w.id, Date.now());
   };
-  logger.info({ workers: n, port: config.RECEIVER_PORT }, `receiver: starting ${n} processes (node:cluster)`);
+  logger.info({ workers: n, port: config.RECEIVER_PORT }, 'receiver: starting processes (node:cluster)');
   for (let i = 0; i < n; i++) fork();
 
   let exitCode = 0;

@@ -10,6 +10,7 @@ import {
   createQueues,
   createRedis,
   decisionAnswer,
+  httpMetrics,
   ingestEvent,
   keyspace,
   waitForRedis,
@@ -64,6 +65,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     authenticate,
     observe: (outcome) => metrics.observeWebhook(outcome),
     metrics: () => metrics.render(),
+    httpMetrics: httpMetrics(metrics),
     ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
     ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
@@ -79,7 +81,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.RECEIVER_PORT;
   const url = `http://127.0.0.1:${port}`;
-  logger.info({ port, host: config.RECEIVER_HOST, prefix, parts: describeParts(config) }, `receiver listening on ${url}`);
+  logger.info({ url, port, host: config.RECEIVER_HOST, prefix, parts: describeParts(config) }, 'receiver listening');
 
   return {
     url,

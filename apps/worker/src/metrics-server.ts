@@ -20,7 +20,7 @@ export async function startWorkerMetrics(config: Config, metrics: IvrMetrics, lo
   }
   try {
     const server = await serveMetrics(metrics, port, config.WORKER_METRICS_HOST);
-    logger.info({ port: server.port, host: config.WORKER_METRICS_HOST, workerIndex: config.WORKER_INDEX }, `worker metrics on http://${config.WORKER_METRICS_HOST}:${server.port}/metrics`);
+    logger.info({ url: `http://${config.WORKER_METRICS_HOST}:${server.port}/metrics`, port: server.port, host: config.WORKER_METRICS_HOST, workerIndex: config.WORKER_INDEX }, 'worker metrics served');
     return server;
   } catch (e) {
     logger.error({ port, workerIndex: config.WORKER_INDEX, err: (e as Error).message }, 'worker metrics not served; jobs are still processed');

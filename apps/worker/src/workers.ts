@@ -18,13 +18,13 @@ import {
   processReport,
   QUEUE_NAMES,
   throttle,
+  logJobFailure,
   waitForRedis,
   warnIfEvicting,
   type IvrMetrics,
   type OccupancyCache,
   type ReportBatcher,
 } from '@ivr/queues';
-import { decisionIdFor } from '@ivr/core';
 import { loadRoutingPolicy } from './policy';
 import { policyQueues } from '@ivr/core';
 import { instrumentGenesys } from './genesys-metrics';
@@ -129,13 +129,7 @@ export async function startWorkers(
   }
   for (const w of workers) {
     metrics.watchWorker(w);
-    w.on('failed', (job, err) => {
-      const d = (job?.data ?? {}) as { idempotencyKey?: string; conversationId?: string; decisionId?: string };
-      logger.warn(
-        { queue: w.name, jobId: job?.id, idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, decisionId: d.decisionId ?? (d.idempotencyKey ? decisionIdFor(d.idempotencyKey) : undefined), attemptsMade: job?.attemptsMade, err: err.message },
-        'job attempt failed',
-      );
-    });
+    w.on('failed', (job, err) => logJobFailure(logger, w.name, job, err));
     w.on('error', (err) => logger.warn({ queue: w.name, err: err.message }, 'worker error'));
   }
   logger.info({ roles, prefix, workerName: common.name, concurrency: { decide: config.DECIDE_CONCURRENCY, apply: config.APPLY_CONCURRENCY, report: config.REPORT_CONCURRENCY }, ratePerMin: config.GENESYS_RATE_PER_MIN }, 'workers running');

@@ -12,3 +12,4 @@ export * from './decision-waiter';
 export * from './shutdown';
 export * from './metrics';
 export * from './ops/index';
+export * from './http-metrics';

@@ -1,24 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { testRedis, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { parseExposition, testRedis, TEST_REDIS_URL, waitFor } from '@ivr/testing';
 import { createMetrics, serveMetrics, type IvrMetrics } from './metrics';
 import { createQueues, type IvrQueues } from './queues';
 import { createRedis } from './redis';
 import { QUEUE_NAMES } from './names';
-
-/** Prometheus text → samples `name{labels}` (labels sorted) → value. */
-export function parseExposition(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!m) throw new Error(`not an exposition line: ${line}`);
-    const labels = [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => `${l[1]}=${l[2]}`).sort();
-    out.set(labels.length ? `${m[1]}{${labels.join(',')}}` : m[1]!, Number(m[3]));
-  }
-  return out;
-}
 
 const sample = (s: Map<string, number>, name: string, labels: Record<string, string> = {}) => {
   const l = Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort();
@@ -45,11 +32,11 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
       async (job: Job<{ kind: Kind }>) => {
         switch (job.data.kind) {
           case 'queue':
-            return { status: 'decided', routing: 'route_to_queue', occupancySource: 'cache', replayed: false };
+            return { status: 'decided', routing: 'route_to_queue', occupancySource: 'cache', replayed: false, latencyMs: 40 };
           case 'vm':
-            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'live', replayed: false };
+            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'live', replayed: false, latencyMs: 300 };
           case 'replayed':
-            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'live', replayed: true };
+            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'live', replayed: true, latencyMs: 9000 };
           case 'fatal':
             throw new UnrecoverableError('bad request');
           case 'flaky':
@@ -113,6 +100,12 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
     expect(sample(s, 'ivr_decisions_total', { route: 'route_to_queue', occupancy_source: 'cache' })).toBe(PLAN.queue);
     expect(sample(s, 'ivr_decisions_total', { route: 'route_to_vm', occupancy_source: 'live' })).toBe(PLAN.vm);
     expect(sample(s, 'ivr_superseded_total', { queue: ev })).toBe(PLAN.flaky);
+    // Decision latency: one observation per decision made (re-runs excluded), in seconds, by occupancy source.
+    expect(sample(s, 'ivr_decision_latency_seconds_count', { occupancy_source: 'cache' })).toBe(PLAN.queue);
+    expect(sample(s, 'ivr_decision_latency_seconds_sum', { occupancy_source: 'cache' })).toBeCloseTo(PLAN.queue * 0.04, 6);
+    expect(sample(s, 'ivr_decision_latency_seconds_count', { occupancy_source: 'live' })).toBe(PLAN.vm);
+    expect(sample(s, 'ivr_decision_latency_seconds_bucket', { occupancy_source: 'live', le: '0.25' })).toBe(0);
+    expect(sample(s, 'ivr_decision_latency_seconds_bucket', { occupancy_source: 'live', le: '0.5' })).toBe(PLAN.vm);
     expect(sample(s, 'ivr_dedupe_hits_total', { stage: 'decide' })).toBe(PLAN.replayed);
     expect(sample(s, 'ivr_dedupe_hits_total', { stage: 'receiver' })).toBe(1);
     expect(sample(s, 'ivr_webhooks_total', { outcome: 'accepted' })).toBe(2);
@@ -145,6 +138,67 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
     occ.cacheHits = 55; // the next scrape sees the new value
     s = parseExposition(await m.render());
     expect(sample(s, 'ivr_occupancy_cache_hits_total')).toBe(55);
+  });
+
+  it('exports the oldest waiting job age and a paused gauge per queue, read from Redis at scrape time', async () => {
+    const own = testRedis('metrics-age');
+    const c = createRedis(TEST_REDIS_URL, 'worker');
+    const qs = createQueues(c, own.prefix, { applyAttempts: 2, applyBackoffMs: 10 });
+    const limited = new Worker(QUEUE_NAMES.writes, async () => undefined, { connection: createRedis(TEST_REDIS_URL, 'worker'), prefix: own.prefix, autorun: false });
+    const clock = { t: 1_800_000_000_000 };
+    const m = createMetrics(undefined, { defaultMetrics: false, now: () => clock.t });
+    m.watchQueues(qs.all);
+    try {
+      // Two waiting writes created 90 s and 30 s before "now", a prioritized event 200 s old, a delayed report (not due: not waiting).
+      await qs.writes.add('apply', { i: 1 }, { timestamp: clock.t - 90_000 });
+      await qs.writes.add('apply', { i: 2 }, { timestamp: clock.t - 30_000 });
+      await qs.events.add('decide', { i: 3 }, { timestamp: clock.t - 200_000, priority: 5 });
+      await qs.reports.add('report', { i: 4 }, { timestamp: clock.t - 500_000, delay: 60_000 });
+      let s = parseExposition(await m.render());
+      expect(sample(s, 'ivr_queue_oldest_job_age_seconds', { queue: QUEUE_NAMES.writes })).toBe(90);
+      expect(sample(s, 'ivr_queue_oldest_job_age_seconds', { queue: QUEUE_NAMES.events })).toBe(200);
+      expect(sample(s, 'ivr_queue_oldest_job_age_seconds', { queue: QUEUE_NAMES.reports })).toBe(0);
+      for (const q of qs.all) expect(sample(s, 'ivr_queue_paused', { queue: q.name }), q.name).toBe(0);
+
+      // An operator pause (Bull Board) and a 429 pause (worker.rateLimit, what processApply asks for) both read 1.
+      await qs.reports.pause();
+      await limited.rateLimit(60_000);
+      clock.t += 10_000; // also past the 1 s read cache shared by the gauges
+      s = parseExposition(await m.render());
+      expect(sample(s, 'ivr_queue_paused', { queue: QUEUE_NAMES.reports })).toBe(1);
+      expect(sample(s, 'ivr_queue_paused', { queue: QUEUE_NAMES.writes })).toBe(1);
+      expect(sample(s, 'ivr_queue_paused', { queue: QUEUE_NAMES.events })).toBe(0);
+      expect(sample(s, 'ivr_queue_oldest_job_age_seconds', { queue: QUEUE_NAMES.writes })).toBe(100);
+    } finally {
+      await limited.close();
+      await qs.close();
+      c.disconnect();
+      await own.cleanup();
+    }
+  });
+
+  it('each process exports only the series it wired: no worker series on the receiver or the dashboard', async () => {
+    const names = async (m: IvrMetrics) => new Set([...parseExposition(await m.render()).keys()].map((k) => k.replace(/\{.*$/, '').replace(/_(bucket|sum|count)$/, '')));
+    const families = async (m: IvrMetrics) => new Set((await m.registry.getMetricsAsJSON()).map((x) => x.name));
+
+    const dashboard = createMetrics(undefined, { defaultMetrics: false });
+    dashboard.watchHttp();
+    expect([...(await families(dashboard))]).toEqual(['http_request_duration_seconds']);
+
+    const receiver = createMetrics(undefined, { defaultMetrics: false });
+    receiver.watchHttp();
+    receiver.watchQueues(queues.all);
+    receiver.observeWebhook('accepted');
+    receiver.observeHttp('POST', '/webhook/genesys-dtmf', 202, 0.002);
+    const onReceiver = await families(receiver);
+    for (const worker of ['ivr_jobs_total', 'ivr_decisions_total', 'ivr_decision_latency_seconds', 'ivr_occupancy_cache_hits_total', 'ivr_occupancy_fail_open_total', 'ivr_store_documents_total', 'ivr_store_batch_size', 'ivr_genesys_requests_total', 'ivr_queue_pauses_total']) {
+      expect(onReceiver.has(worker), worker).toBe(false);
+    }
+    expect(onReceiver.has('ivr_webhooks_total')).toBe(true);
+    expect(onReceiver.has('ivr_queue_oldest_job_age_seconds')).toBe(true);
+    // ...and no sample reads 0 for something this process never does.
+    const samples = await names(receiver);
+    expect([...samples].filter((n) => n.startsWith('ivr_occupancy') || n.startsWith('ivr_store'))).toEqual([]);
   });
 
   it('serveMetrics answers GET /metrics, and 404 with a reason elsewhere', async () => {

@@ -12,23 +12,23 @@ export function onShutdown(
   let closing = false;
   const handler = (signal: string) => {
     if (closing) {
-      logger.error({ signal }, `${name}: second signal, exiting now`);
+      logger.error({ component: name, signal }, 'second signal, exiting now');
       process.exit(1);
     }
     closing = true;
-    logger.info({ signal }, `${name}: shutting down`);
+    logger.info({ component: name, signal }, 'shutting down');
     const timer = setTimeout(() => {
-      logger.error({ graceMs }, `${name}: shutdown took longer than ${graceMs} ms, exiting`);
+      logger.error({ component: name, graceMs }, 'shutdown took longer than the grace period, exiting');
       process.exit(1);
     }, graceMs);
     timer.unref();
     close().then(
       () => {
-        logger.info({}, `${name}: stopped`);
+        logger.info({ component: name }, 'stopped');
         process.exit(0);
       },
       (err: Error) => {
-        logger.error({ err: err.message }, `${name}: error during shutdown`);
+        logger.error({ component: name, err: err.message }, 'error during shutdown');
         process.exit(1);
       },
     );

@@ -72,7 +72,7 @@ export function defineApplyScripts(redis: Redis) {
  * - 400/403/404 fail the job for good with Genesys' message and contextId;
  * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
  */
-export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
+export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed' | 'opts'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
   const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
   const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
@@ -98,7 +98,7 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
     try {
       res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
     } catch (err) {
-      throw await translateError(err, deps, log, job.attemptsMade);
+      throw await translateError(err, deps, log, job.attemptsMade, job.opts?.attempts ?? 1);
     }
     applied = true;
     log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes }, 'applied');
@@ -109,9 +109,14 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   }
 }
 
-async function translateError(err: unknown, deps: ApplyDeps, log: Logger, attemptsMade: number): Promise<Error> {
+/**
+ * Log and translate one failed PATCH. Messages are constant (Genesys' text goes in `reason`); an attempt says
+ * "will retry" only when BullMQ will run it again. The line that a job failed for good is the worker's
+ * (`job failed for good`, error level, apps/worker/src/workers.ts), once per job.
+ */
+async function translateError(err: unknown, deps: ApplyDeps, log: Logger, attemptsMade: number, maxAttempts: number): Promise<Error> {
   const c = deps.classify(err);
-  const detail = { status: c.status, kind: c.kind, contextId: c.contextId, attempt: attemptsMade + 1 };
+  const detail = { status: c.status, kind: c.kind, contextId: c.contextId, reason: c.message, attempt: attemptsMade + 1, maxAttempts };
   if (c.kind === 'rate_limited') {
     const ms = c.retryAfterMs ?? 1000;
     log.warn({ ...detail, retryAfterMs: ms }, 'Genesys rate limit: pausing the queue');
@@ -119,10 +124,11 @@ async function translateError(err: unknown, deps: ApplyDeps, log: Logger, attemp
     return Worker.RateLimitError();
   }
   if (c.kind === 'fatal') {
-    log.error(detail, `not retried: ${c.message}`);
+    log.warn(detail, 'Genesys write refused; not retried');
     return new UnrecoverableError(withContext(c));
   }
-  log.warn(detail, `will retry: ${c.message}`);
+  if (attemptsMade + 1 >= maxAttempts) log.warn(detail, 'Genesys write failed; no attempts left');
+  else log.warn(detail, 'Genesys write failed; will retry');
   return new Error(withContext(c));
 }
 

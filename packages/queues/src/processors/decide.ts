@@ -23,7 +23,7 @@ export interface DecideDeps {
 }
 
 export type DecideResult =
-  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean }
+  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean; latencyMs: number }
   | { status: 'superseded'; sequence: number; currentSequence: number };
 
 /** The message published on `{prefix}:ivr:decided:{idempotencyKey}` and returned to `Prefer: wait` callers. */
@@ -54,7 +54,8 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
     await dispatch(started.decision, deps);
-    log.info({ decisionId: started.decision.decisionId, routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
+    // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
+    log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
     return decided(started.decision, true);
   }
   if (started.kind === 'stale') return superseded(log, 0, started.seq);
@@ -98,7 +99,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const decision = committed.decision;
   await dispatch(decision, deps);
   log.info(
-    { decisionId, routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
+    { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
     'decided',
   );
   return decided(decision, committed.kind === 'exists');
@@ -123,7 +124,8 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
 }
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
-  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed };
+  // latencyMs (webhook received -> decided) feeds ivr_decision_latency_seconds (metrics.watchWorker).
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed, latencyMs: d.latencyMs };
 }
 
 function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {

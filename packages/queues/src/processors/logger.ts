@@ -1,3 +1,6 @@
+import type { Job } from 'bullmq';
+import { decisionIdFor } from '@ivr/core';
+
 /** The subset of pino the processors use (a pino Logger satisfies it). */
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -5,4 +8,34 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+}
+
+/**
+ * A failed attempt is the last one when BullMQ will not run it again: an UnrecoverableError, or attempts used up
+ * (BullMQ moves the job to failed when `attemptsMade >= opts.attempts`; attemptsMade already counts this attempt
+ * when the worker emits `failed`).
+ */
+export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'>): boolean {
+  return err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * The worker's line for a failed attempt (BullMQ `failed` event): `job failed for good` at error level when no
+ * attempt is left (the job is now in the failed set, see `pnpm ivr failed`), else `job attempt failed; will retry`
+ * at warn. Constant messages; the ids, queue, attempts and the reason are fields.
+ */
+export function logJobFailure(logger: Pick<Logger, 'warn' | 'error'>, queue: string, job: Pick<Job, 'id' | 'data' | 'attemptsMade' | 'opts'> | undefined, err: Error): void {
+  const d = (job?.data ?? {}) as { idempotencyKey?: string; conversationId?: string; decisionId?: string };
+  const fields = {
+    queue,
+    jobId: job?.id,
+    idempotencyKey: d.idempotencyKey,
+    conversationId: d.conversationId,
+    decisionId: d.decisionId ?? (d.idempotencyKey ? decisionIdFor(d.idempotencyKey) : undefined),
+    attemptsMade: job?.attemptsMade,
+    maxAttempts: job?.opts.attempts ?? 1,
+    err: err.message,
+  };
+  if (!job || isFinalFailure(job, err)) logger.error(fields, 'job failed for good');
+  else logger.warn(fields, 'job attempt failed; will retry');
 }
