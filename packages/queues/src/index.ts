@@ -11,4 +11,5 @@ export * from './processors/index';
 export * from './decision-waiter';
 export * from './shutdown';
 export * from './metrics';
+export * from './write-back';
 export * from './ops/index';

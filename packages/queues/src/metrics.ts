@@ -32,6 +32,14 @@ export interface IvrMetrics {
   watchBatcher(stats: () => BatchStats): void;
   /** One `_bulk` (or embedded-store) batch of `size` documents. */
   observeBatch(size: number): void;
+  /** This process's use of the shared Genesys request budget, read at scrape time (GenesysStats.budget). */
+  watchGenesysBudget(stats: () => BudgetCounters | undefined): void;
+}
+
+/** The counters of @ivr/genesys's BudgetStats (structurally; this package does not depend on @ivr/genesys). */
+export interface BudgetCounters {
+  granted: Record<string, Partial<Record<string, number>>>;
+  exhausted: Record<string, number>;
 }
 
 export function createMetrics(registry: Registry = new Registry(), opts: { defaultMetrics?: boolean } = {}): IvrMetrics {
@@ -141,6 +149,45 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
   fromStats('ivr_occupancy_waited_for_peer_total', "Occupancy readings that waited for another process's in-flight query (single flight)", () => sumOcc('waitedForPeer'));
   fromStats('ivr_occupancy_fail_open_total', 'Occupancy readings Genesys could not answer (DEFAULT_ROUTE applied)', () => sumOcc('failOpen'));
 
+  const budgets: Array<() => BudgetCounters | undefined> = [];
+  new Counter({
+    name: 'ivr_genesys_budget_requests_total',
+    help: 'Genesys requests let through by the shared budget (GENESYS_RATE_PER_MIN), by endpoint and priority (live: observations and logins; write: attributes and conversation reads)',
+    labelNames: ['endpoint', 'priority'],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of budgets) {
+        for (const [endpoint, byPriority] of Object.entries(b()?.granted ?? {})) {
+          for (const [priority, n] of Object.entries(byPriority)) if (n) this.inc({ endpoint, priority }, n);
+        }
+      }
+    },
+  });
+  new Counter({
+    name: 'ivr_genesys_budget_exhausted_total',
+    help: 'Genesys requests not sent because the shared budget was used up (or paused after a 429): writes are delayed, occupancy reads fail open',
+    labelNames: ['endpoint'],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of budgets) for (const [endpoint, n] of Object.entries(b()?.exhausted ?? {})) if (n) this.inc({ endpoint }, n);
+    },
+  });
+  const writeLag = new Histogram({
+    name: 'ivr_write_lag_seconds',
+    help: 'Time from the decision to its successful attribute write',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+    registers,
+  });
+  const writesSkipped = new Counter({
+    name: 'ivr_writes_skipped_total',
+    help: 'Attribute writes not sent because not needed, by reason: answered_synchronously (Prefer: wait answer delivered), write_back_never (WRITE_BACK=never)',
+    labelNames: ['reason'],
+    registers,
+  });
+  const writesExpired = new Counter({ name: 'ivr_writes_expired_total', help: 'Attribute writes not sent because older than WRITE_MAX_AGE_S (expired: the call has moved on)', registers });
+
   const batchers: Array<() => BatchStats> = [];
   new Counter({
     name: 'ivr_store_documents_total',
@@ -179,8 +226,11 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
         durations.observe({ queue, outcome: 'completed' }, seconds(job));
         finished.inc({ queue, outcome: 'completed' });
         attempts.observe({ queue, outcome: 'completed' }, Math.max(1, job.attemptsMade));
-        const r = (result ?? {}) as { status?: string; routing?: string; occupancySource?: string; replayed?: boolean };
+        const r = (result ?? {}) as { status?: string; routing?: string; occupancySource?: string; replayed?: boolean; writeStatus?: string; skipReason?: string; lagMs?: number };
         if (r.status === 'superseded') superseded.inc({ queue });
+        if (r.writeStatus === 'written' && typeof r.lagMs === 'number') writeLag.observe(r.lagMs / 1000);
+        if (r.writeStatus === 'skipped') writesSkipped.inc({ reason: r.skipReason ?? 'unknown' });
+        if (r.writeStatus === 'expired') writesExpired.inc();
         if (r.status === 'decided' && r.routing) {
           if (r.replayed) dedupe.inc({ stage: 'decide' });
           else decisions.inc({ route: r.routing, occupancy_source: r.occupancySource ?? 'unknown' });
@@ -212,6 +262,9 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     },
     observeBatch(size) {
       batchSizes.observe(size);
+    },
+    watchGenesysBudget(stats) {
+      budgets.push(stats);
     },
   };
 }
