@@ -78,8 +78,13 @@ async function startSystem(label: string, env: Record<string, string>): Promise<
     procs,
     writes,
     async post(body, headers = {}, signal) {
-      const res = await fetch(`${url}/webhook/genesys-dtmf`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      // As a sender does: a 503 (event not stored, Redis slow on a busy box) is re-sent after Retry-After.
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${url}/webhook/genesys-dtmf`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+        const json = (await res.json()) as Record<string, unknown>;
+        if (res.status !== 503 || attempt === 5) return { status: res.status, body: json };
+        await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+      }
     },
     async stop() {
       await Promise.all(procs.map((p) => p.stop()));
@@ -97,6 +102,12 @@ async function patchesByConversation(sim: TestSim): Promise<Map<string, number>>
     const cid = decodeURIComponent(/\/conversations\/([^/]+)\/participants\//.exec(c.path)?.[1] ?? '?');
     out.set(cid, (out.get(cid) ?? 0) + 1);
   }
+  return out;
+}
+
+async function inBatches<T, R>(items: T[], size: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map((x, k) => fn(x, i + k)))));
   return out;
 }
 
@@ -123,10 +134,10 @@ describe('WRITE_BACK=unanswered (default): write only what the call still needs'
     const sync = Array.from({ length: 200 }, (_, i) => `wb-sync-${i}`);
     const async_ = Array.from({ length: 200 }, (_, i) => `wb-async-${i}`);
     await Promise.all([...sync, ...async_].map((cid) => createCall(s.sim, cid)));
-    const answers = await Promise.all(sync.map((cid, i) => s.post({ conversationId: cid, participantId: `cust-${cid}`, dtmf: String((i % 4) + 1) }, { Prefer: 'wait=8' })));
+    const answers = await inBatches(sync, 50, (cid, i) => s.post({ conversationId: cid, participantId: `cust-${cid}`, dtmf: String((i % 4) + 1) }, { Prefer: 'wait=10' }));
     expect(answers.map((a) => `${a.status} ${String(a.body.status)}`)).toEqual(sync.map(() => '200 decided'));
-    const accepted = await Promise.all(async_.map((cid, i) => s.post({ conversationId: cid, participantId: `cust-${cid}`, dtmf: String((i % 4) + 1) })));
-    expect(accepted.every((a) => a.status === 202)).toBe(true);
+    const accepted = await inBatches(async_, 50, (cid, i) => s.post({ conversationId: cid, participantId: `cust-${cid}`, dtmf: String((i % 4) + 1) }));
+    expect(accepted.map((a) => a.status)).toEqual(async_.map(() => 202));
 
     const jobs = await settledWrites(s, 400);
     const patched = await patchesByConversation(s.sim);
@@ -171,7 +182,7 @@ describe('GENESYS_RATE_PER_MIN=30: one budget for every request, writes expire',
     for (let i = 0; i < cids.length; i += 30) {
       const batch = cids.slice(i, i + 30);
       const res = await Promise.all(batch.map((cid, k) => s.post({ conversationId: cid, participantId: `cust-${cid}`, dtmf: String(((i + k) % 4) + 1) })));
-      expect(res.every((r) => r.status === 202)).toBe(true);
+      expect(res.map((r) => r.status)).toEqual(batch.map(() => 202));
       await new Promise((r) => setTimeout(r, 100)); // pacing the load (300 in ~1 s), not synchronisation
     }
 
@@ -190,6 +201,8 @@ describe('GENESYS_RATE_PER_MIN=30: one budget for every request, writes expire',
     const patched = await patchesByConversation(s.sim);
     expect([...patched.values()].filter((n) => n > 1)).toEqual([]);
     expect([...patched.keys()].length).toBe(written);
+    // Bull Board's "rate limited" badge (Queue.getRateLimitTtl): the budget never set it, only a 429 may.
+    expect(await s.writes.getRateLimitTtl()).toBeLessThanOrEqual(0);
 
     // Every /api/v2 request the simulator saw (observations, attribute writes, conversation reads), by arrival time.
     const times = (await s.sim.control.calls(undefined, since)).filter((c) => c.path.startsWith('/api/v2/')).map((c) => c.time).sort((a, b) => a - b);

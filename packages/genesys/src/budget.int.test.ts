@@ -40,7 +40,7 @@ async function takeMany(budgets: GenesysBudget[], endpoint: string, n: number) {
 describe('Redis budget', () => {
   it('lets exactly `limit` requests through per window, across three connections taking at once', async () => {
     const p = prefix('budget-limit');
-    const budgets = [0, 1, 2].map(() => createRedisBudget({ redis: connection(), prefix: p, limit: 10, windowMs: 5000, marginMs: 0 }));
+    const budgets = [0, 1, 2].map(() => createRedisBudget({ redis: connection(), prefix: p, limit: 10, windowMs: 5000 }));
     const grants = await takeMany(budgets, 'observations', 40);
     expect(grants.filter((g) => g.granted)).toHaveLength(10);
     for (const g of grants.filter((x) => !x.granted)) {
@@ -55,7 +55,7 @@ describe('Redis budget', () => {
 
   it('a slot frees when the oldest request leaves the window, not before', async () => {
     const p = prefix('budget-slide');
-    const budget = createRedisBudget({ redis: connection(), prefix: p, limit: 2, windowMs: 1000, marginMs: 0 });
+    const budget = createRedisBudget({ redis: connection(), prefix: p, limit: 2, windowMs: 1000 });
     expect((await takeMany([budget], 'observations', 2)).every((g) => g.granted)).toBe(true);
     const refused = await budget.take('observations');
     expect(refused.granted).toBe(false);
@@ -65,9 +65,21 @@ describe('Redis budget', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual((refused.granted ? 0 : refused.retryInMs) - 100);
   });
 
+  it('a request counts from its answer once it has one (a slow request cannot let two windows\' worth through)', async () => {
+    const p = prefix('budget-done');
+    const budget = createRedisBudget({ redis: connection(), prefix: p, limit: 1, windowMs: 1000 });
+    const grant = await budget.take('attributes');
+    expect(grant.granted).toBe(true);
+    await new Promise((r) => setTimeout(r, 500)); // the request is in flight for 500 ms (the scenario, not a wait for a condition)
+    if (grant.granted) await grant.done();
+    const refused = await budget.take('observations');
+    // Counted from the answer: the slot frees ~1000 ms from now, not ~500 ms (as counted from the send).
+    expect(refused.granted ? 0 : refused.retryInMs).toBeGreaterThan(800);
+  });
+
   it('writes leave the reserve to occupancy reads', async () => {
     const p = prefix('budget-prio');
-    const budget = createRedisBudget({ redis: connection(), prefix: p, limit: 10, windowMs: 5000, reservePct: 30, marginMs: 0 });
+    const budget = createRedisBudget({ redis: connection(), prefix: p, limit: 10, windowMs: 5000, reservePct: 30 });
     const writes = await takeMany([budget], 'attributes', 10);
     expect(writes.filter((g) => g.granted)).toHaveLength(7);
     const lookups = await budget.take('conversation');

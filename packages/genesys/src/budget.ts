@@ -19,7 +19,11 @@ export function priorityOf(endpoint: string): BudgetPriority {
   return ENDPOINT_PRIORITY[endpoint] ?? 'write';
 }
 
-export type BudgetGrant = { granted: true } | { granted: false; retryInMs: number; reason: 'exhausted' | 'paused' };
+/**
+ * `done()` once the request has its answer (or failed): the request then counts from that moment, the latest it
+ * can have reached Genesys (see TAKE/DONE below).
+ */
+export type BudgetGrant = { granted: true; done(): Promise<void> } | { granted: false; retryInMs: number; reason: 'exhausted' | 'paused' };
 
 export interface BudgetStats {
   /** Requests let through, by endpoint and priority. */
@@ -47,12 +51,6 @@ export interface RedisBudgetOptions {
   windowMs?: number;
   /** Percentage of `limit` only `live` requests may use (default 20). */
   reservePct?: number;
-  /**
-   * Added to the window: a request is counted from when it is let through, Genesys counts it when it arrives;
-   * network and queueing delays up to this margin cannot push two windows' worth into one of Genesys' windows.
-   * Default: max(1000, windowMs / 60).
-   */
-  marginMs?: number;
 }
 
 /**
@@ -91,6 +89,22 @@ local e = redis.call('ZRANGE', KEYS[1], n - cap, n - cap, 'WITHSCORES')
 return {0, math.max(1, tonumber(e[2]) + window - now + 1), 0}
 `;
 
+/**
+ * A request's entry first counts from when it was let through; once it has its answer it counts from then instead
+ * (ZADD XX: only if still there). Genesys sees a request somewhere between the two, so counting from the later one
+ * keeps every window of Genesys' arrival times (and the simulator's answer times) within the limit, however long
+ * the request took or queued: a request can only leave our window after Genesys could have counted it. (In flight
+ * for longer than the window is impossible: GENESYS_TIMEOUT_MS <= 60 s.)
+ * KEYS: window zset. ARGV: member, windowMs.
+ */
+const DONE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
 // KEYS: pause key. ARGV: ms. Extends the pause, never shortens it.
 const PAUSE = `
 local ms = tonumber(ARGV[1])
@@ -102,7 +116,7 @@ return 1
 export function createRedisBudget(opts: RedisBudgetOptions): GenesysBudget {
   const { redis, limit } = opts;
   const windowMs = opts.windowMs ?? 60_000;
-  const margin = opts.marginMs ?? Math.max(1000, Math.ceil(windowMs / 60));
+  const window = windowMs; // no margin needed: see DONE
   // Writes always keep at least one slot for live reads when the budget allows it; never all of it.
   const writeReserve = Math.min(limit - 1, Math.ceil((limit * (opts.reservePct ?? 20)) / 100));
   const keys = budgetKeys(opts.prefix);
@@ -112,16 +126,18 @@ export function createRedisBudget(opts: RedisBudgetOptions): GenesysBudget {
   const cmd = redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>;
   if (typeof cmd.ivrBudgetTake !== 'function') redis.defineCommand('ivrBudgetTake', { numberOfKeys: 2, lua: TAKE });
   if (typeof cmd.ivrBudgetPause !== 'function') redis.defineCommand('ivrBudgetPause', { numberOfKeys: 1, lua: PAUSE });
+  if (typeof cmd.ivrBudgetDone !== 'function') redis.defineCommand('ivrBudgetDone', { numberOfKeys: 1, lua: DONE });
 
   return {
     async take(endpoint) {
       const priority = priorityOf(endpoint);
       const reserve = priority === 'live' ? 0 : writeReserve;
-      const [ok, ms, paused] = (await cmd.ivrBudgetTake!(keys.window, keys.pause, limit, windowMs + margin, reserve, `${token}:${++seq}`)) as [number, number, number];
+      const member = `${token}:${++seq}`;
+      const [ok, ms, paused] = (await cmd.ivrBudgetTake!(keys.window, keys.pause, limit, window, reserve, member)) as [number, number, number];
       if (ok === 1) {
         const e = (stats.granted[endpoint] ??= {});
         e[priority] = (e[priority] ?? 0) + 1;
-        return { granted: true };
+        return { granted: true, done: async () => void (await cmd.ivrBudgetDone!(keys.window, member, window)) };
       }
       stats.exhausted[endpoint] = (stats.exhausted[endpoint] ?? 0) + 1;
       return { granted: false, retryInMs: ms, reason: paused === 1 ? 'paused' : 'exhausted' };

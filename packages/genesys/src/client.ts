@@ -101,20 +101,24 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
    * with retryAfterMs (the write queue delays the job, the occupancy read fails open). A Redis failure of the
    * budget itself is retryable, never a reason to send unbudgeted.
    */
-  async function admit(endpoint: string): Promise<void> {
+  async function admit(endpoint: string): Promise<() => Promise<void>> {
     let grant: Awaited<ReturnType<GenesysBudget['take']>>;
     try {
-      grant = budget ? await budget.take(endpoint) : { granted: true };
+      grant = budget ? await budget.take(endpoint) : { granted: true, done: async () => undefined };
     } catch (err) {
       throw new GenesysApiError({ kind: 'retryable', message: `Genesys request budget unavailable (Redis: ${(err as Error).message}); not sent` }, endpoint, { cause: err });
     }
-    if (grant.granted) return;
+    if (grant.granted) {
+      const done = grant.done;
+      // Counting the request from its answer is stricter; if Redis fails here it still counts from when it was sent.
+      return () => done().catch((err: Error) => logger.warn({ endpoint, err: err.message }, 'Genesys budget: request end not recorded'));
+    }
     const why = grant.reason === 'paused' ? 'Genesys asked us to wait (429 Retry-After)' : 'the shared Genesys request budget (GENESYS_RATE_PER_MIN) is used up';
     throw new GenesysApiError({ kind: 'budget_exhausted', retryAfterMs: grant.retryInMs, message: `not sent: ${why}; next slot in ${grant.retryInMs} ms` }, endpoint);
   }
 
   /** Logins are rare and everything waits on them: a login waits for its slot (bounded) instead of failing. */
-  async function admitLogin(): Promise<void> {
+  async function admitLogin(): Promise<() => Promise<void>> {
     const deadline = Date.now() + (opts.timeoutMs ?? 16_000) * 4;
     for (;;) {
       try {
@@ -129,7 +133,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   const tokens = new TokenManager({
     refreshMarginMs: opts.refreshMarginMs ?? 60_000,
     login: async () => {
-      await admitLogin();
+      const answered = await admitLogin();
       counter.logins += 1;
       try {
         const auth = await sdk.loginClientCredentialsGrant(opts.clientId, opts.clientSecret);
@@ -137,6 +141,8 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
         return auth.tokenExpiryTime ?? Date.now();
       } catch (err) {
         throw authFailure(err, opts, url);
+      } finally {
+        await answered();
       }
     },
   });
@@ -146,10 +152,10 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     for (let attempt = 0; ; attempt++) {
       await tokens.ensureFresh();
       const generation = tokens.generation;
-      await admit(endpoint);
+      const answered = await admit(endpoint);
       counter.call(endpoint);
       try {
-        const res = (await send()) as ExtendedResponse<T>;
+        const res = (await send().finally(answered)) as ExtendedResponse<T>;
         counter.status(res.status);
         return res;
       } catch (err) {
