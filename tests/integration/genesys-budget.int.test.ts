@@ -211,6 +211,7 @@ describe('GENESYS_RATE_PER_MIN=30: one budget for every request, writes expire',
       while (times[i]! - times[j]! >= WINDOW_MS) j++;
       most = Math.max(most, i - j + 1);
     }
+    console.log(`budget 30 per ${WINDOW_MS} ms, WRITE_MAX_AGE_S 3: 300 decided and stored, ${written} written, ${expired.length} expired; at most ${most} /api/v2 requests in one window (${times.length} in all)`);
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(30);
   }, 120_000);
