@@ -96,6 +96,12 @@ export interface E2eFigures {
   pipeline: { perSec: number; decisions: number; seconds: number; latencyP50: number; latencyP99: number };
   ratio: number;
   analyticsCallsPerDecision: number;
+  /**
+   * Every request the simulator saw (logins, observations, conversation reads, attribute writes) per decision:
+   * async = webhooks without Prefer (each decision written as attributes); sync = `Prefer: wait` answered with the
+   * decision (WRITE_BACK=unanswered: no write).
+   */
+  genesysRequestsPerDecision: { async: number; sync: number; syncDecisions: number };
   storeRequestsPerDecision: number;
   redisCommandsPerDecision: number;
   /** The most frequent Redis commands, calls per decision (INFO commandstats of the private server). */
@@ -344,6 +350,8 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
     if (latencies.length !== n) throw new Error(`expected ${n} decision records, found ${latencies.length}`);
     latencies.sort((a, b) => a - b);
     const analytics = (after.sim.countByEndpoint['observations'] ?? 0) - (before.sim.countByEndpoint['observations'] ?? 0);
+    const asyncRequests = after.sim.total - before.sim.total;
+    const sync = await syncPath(redis, control, `http://127.0.0.1:${recvPort}${WEBHOOK}`, p, children, log);
     const storeRequests = after.workers.storeRequests - before.workers.storeRequests;
     const commands = Object.entries(after.redis).reduce((a, [k, v]) => a + v - (before.redis[k] ?? 0), 0);
     const topCommands = Object.fromEntries(
@@ -358,6 +366,7 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
       pipeline: { perSec: n / seconds, decisions: n, seconds, latencyP50: percentile(latencies, 50), latencyP99: percentile(latencies, 99) },
       ratio: n / seconds / chainFig.perSec,
       analyticsCallsPerDecision: analytics / n,
+      genesysRequestsPerDecision: { async: asyncRequests / n, sync: sync.requests / sync.decisions, syncDecisions: sync.decisions },
       storeRequestsPerDecision: storeRequests / n,
       redisCommandsPerDecision: commands / n,
       redisTopCommands: topCommands,
@@ -368,6 +377,29 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
     for (const c of [...children].reverse()) await c.stop();
     await redis.reset();
   }
+}
+
+/**
+ * The synchronous path on the running pipeline: calls with `Prefer: wait=2` (a Call Data Action) answered 200 with
+ * the decision, then every write job of the run ended (skipped: answered synchronously). Counts what the simulator
+ * saw meanwhile.
+ */
+async function syncPath(redis: PrivateRedis, control: ReturnType<typeof simControl>, url: string, p: BenchProfile, children: Child[], log: Log): Promise<{ decisions: number; requests: number }> {
+  const m = Math.min(p.e2eDecisions, 2000);
+  log(`end to end: synchronous path, ${m} calls with Prefer: wait=2 (decision in the answer, no attribute write needed)`);
+  const before = await control.stats();
+  const res = await load({ url, connections: p.connections, amount: m, body: webhook(`sync${Date.now()}`), headers: { prefer: 'wait=2' } });
+  const decided = res.statuses['200'] ?? 0;
+  if (decided === 0) throw new Error(`no Prefer: wait call was answered with its decision (statuses ${JSON.stringify(res.statuses)})`);
+  if (decided !== m) log(`end to end: WARNING ${m - decided} of ${m} synchronous calls were not decided in time (${JSON.stringify(res.statuses)}); their writes count`);
+  const pending = async () => {
+    const w = `ivr:${QUEUE_NAMES.writes}`;
+    const [delayed, waiting, active] = await Promise.all([redis.admin.zcard(`${w}:delayed`), redis.admin.llen(`${w}:wait`), redis.admin.llen(`${w}:active`)]);
+    return delayed + waiting + active;
+  };
+  await until('the synchronous path writes to end (skipped)', p.e2eTimeoutS, async () => (await pending()) === 0, children);
+  const after = await control.stats();
+  return { decisions: m, requests: after.total - before.total };
 }
 
 /** Write `keys` idempotency keys the way the receiver does (claim + confirm through the real store). */
@@ -407,6 +439,7 @@ export function targets(r: Pick<BenchResults, 'ingest' | 'e2e' | 'memory'>): Ben
     { name: 'ack p99 ÷ echo p99 @ fixed rate', value: r.ingest.p99Ratio, target: '≤ 2', met: r.ingest.p99Ratio <= 2 },
     { name: 'end to end ÷ bare chain', value: r.e2e.ratio, target: '≥ 0.5', met: r.e2e.ratio >= 0.5 },
     { name: 'analytics calls / decision', value: r.e2e.analyticsCallsPerDecision, target: '≤ 0.01', met: r.e2e.analyticsCallsPerDecision <= 0.01 },
+    { name: 'Genesys requests / decision, sync path', value: r.e2e.genesysRequestsPerDecision.sync, target: '≤ 0.05 (no write)', met: r.e2e.genesysRequestsPerDecision.sync <= 0.05 },
     { name: 'store requests / decision', value: r.e2e.storeRequestsPerDecision, target: '≤ 0.01', met: r.e2e.storeRequestsPerDecision <= 0.01 },
     { name: 'MB per 1M idempotency keys', value: r.memory.mbPerMillion, target: '≤ 150', met: r.memory.mbPerMillion <= 150 },
   ];
@@ -432,6 +465,8 @@ export function table(r: BenchResults): string {
     ['end to end (decisions/s)', f(e.pipeline.perSec, 0), f(e.chain.perSec, 0) + ' (bare chain)', f(e.ratio), '≥ 0.5'],
     ['decision latency p50 / p99 (ms)', `${f(e.pipeline.latencyP50, 0)} / ${f(e.pipeline.latencyP99, 0)}`, '', '', ''],
     [`analytics calls / decision (${e.queues} queues)`, f(e.analyticsCallsPerDecision, 4), '', '', '≤ 0.01'],
+    ['Genesys requests / decision, async (no Prefer)', f(e.genesysRequestsPerDecision?.async ?? NaN, 4), '', '', ''],
+    [`Genesys requests / decision, sync (Prefer: wait, ${e.genesysRequestsPerDecision?.syncDecisions ?? 0} calls)`, f(e.genesysRequestsPerDecision?.sync ?? NaN, 4), '', '', ''],
     ['store requests / decision', f(e.storeRequestsPerDecision, 4), '', '', '≤ 0.01'],
     ['Redis commands / decision (all)', f(e.redisCommandsPerDecision, 1), f(e.chain.redisCommandsPerChain, 1) + ' (per chain)', '', ''],
     [`Redis MB per 1M idempotency keys`, f(r.memory.mbPerMillion, 1), `${f(r.memory.bytesPerKey, 0)} B/key`, '', '≤ 150'],

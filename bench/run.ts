@@ -52,7 +52,7 @@ try {
     : { echo: { okPerSec: nan, p50: nan, p99: nan, cores: {}, cpuUsPerReq: {}, statuses: {} }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {}, cores: {}, cpuUsPerReq: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
   const e2e = only.has('e2e')
     ? await benchEndToEnd(redis, profile, log)
-    : { chain: { perSec: nan, jobs: 0, seconds: 0, redisCommandsPerChain: nan }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, redisTopCommands: {}, queues: 3, profiles: [] };
+    : { chain: { perSec: nan, jobs: 0, seconds: 0, redisCommandsPerChain: nan }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, genesysRequestsPerDecision: { async: nan, sync: nan, syncDecisions: 0 }, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, redisTopCommands: {}, queues: 3, profiles: [] };
   const memory = only.has('memory') ? await benchMemory(redis, profile, log) : { keys: 0, bytesPerKey: nan, mbPerMillion: nan };
   const results: BenchResults = {
     profile,

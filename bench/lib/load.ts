@@ -23,6 +23,8 @@ export interface LoadOptions {
   overallRate?: number;
   /** Builds a request body for request number `n` (unique per request). */
   body: (n: number) => { key: string; body: string };
+  /** Extra request headers (e.g. `Prefer: wait=2`). */
+  headers?: Record<string, string>;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -43,7 +45,7 @@ export function load(opts: LoadOptions): Promise<LoadResult> {
     headers: { 'content-type': 'application/json' },
     setupRequest: (req) => {
       const r = opts.body(n++);
-      return { ...req, headers: { 'content-type': 'application/json', 'idempotency-key': r.key }, body: r.body };
+      return { ...req, headers: { 'content-type': 'application/json', ...opts.headers, 'idempotency-key': r.key }, body: r.body };
     },
   };
   return new Promise((resolve, reject) => {

@@ -36,6 +36,7 @@ describe('idempotent effects', () => {
       APPLY_BACKOFF_MS: '300',
       REPORT_LINGER_MS: '20',
       GENESYS_RATE_PER_MIN: '60000',
+      WRITE_BACK: 'always', // these calls wait for their decision (Prefer) and the test counts their writes
       LOG_LEVEL: 'silent',
     });
     const logger = silentLogger as unknown as Parameters<typeof startWorkers>[1];

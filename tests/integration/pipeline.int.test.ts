@@ -111,7 +111,8 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
     await p.post({ conversationId: 'c-sup', participantId: 'p', dtmf: '1' }, { 'idempotency-key': 'sup-old' });
     await new Promise((r) => setTimeout(r, 30));
     await p.sim.control.setQueue('q-main', { idle: 0 });
-    await p.post({ conversationId: 'c-sup', participantId: 'p', dtmf: '2' }, { 'idempotency-key': 'sup-new', prefer: 'wait=5' });
+    // No Prefer: an answered decision is not written at all (WRITE_BACK=unanswered), this one must be.
+    await p.post({ conversationId: 'c-sup', participantId: 'p', dtmf: '2' }, { 'idempotency-key': 'sup-new' });
     await waitFor(async () => (await attributesOf('c-sup', 'p'))?.finalRoutingDecision === 'route_to_vm', 'the newer decision written');
     await new Promise((r) => setTimeout(r, 600)); // give the older job every chance to (wrongly) write after it
     expect((await attributesOf('c-sup', 'p'))?.finalRoutingDecision).toBe('route_to_vm');

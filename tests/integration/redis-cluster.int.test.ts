@@ -157,6 +157,7 @@ describe.skipIf(unsupported)(`Redis Cluster (3 masters, hash-tagged prefix)${uns
       REPORTS_DIR: dir,
       REPORT_LINGER_MS: '20',
       GENESYS_RATE_PER_MIN: '60000',
+      WRITE_BACK: 'always', // the first call waits for its decision (Prefer) and the test reads every call's attributes
       WORKER_METRICS_PORT: '0',
       LOG_LEVEL: 'silent',
     });

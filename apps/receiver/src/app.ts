@@ -3,6 +3,7 @@ import { fastBodyLimit } from './middleware/body-limit';
 import {
   bodyDigest,
   bodyFingerprint,
+  decisionIdFor,
   jobIdForKey,
   jsonDepth,
   parseWebhookBody,
@@ -10,7 +11,7 @@ import {
 } from '@ivr/core';
 import type { IngestOutcome, IvrEventJob } from '@ivr/queues';
 import { errorBody, HttpError, withTimeout } from './errors';
-import { preferWaitMs } from './prefer';
+import { afterDelivery, preferWaitMs } from './prefer';
 
 export interface DecidedAnswer {
   status: 'decided';
@@ -30,6 +31,8 @@ export interface ReceiverDeps {
   ingest(job: IvrEventJob, fingerprint: string): Promise<IngestOutcome>;
   /** Wait for the decision of `key` (Prefer: wait). */
   waitForDecision?(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
+  /** The synchronous answer of `decisionId` reached the client (WRITE_BACK=unanswered: its write is skipped). */
+  markAnswered?(decisionId: string): Promise<void>;
   /** Redis reachable? */
   ready(): Promise<boolean>;
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */
@@ -101,7 +104,8 @@ export function createApp(deps: ReceiverDeps): Hono {
       const digest = bodyDigest(body); // canonical JSON + SHA-256 once, for the fingerprint and a hash key alike
       const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body, digest);
       if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
-      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, receivedAt };
+      const waitMs = deps.waitForDecision ? Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000) : 0;
+      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, receivedAt, ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
       let outcome: IngestOutcome;
       try {
         outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');
@@ -120,10 +124,13 @@ export function createApp(deps: ReceiverDeps): Hono {
         deps.logger.info({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted');
         deps.onAccepted?.(raw, job, c.req.raw.headers);
       }
-      const waitMs = Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000);
       if (waitMs > 0 && deps.waitForDecision) {
-        const answer = await deps.waitForDecision(key.key, waitMs).catch(() => undefined);
-        if (answer) return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
+        const answer = await deps.waitForDecision(key.key, Math.max(1, waitMs - (now() - receivedAt))).catch(() => undefined);
+        if (answer) {
+          const decisionId = decisionIdFor(key.key); // derived from the key, never a string from the body
+          if (deps.markAnswered) afterDelivery(c.env, () => void deps.markAnswered!(decisionId).catch((err: Error) => deps.logger.warn({ idempotencyKey: key.key, decisionId, err: err.message }, 'answered mark not stored: the decision will be written too')));
+          return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
+        }
       }
       return outcome.kind === 'accepted'
         ? c.json({ status: 'accepted', jobId: outcome.jobId, idempotencyKey: key.key }, 202)

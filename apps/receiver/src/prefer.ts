@@ -5,3 +5,23 @@ export function preferWaitMs(header: string | undefined, maxMs = 10_000): number
   if (!m) return 0;
   return Math.min(Math.round(Number(m[1]) * 1000), maxMs);
 }
+
+/** The Node response under a Hono context (`c.env.outgoing` with @hono/node-server), if there is one. */
+interface NodeResponseLike {
+  once(event: 'finish' | 'close', fn: () => void): unknown;
+  writableFinished?: boolean;
+}
+
+/**
+ * Run `fn` once the response has actually been delivered: Node's ServerResponse 'finish' (the whole answer handed
+ * to the operating system for the client). A client that went away first never gets 'finish' ('close' only), so
+ * nothing runs: with WRITE_BACK=unanswered its decision is then written as attributes (when in doubt, write).
+ * Without a Node response (app.request() in tests) nothing runs either. Limit: a client that hangs up in the very
+ * instant the answer is handed to the OS (before the server saw the close) counts as answered: 'finish' is the last
+ * signal Node gives about delivery.
+ */
+export function afterDelivery(env: unknown, fn: () => void): void {
+  const outgoing = (env as { outgoing?: NodeResponseLike } | undefined)?.outgoing;
+  if (!outgoing || typeof outgoing.once !== 'function') return;
+  outgoing.once('finish', fn);
+}

@@ -13,6 +13,8 @@ import {
   httpMetrics,
   ingestEvent,
   keyspace,
+  answeredMarkTtlS,
+  markAnswered,
   waitForRedis,
   type IvrMetrics,
   type IvrQueues,
@@ -69,6 +71,8 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
     ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
+    // WRITE_BACK=unanswered: a delivered synchronous answer makes the attribute write unnecessary (apply checks the mark).
+    ...(config.WRITE_BACK === 'unanswered' ? { markAnswered: (decisionId: string) => markAnswered(producer, ks, decisionId, answeredMarkTtlS(config.WRITE_MAX_AGE_S)) } : {}),
     ready: async () => (await producer.ping()) === 'PONG',
     logger: eventLogger(logger),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,

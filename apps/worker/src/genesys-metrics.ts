@@ -24,5 +24,6 @@ export function instrumentGenesys(client: GenesysClient, metrics: Pick<IvrMetric
     patchParticipantAttributes: (cid, pid, attrs) => timed('attributes', () => client.patchParticipantAttributes(cid, pid, attrs), (r) => r.status),
     getConversation: (cid) => timed('conversation', () => client.getConversation(cid), () => 200),
     stats: () => client.stats(),
+    close: () => client.close?.() ?? Promise.resolve(),
   };
 }

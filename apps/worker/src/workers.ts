@@ -46,6 +46,7 @@ export interface RunningWorkers {
 export async function startWorkers(
   config: Config,
   logger: Logger,
+  /** Closed by close() (it holds the budget's Redis connection). */
   genesys: GenesysClient,
   roles: readonly Role[] = config.WORKER_ROLES,
   opts: { metrics?: IvrMetrics } = {},
@@ -92,6 +93,7 @@ export async function startWorkers(
     logger,
   });
   metrics.watchOccupancy(() => occupancy.stats());
+  metrics.watchGenesysBudget(() => genesys.stats().budget);
   metrics.watchBatcher(() => batcher.stats());
   metrics.watchQueues(queues.all);
   if (roles.includes('report')) await store.init(); // returns at once; see initInBackground
@@ -100,7 +102,7 @@ export async function startWorkers(
   const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
   const workers: Worker[] = [];
   if (roles.includes('decide')) {
-    const deps = { conversations, occupancy, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger: eventLog };
+    const deps = { conversations, occupancy, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger: eventLog, writeBack: config.WRITE_BACK, answerGraceMs: config.WRITE_ANSWER_GRACE_MS };
     workers.push(new Worker(QUEUE_NAMES.events, (job: Job) => processDecide(job, deps), { ...common, concurrency: config.DECIDE_CONCURRENCY }));
   }
   if (roles.includes('apply')) {
@@ -116,11 +118,14 @@ export async function startWorkers(
       },
       logger: eventLog,
       lockMs: config.GENESYS_TIMEOUT_MS * 2 + 1000,
+      writeBack: config.WRITE_BACK,
+      maxAgeMs: config.WRITE_MAX_AGE_S * 1000,
     };
     applyWorker = new Worker(QUEUE_NAMES.writes, (job: Job, token?: string) => processApply(job, deps, token), {
       ...common,
+      // No BullMQ limiter: the shared Genesys budget (in the client's request path) paces writes by delaying the
+      // job, so the queue is only ever rate limited (Bull Board's badge) by a Genesys 429's Retry-After.
       concurrency: config.APPLY_CONCURRENCY,
-      limiter: { max: config.GENESYS_RATE_PER_MIN, duration: 60_000 },
     });
     workers.push(applyWorker);
   }
@@ -132,7 +137,7 @@ export async function startWorkers(
     w.on('failed', (job, err) => logJobFailure(logger, w.name, job, err));
     w.on('error', (err) => logger.warn({ queue: w.name, err: err.message }, 'worker error'));
   }
-  logger.info({ roles, prefix, workerName: common.name, concurrency: { decide: config.DECIDE_CONCURRENCY, apply: config.APPLY_CONCURRENCY, report: config.REPORT_CONCURRENCY }, ratePerMin: config.GENESYS_RATE_PER_MIN }, 'workers running');
+  logger.info({ roles, prefix, workerName: common.name, concurrency: { decide: config.DECIDE_CONCURRENCY, apply: config.APPLY_CONCURRENCY, report: config.REPORT_CONCURRENCY }, ratePerMin: config.GENESYS_RATE_PER_MIN, writeBack: config.WRITE_BACK, writeMaxAgeS: config.WRITE_MAX_AGE_S }, 'workers running');
 
   return {
     workers,
@@ -151,6 +156,7 @@ export async function startWorkers(
       await store.close();
       workerConn.disconnect();
       client.disconnect();
+      await genesys.close?.(); // the client's budget connection
     },
   };
 }

@@ -74,7 +74,14 @@ export const envSchema = z.object({
   REPORT_CONCURRENCY: int(500, 1, 5000), // report jobs wait on a shared batch: concurrency bounds the batch size
   APPLY_ATTEMPTS: int(5, 1, 50),
   APPLY_BACKOFF_MS: int(1000, 1, 600000),
-  GENESYS_RATE_PER_MIN: int(250, 1, 100000),
+  // One budget for every Genesys request (logins, observations, conversation reads, attribute writes) of every
+  // process, under the OAuth client's ~300/min so other integrations on the same client keep some room.
+  GENESYS_RATE_PER_MIN: int(240, 2, 100000),
+  GENESYS_BUDGET_WINDOW_MS: int(60000, 1000, 3600000), // the window GENESYS_RATE_PER_MIN applies to (tests shorten it)
+  GENESYS_BUDGET_READ_RESERVE_PCT: int(20, 0, 90), // share of the budget attribute writes may not take (occupancy reads first)
+  WRITE_BACK: z.enum(['unanswered', 'always', 'never']).default('unanswered'),
+  WRITE_MAX_AGE_S: int(30, 1, 3600), // an older attribute write is not sent: the caller has left the menu
+  WRITE_ANSWER_GRACE_MS: int(1000, 0, 60000), // after a Prefer: wait deadline, before the write of an unanswered decision
   LOCK_DURATION_MS: int(30000, 1000, 600000),
   STALLED_INTERVAL_MS: int(30000, 1000, 600000),
   WORKER_METRICS_PORT: int(9464, 0, 65535), // 0 disables; process N of `pnpm start --workers` uses port + N - 1

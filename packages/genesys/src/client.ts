@@ -2,6 +2,7 @@ import platformClient from 'purecloud-platform-client-v2';
 import { classifyGenesysError, GenesysApiError, GenesysAuthError } from './errors';
 import { createSdkClient, loginUrl, type SdkApiClient } from './sdk-client';
 import { TokenManager } from './token-manager';
+import type { GenesysBudget } from './budget';
 import type { GenesysClient, GenesysStats, ObservationsResponse } from './types';
 
 /** The pino methods the client uses. */
@@ -23,6 +24,11 @@ export interface GenesysClientOptions {
   /** Log in again this long before the token expires (default 60 000). */
   refreshMarginMs?: number;
   logger?: GenesysLogger;
+  /**
+   * The request budget every call and login goes through (GENESYS_RATE_PER_MIN, shared by all processes).
+   * Without it nothing is limited here (tests of the client alone).
+   */
+  budget?: GenesysBudget;
 }
 
 export const OBSERVATION_METRICS = ['oOnQueueUsers', 'oWaiting', 'oInteracting', 'oAlerting', 'oActiveUsers'] as const;
@@ -87,9 +93,47 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   const counter = new StatsCounter();
   const url = loginUrl(sdk);
 
+  const budget = opts.budget;
+
+  /**
+   * The ONE place a request is admitted against the shared budget: every API method goes through callApi, so a
+   * method added later is covered without its own code. A refusal is not sent: GenesysApiError `budget_exhausted`
+   * with retryAfterMs (the write queue delays the job, the occupancy read fails open). A Redis failure of the
+   * budget itself is retryable, never a reason to send unbudgeted.
+   */
+  async function admit(endpoint: string): Promise<() => Promise<void>> {
+    let grant: Awaited<ReturnType<GenesysBudget['take']>>;
+    try {
+      grant = budget ? await budget.take(endpoint) : { granted: true, done: async () => undefined };
+    } catch (err) {
+      throw new GenesysApiError({ kind: 'retryable', message: `Genesys request budget unavailable (Redis: ${(err as Error).message}); not sent` }, endpoint, { cause: err });
+    }
+    if (grant.granted) {
+      const done = grant.done;
+      // Counting the request from its answer is stricter; if Redis fails here it still counts from when it was sent.
+      return () => done().catch((err: Error) => logger.warn({ endpoint, err: err.message }, 'Genesys budget: request end not recorded'));
+    }
+    const why = grant.reason === 'paused' ? 'Genesys asked us to wait (429 Retry-After)' : 'the shared Genesys request budget (GENESYS_RATE_PER_MIN) is used up';
+    throw new GenesysApiError({ kind: 'budget_exhausted', retryAfterMs: grant.retryInMs, message: `not sent: ${why}; next slot in ${grant.retryInMs} ms` }, endpoint);
+  }
+
+  /** Logins are rare and everything waits on them: a login waits for its slot (bounded) instead of failing. */
+  async function admitLogin(): Promise<() => Promise<void>> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 16_000) * 4;
+    for (;;) {
+      try {
+        return await admit('token');
+      } catch (err) {
+        if (!(err instanceof GenesysApiError) || err.kind !== 'budget_exhausted' || Date.now() + (err.retryAfterMs ?? 0) > deadline) throw err;
+        await new Promise((r) => setTimeout(r, err.retryAfterMs ?? 1000));
+      }
+    }
+  }
+
   const tokens = new TokenManager({
     refreshMarginMs: opts.refreshMarginMs ?? 60_000,
     login: async () => {
+      const answered = await admitLogin();
       counter.logins += 1;
       try {
         const auth = await sdk.loginClientCredentialsGrant(opts.clientId, opts.clientSecret);
@@ -97,6 +141,8 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
         return auth.tokenExpiryTime ?? Date.now();
       } catch (err) {
         throw authFailure(err, opts, url);
+      } finally {
+        await answered();
       }
     },
   });
@@ -106,14 +152,17 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     for (let attempt = 0; ; attempt++) {
       await tokens.ensureFresh();
       const generation = tokens.generation;
+      const answered = await admit(endpoint);
       counter.call(endpoint);
       try {
-        const res = (await send()) as ExtendedResponse<T>;
+        const res = (await send().finally(answered)) as ExtendedResponse<T>;
         counter.status(res.status);
         return res;
       } catch (err) {
         const c = classifyGenesysError(err);
         counter.status(c.status ?? 'network');
+        // A 429 pauses every process's requests, not only this queue's (GENESYS.md: honour Retry-After globally).
+        if (c.kind === 'rate_limited' && budget) await budget.pause(c.retryAfterMs ?? 1000).catch(() => undefined);
         if (c.kind === 'reauth' && attempt === 0) {
           logger.warn({ endpoint, status: c.status }, 'Genesys answered 401: logging in again once');
           await tokens.reauth(generation);
@@ -139,6 +188,6 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
       const res = await callApi('conversation', () => conversations.getConversation(conversationId));
       return res.body;
     },
-    stats: () => counter.snapshot(),
+    stats: () => ({ ...counter.snapshot(), ...(budget ? { budget: budget.stats() } : {}) }),
   };
 }

@@ -2,3 +2,4 @@ export * from './types';
 export * from './errors';
 export { createGenesysClient, observationsQuery, OBSERVATION_METRICS, type GenesysClientOptions, type GenesysLogger } from './client';
 export { TokenManager, type TokenManagerOptions } from './token-manager';
+export { createRedisBudget, budgetKeys, priorityOf, ENDPOINT_PRIORITY, type GenesysBudget, type BudgetGrant, type BudgetPriority, type BudgetStats, type RedisBudgetOptions } from './budget';

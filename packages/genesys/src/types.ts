@@ -6,7 +6,8 @@ export interface ObservationsResponse {
   }>;
 }
 
-export type GenesysErrorKind = 'retryable' | 'rate_limited' | 'reauth' | 'fatal';
+/** `budget_exhausted`: not sent at all, the shared request budget (GENESYS_RATE_PER_MIN) has no slot for it yet. */
+export type GenesysErrorKind = 'retryable' | 'rate_limited' | 'reauth' | 'fatal' | 'budget_exhausted';
 
 export interface GenesysStats {
   logins: number;
@@ -14,6 +15,8 @@ export interface GenesysStats {
   calls: Record<string, number>;
   /** API answers by status code. */
   statuses: Record<string, number>;
+  /** This process's use of the shared request budget (absent when the client has no budget). */
+  budget?: import('./budget').BudgetStats;
 }
 
 /** Everything the workers need from Genesys Cloud. One instance per process (the SDK is a singleton). */
@@ -27,4 +30,6 @@ export interface GenesysClient {
   /** GET /api/v2/conversations/{cid}. */
   getConversation(conversationId: string): Promise<unknown>;
   stats(): GenesysStats;
+  /** Releases what the client holds (the budget's Redis connection when it owns one). */
+  close?(): Promise<void>;
 }

@@ -11,5 +11,6 @@ export * from './processors/index';
 export * from './decision-waiter';
 export * from './shutdown';
 export * from './metrics';
+export * from './write-back';
 export * from './ops/index';
 export * from './http-metrics';

@@ -12,6 +12,8 @@ export const ivrEventJobSchema = z.object({
   dtmf: z.string(),
   source: z.enum(['tutorial', 'data-action']),
   queueId: z.string().optional(),
+  /** Epoch ms until which a `Prefer: wait` request holds its answer open for this decision (WRITE_BACK=unanswered). */
+  answerBy: z.number().optional(),
 });
 export type IvrEventJob = z.infer<typeof ivrEventJobSchema>;
 

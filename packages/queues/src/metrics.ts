@@ -38,6 +38,14 @@ export interface IvrMetrics {
   watchBatcher(stats: () => BatchStats): void;
   /** One `_bulk` (or embedded-store) batch of `size` documents. */
   observeBatch(size: number): void;
+  /** This process's use of the shared Genesys request budget, read at scrape time (GenesysStats.budget). */
+  watchGenesysBudget(stats: () => BudgetCounters | undefined): void;
+}
+
+/** The counters of @ivr/genesys's BudgetStats (structurally; this package does not depend on @ivr/genesys). */
+export interface BudgetCounters {
+  granted: Record<string, Partial<Record<string, number>>>;
+  exhausted: Record<string, number>;
 }
 
 export function createMetrics(registry: Registry = new Registry(), opts: { defaultMetrics?: boolean; now?: () => number } = {}): IvrMetrics {
@@ -198,6 +206,45 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     fromStats('ivr_occupancy_fail_open_total', 'Occupancy readings Genesys could not answer (DEFAULT_ROUTE applied)', () => sumOcc('failOpen')),
   ];
 
+  const budgets: Array<() => BudgetCounters | undefined> = [];
+  const budgetRequests = new Counter({
+    name: 'ivr_genesys_budget_requests_total',
+    help: 'Genesys requests let through by the shared budget (GENESYS_RATE_PER_MIN), by endpoint and priority (live: observations and logins; write: attributes and conversation reads)',
+    labelNames: ['endpoint', 'priority'],
+    registers: unregistered,
+    collect() {
+      this.reset();
+      for (const b of budgets) {
+        for (const [endpoint, byPriority] of Object.entries(b()?.granted ?? {})) {
+          for (const [priority, n] of Object.entries(byPriority)) if (n) this.inc({ endpoint, priority }, n);
+        }
+      }
+    },
+  });
+  const budgetExhausted = new Counter({
+    name: 'ivr_genesys_budget_exhausted_total',
+    help: 'Genesys requests not sent because the shared budget was used up (or paused after a 429): writes are delayed, occupancy reads fail open',
+    labelNames: ['endpoint'],
+    registers: unregistered,
+    collect() {
+      this.reset();
+      for (const b of budgets) for (const [endpoint, n] of Object.entries(b()?.exhausted ?? {})) if (n) this.inc({ endpoint }, n);
+    },
+  });
+  const writeLag = new Histogram({
+    name: 'ivr_write_lag_seconds',
+    help: 'Time from the decision to its successful attribute write',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+    registers: unregistered,
+  });
+  const writesSkipped = new Counter({
+    name: 'ivr_writes_skipped_total',
+    help: 'Attribute writes not sent because not needed, by reason: answered_synchronously (Prefer: wait answer delivered), write_back_never (WRITE_BACK=never)',
+    labelNames: ['reason'],
+    registers: unregistered,
+  });
+  const writesExpired = new Counter({ name: 'ivr_writes_expired_total', help: 'Attribute writes not sent because older than WRITE_MAX_AGE_S (expired: the call has moved on)', registers: unregistered });
+
   const batchers: Array<() => BatchStats> = [];
   const storeDocs = new Counter({
     name: 'ivr_store_documents_total',
@@ -248,10 +295,22 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
         durations.observe({ queue, outcome: 'completed' }, seconds(job));
         finished.inc({ queue, outcome: 'completed' });
         attempts.observe({ queue, outcome: 'completed' }, Math.max(1, job.attemptsMade));
-        const r = (result ?? {}) as { status?: string; routing?: string; occupancySource?: string; replayed?: boolean; latencyMs?: number };
+        const r = (result ?? {}) as { status?: string; routing?: string; occupancySource?: string; replayed?: boolean; latencyMs?: number; writeStatus?: string; skipReason?: string; lagMs?: number };
         if (r.status === 'superseded') {
           enable(superseded);
           superseded.inc({ queue });
+        }
+        if (r.writeStatus === 'written' && typeof r.lagMs === 'number') {
+          enable(writeLag);
+          writeLag.observe(r.lagMs / 1000);
+        }
+        if (r.writeStatus === 'skipped') {
+          enable(writesSkipped);
+          writesSkipped.inc({ reason: r.skipReason ?? 'unknown' });
+        }
+        if (r.writeStatus === 'expired') {
+          enable(writesExpired);
+          writesExpired.inc();
         }
         if (r.status === 'decided' && r.routing) {
           enable(decisions, decisionLatency, dedupe);
@@ -293,6 +352,10 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
     observeBatch(size) {
       enable(batchSizes);
       batchSizes.observe(size);
+    },
+    watchGenesysBudget(stats) {
+      enable(budgetRequests, budgetExhausted);
+      budgets.push(stats);
     },
   };
 }

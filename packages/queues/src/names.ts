@@ -15,6 +15,8 @@ export function keyspace(prefix: string) {
     decision: (key: string) => `${prefix}:ivr:decision:${key}`,
     decisionChannel: (key: string) => `${prefix}:ivr:decided:${key}`,
     applyLock: (cid: string) => `${prefix}:ivr:applylock:${cid}`,
+    /** Set by a receiver once the synchronous answer of this decision was delivered (WRITE_BACK=unanswered). */
+    answered: (decisionId: string) => `${prefix}:ivr:answered:${decisionId}`,
     occupancy: (queueId: string) => `${prefix}:ivr:occ:${queueId}`,
     occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${queueId}`,
     root: `${prefix}:ivr:`,

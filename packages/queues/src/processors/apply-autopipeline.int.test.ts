@@ -52,13 +52,14 @@ describe('apply on an auto-pipelined connection', () => {
     const job = {
       id: 'apply-1',
       attemptsMade: 0,
+      timestamp: Date.now(),
       data: { decisionId: 'd-1', idempotencyKey: 'key-1', conversationId: 'conv-1', participantId: 'p-1', sequence: 1, attributes: { finalRoutingDecision: 'A' } },
     };
     // Queue a command first: the apply's scripts go into the auto-pipeline this GET opened, in the same tick.
     const probe = redis.get(`${ks.root}probe`);
     const applied = processApply(job, deps);
     const after = redis.get(`${ks.root}probe`);
-    expect(await applied).toEqual({ status: 'applied', httpStatus: 200, sequence: 1 });
+    expect(await applied).toMatchObject({ status: 'applied', httpStatus: 200, sequence: 1, writeStatus: 'written' });
     expect(await probe).toBe('probe-value');
     expect(await after).toBe('probe-value');
     expect(patched).toEqual(['conv-1']);

@@ -3,11 +3,12 @@ import type { Redis } from 'ioredis';
 import { genesysWriteJobSchema } from '../jobs';
 import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
+import { budgetRetryAt, EXPIRED_REASON, isExpired, SKIP_REASONS, wasAnswered, type SkipReason, type WriteBack, type WriteOutcome } from '../write-back';
 import type { Logger } from './logger';
 
 /** How a Genesys failure should be handled; produced by `classifyGenesysError` in @ivr/genesys. */
 export interface ErrorClass {
-  kind: 'retryable' | 'rate_limited' | 'reauth' | 'fatal';
+  kind: 'retryable' | 'rate_limited' | 'reauth' | 'fatal' | 'budget_exhausted';
   status?: number;
   message: string;
   contextId?: string;
@@ -24,11 +25,30 @@ export interface ApplyDeps {
   logger: Logger;
   /** Max time one PATCH may take; the per-conversation lock lives a little longer. */
   lockMs?: number;
+  /** WRITE_BACK (default unanswered). */
+  writeBack?: WriteBack;
+  /** WRITE_MAX_AGE_S in ms: an older write is not sent (default 30 000). */
+  maxAgeMs?: number;
+  /**
+   * Where a write's outcome goes (skipped, expired), the ONE call for the decision record (recordWriteOutcomes of
+   * the decision store, through the report path). Unset: the outcome is only the job's result.
+   */
+  onOutcome?(outcome: WriteOutcome): Promise<void> | void;
+  now?: () => number;
 }
 
 export type ApplyResult =
-  | { status: 'applied'; httpStatus: number; sequence: number }
+  | { status: 'applied'; httpStatus: number; sequence: number; writeStatus: 'written'; lagMs: number }
+  | { status: 'skipped'; sequence: number; writeStatus: 'skipped'; skipReason: SkipReason; writeReason: string }
+  | { status: 'expired'; sequence: number; writeStatus: 'expired'; writeReason: typeof EXPIRED_REASON; ageMs: number }
   | { status: 'superseded'; sequence: number; currentSequence: number };
+
+/** The decision-record outcome of an apply result (undefined for superseded: a later decision's write stands for it). */
+export function writeOutcomeOf(decisionId: string, r: ApplyResult, at: number): WriteOutcome | undefined {
+  if (r.status === 'applied') return { decisionId, writeStatus: 'written', writtenAt: new Date(at).toISOString() };
+  if (r.status === 'skipped' || r.status === 'expired') return { decisionId, writeStatus: r.writeStatus, writeReason: r.writeReason };
+  return undefined;
+}
 
 // KEYS: applyLock, conversation  ARGV: token, lockMs -> {locked 0|1, current sequence}
 const APPLY_BEGIN = `
@@ -72,9 +92,14 @@ export function defineApplyScripts(redis: Redis) {
  * - 400/403/404 fail the job for good with Genesys' message and contextId;
  * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
  */
-export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed' | 'opts'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
+export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade' | 'timestamp'> & Partial<Pick<Job, 'moveToDelayed' | 'opts'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
   const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
+  const now = deps.now ?? Date.now;
+  const maxAgeMs = deps.maxAgeMs ?? 30_000;
+  // The write job is added right after the decision is stored, so its timestamp is the decision time
+  // (a delay, a retry or a retry from Bull Board keeps it: an old write stays old).
+  const decidedAt = job.timestamp;
   const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
   const lockToken = `${job.id}:${job.attemptsMade}`;
   // One round trip: take the conversation's write lock and read its current sequence.
@@ -94,19 +119,75 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
       log.info({ sequence: w.sequence, currentSequence: currentSeq }, 'not written: a later key press superseded this decision');
       return { status: 'superseded', sequence: w.sequence, currentSequence: currentSeq };
     }
+    const unneeded = await unneededWrite(w.decisionId, w.sequence, decidedAt, deps, now(), maxAgeMs);
+    if (unneeded) {
+      // Answered synchronously: the call has its routing, the conversation is COMPLETE as after a write.
+      applied = unneeded.status === 'skipped' && unneeded.skipReason === 'answered_synchronously';
+      return await ended(unneeded, w.decisionId, deps, log, now());
+    }
     let res: { status: number };
     try {
       res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
     } catch (err) {
+      const c = deps.classify(err);
+      if (c.kind === 'budget_exhausted') {
+        const retryInMs = c.retryAfterMs ?? 1000;
+        // The next slot comes after the write stops being useful: end it now instead of waiting for nothing.
+        if (isExpired(decidedAt, now() + retryInMs, maxAgeMs)) return await ended(expired(w.sequence, decidedAt, now()), w.decisionId, deps, log, now());
+        throw await waitForBudget(job, token, budgetRetryAt(decidedAt, now(), retryInMs, maxAgeMs), log, c.message);
+      }
       throw await translateError(err, deps, log, job.attemptsMade, job.opts?.attempts ?? 1);
     }
     applied = true;
-    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes }, 'applied');
-    return { status: 'applied', httpStatus: res.status, sequence: w.sequence };
+    const lagMs = Math.max(0, now() - decidedAt);
+    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes, lagMs }, 'applied');
+    return { status: 'applied', httpStatus: res.status, sequence: w.sequence, writeStatus: 'written', lagMs };
   } finally {
     // One round trip: ROUTING -> COMPLETE (when written and still this sequence) and release the lock.
     await scripts.end(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
   }
+}
+
+/** A write that is not sent: too old (expired), WRITE_BACK=never, or answered synchronously; undefined: send it. */
+async function unneededWrite(decisionId: string, sequence: number, decidedAt: number, deps: ApplyDeps, at: number, maxAgeMs: number): Promise<ApplyResult | undefined> {
+  if (isExpired(decidedAt, at, maxAgeMs)) return expired(sequence, decidedAt, at);
+  const writeBack = deps.writeBack ?? 'unanswered';
+  if (writeBack === 'never') return skipped(sequence, 'write_back_never');
+  if (writeBack === 'unanswered' && (await wasAnswered(deps.redis, deps.ks, decisionId))) return skipped(sequence, 'answered_synchronously');
+  return undefined;
+}
+
+function skipped(sequence: number, skipReason: SkipReason): ApplyResult {
+  return { status: 'skipped', sequence, writeStatus: 'skipped', skipReason, writeReason: SKIP_REASONS[skipReason] };
+}
+
+function expired(sequence: number, decidedAt: number, at: number): ApplyResult {
+  return { status: 'expired', sequence, writeStatus: 'expired', writeReason: EXPIRED_REASON, ageMs: at - decidedAt };
+}
+
+/**
+ * A write that ends without being sent (skipped, expired): the job COMPLETES with that result (an expected outcome,
+ * nothing to retry: a failed job would invite a pointless retry from Bull Board and count as an error), and the
+ * outcome goes to the decision record through deps.onOutcome.
+ */
+async function ended(r: ApplyResult, decisionId: string, deps: ApplyDeps, log: Logger, at: number): Promise<ApplyResult> {
+  const outcome = writeOutcomeOf(decisionId, r, at);
+  if (r.status === 'expired') log.warn({ ageMs: r.ageMs, writeStatus: r.writeStatus }, 'not written: expired, the call has moved on');
+  else log.info({ writeStatus: outcome?.writeStatus, reason: r.status === 'skipped' ? r.skipReason : undefined }, 'not written: not needed');
+  if (outcome && deps.onOutcome) await deps.onOutcome(outcome);
+  return r;
+}
+
+/**
+ * The shared budget has no slot for this write yet: the job goes back to the queue, delayed until the slot (older
+ * decisions first), without using an attempt and without pausing the queue (Bull Board's "rate limited" means a
+ * Genesys 429 only). BullMQ: Job.moveToDelayed + DelayedError (job.d.ts, worker DelayedError handling).
+ */
+async function waitForBudget(job: Partial<Pick<Job, 'moveToDelayed'>>, token: string | undefined, at: number, log: Logger, message: string): Promise<Error> {
+  if (!token || !job.moveToDelayed) return new Error(message);
+  log.debug({ retryAt: at }, 'Genesys budget used up: write delayed');
+  await job.moveToDelayed(at, token);
+  return new DelayedError();
 }
 
 /**

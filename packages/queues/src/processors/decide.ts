@@ -6,6 +6,7 @@ import type { ConversationStore } from '../conversation-store';
 import type { OccupancyCache } from '../occupancy-cache';
 import type { Keyspace } from '../names';
 import type { Logger } from './logger';
+import { writeDelayMs, type WriteBack } from '../write-back';
 
 export interface DecideDeps {
   conversations: ConversationStore;
@@ -20,6 +21,10 @@ export interface DecideDeps {
   ks: Keyspace;
   logger: Logger;
   now?: () => number;
+  /** WRITE_BACK (default unanswered): a write for a caller holding a `Prefer: wait` request waits for its deadline. */
+  writeBack?: WriteBack;
+  /** Added to that deadline before the write runs, for the receiver's "answered" mark to land (default 1000). */
+  answerGraceMs?: number;
 }
 
 export type DecideResult =
@@ -53,7 +58,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, ev.idempotencyKey, ev.receivedAt);
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
-    await dispatch(started.decision, deps);
+    await dispatch(started.decision, deps, ev);
     // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
     log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
     return decided(started.decision, true);
@@ -97,7 +102,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
     throw new Error(`invalid transition ${committed.detail} -> ROUTING for conversation ${ev.conversationId}`);
   }
   const decision = committed.decision;
-  await dispatch(decision, deps);
+  await dispatch(decision, deps, ev);
   log.info(
     { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
     'decided',
@@ -106,7 +111,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
 }
 
 /** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
-async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
+async function dispatch(d: DecisionRecord, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
   const write: GenesysWriteJob = {
     decisionId: d.decisionId,
     idempotencyKey: d.idempotencyKey,
@@ -117,7 +122,7 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
   };
   const report: DecisionReportJob = { ...d };
   await Promise.all([
-    deps.writes.add('apply', write, { jobId: `apply-${d.decisionId}` }),
+    deps.writes.add('apply', write, { jobId: `apply-${d.decisionId}`, delay: writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000) }),
     deps.reports.add('report', report, { jobId: `report-${d.decisionId}` }),
     deps.publisher.publish(deps.ks.decisionChannel(d.idempotencyKey), JSON.stringify(decisionAnswer(d))),
   ]);
