@@ -185,6 +185,8 @@ const SEARCH_RESPONSE = {
       ],
     },
     by_route: { doc_count_error_upper_bound: 0, sum_other_doc_count: 0, buckets: [{ key: 'route_to_queue', doc_count: 6 }, { key: 'route_to_vm', doc_count: 4 }] },
+    agents_unknown: { doc_count: 0, by_route: { doc_count_error_upper_bound: 0, sum_other_doc_count: 0, buckets: [] as Array<{ key: string; doc_count: number }> } },
+    latency: { values: { '50.0': 12, '99.0': 40.5 } },
     min_ts: { value: 1709283600000, value_as_string: '2024-03-01T09:00:00.000Z' },
     max_ts: { value: 1709389500000, value_as_string: '2024-03-02T14:25:00.000Z' },
   },
@@ -229,9 +231,37 @@ describe('elasticsearch store: heatmap', () => {
       dtmfByRoute: { rows: ['1', '2'], cols, counts: [[4, 1], [2, 3]] },
       hourByRoute: { rows: [...HOURS], cols, counts: hourCounts({ '09': [4, 2], '14': [2, 2] }) },
       agentsByRoute: { rows: ['0', '1', '2', '3-4', '5-9', '10+'], cols, counts: [[0, 3], [0, 0], [1, 0], [2, 1], [3, 0], [0, 0]] },
+      overTime: null,
+      latency: { count: 10, p50: 12, p99: 40.5 },
     };
     expect(h).toEqual(expected);
     expect((seen[0]!.body as Record<string, any>).query).toEqual({ match_all: {} });
+  });
+
+  it('asks for a date_histogram sized to the range and folds it, with fail-open as an "unknown" agents row', async () => {
+    const resp = structuredClone(SEARCH_RESPONSE);
+    resp.aggregations.agents_unknown = { doc_count: 2, by_route: { doc_count_error_upper_bound: 0, sum_other_doc_count: 0, buckets: [{ key: 'route_to_queue', doc_count: 2 }] } };
+    const t0 = Date.parse('2024-03-01T09:00:00Z');
+    (resp.aggregations as Record<string, unknown>).over_time = {
+      buckets: [
+        { key: t0, key_as_string: '2024-03-01T09:00:00.000Z', doc_count: 3, by_route: { buckets: [{ key: 'route_to_queue', doc_count: 2 }, { key: 'route_to_vm', doc_count: 1 }] } },
+        { key: t0 + 3600_000, key_as_string: '2024-03-01T10:00:00.000Z', doc_count: 0, by_route: { buckets: [] } },
+      ],
+    };
+    route('POST', `/${INDEX}/_search`, () => resp);
+    const h = await store.heatmap({ from: '2024-03-01T09:00:00Z', to: '2024-03-01T11:00:00Z', bucketMs: 3600_000 });
+    const body = seen[0]!.body as Record<string, any>;
+    expect(body.aggs.over_time.date_histogram).toEqual({
+      field: 'timestamp',
+      fixed_interval: '3600000ms',
+      min_doc_count: 0,
+      extended_bounds: { min: t0, max: t0 + 3600_000 },
+    });
+    expect(body.aggs.agents_unknown).toEqual({ missing: { field: 'queue_occupancy' }, aggs: { by_route: { terms: { field: 'routing_decision', size: 10 } } } });
+    expect(body.aggs.latency).toEqual({ percentiles: { field: 'latencyMs', percents: [50, 99] } });
+    expect(h.overTime).toEqual({ bucketMs: 3600_000, rows: ['2024-03-01T09:00:00.000Z', '2024-03-01T10:00:00.000Z'], cols: ['route_to_queue', 'route_to_vm'], counts: [[2, 1], [0, 0]] });
+    expect(h.agentsByRoute.rows.at(-1)).toBe('unknown');
+    expect(h.agentsByRoute.counts.at(-1)).toEqual([2, 0]);
   });
 
   it('keeps totals exact with an "(other)" DTMF row when terms are cut off', async () => {

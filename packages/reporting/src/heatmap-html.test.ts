@@ -13,6 +13,8 @@ function sample(): HeatmapData {
     dtmfByRoute: { rows: ['1', '2'], cols, counts: [[7, 1], [1, 3]] },
     hourByRoute: { rows: [...HOURS], cols, counts: HOURS.map((h) => (h === '09' ? [6, 2] : h === '14' ? [2, 2] : [0, 0])) },
     agentsByRoute: { rows: [...AGENT_BUCKETS], cols, counts: [[0, 4], [0, 0], [1, 0], [3, 0], [4, 0], [0, 0]] },
+    overTime: null,
+    latency: null,
   };
 }
 

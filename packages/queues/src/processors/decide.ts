@@ -31,7 +31,8 @@ export function decisionAnswer(d: DecisionRecord) {
   return {
     status: 'decided' as const,
     routing: d.routing_decision,
-    availableAgents: d.queue_occupancy,
+    // The data action's contract types availableAgents as an integer: unknown (fail-open) is answered as 0, as before.
+    availableAgents: d.queue_occupancy ?? 0,
     queueId: d.queueId,
     decisionId: d.decisionId,
     occupancySource: d.occupancySource,
@@ -66,8 +67,9 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
 
   const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
   const reading = await deps.occupancy.get(target.queueId);
-  const available = reading.source === 'fail_open' ? 0 : reading.observation.idle;
-  const routing = reading.source === 'fail_open' ? deps.defaultRoute : routeFor(available, target.threshold);
+  // Fail-open: the occupancy is unknown, recorded as null (not 0, which would read as "no agents").
+  const available = reading.source === 'fail_open' ? null : reading.observation.idle;
+  const routing = available === null ? deps.defaultRoute : routeFor(available, target.threshold);
   const decidedAt = now();
   const decisionId = decisionIdFor(ev.idempotencyKey);
   const record: DecisionRecord = {
@@ -123,7 +125,7 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps): Promise<void> {
 }
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
-  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed };
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy ?? 0, occupancySource: d.occupancySource, replayed };
 }
 
 function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {
