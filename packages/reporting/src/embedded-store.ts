@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ROUTES } from '@ivr/core';
-import { defineScript } from '@ivr/queues';
-import { HOURS, Tally, agentBucket, agentsMatrix, emptyHeatmap, emptyHeatmapFor, hourOfDay, invalidDocReason, parseTime, percentile, timeBucketPlan, timeSeries } from './matrix';
+import { defineScript, percentile } from '@ivr/queues';
+import { HOURS, Tally, agentBucket, agentsMatrix, emptyHeatmap, emptyHeatmapFor, hourOfDay, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
 
 /**
@@ -164,7 +164,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
       hourByRoute: hour.toMatrix(HOURS),
       agentsByRoute: agentsMatrix(agents),
       overTime: plan ? timeSeries(overTime, plan) : null,
-      latency: latencies.length ? { count: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) } : null,
+      latency: latencies.length ? { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) } : null,
     };
   }
 

@@ -104,17 +104,6 @@ export function timeSeries(tally: Tally, plan: { bucketMs: number; firstMs: numb
   return { bucketMs: plan.bucketMs, ...tally.toMatrix(bucketRows(plan)) };
 }
 
-/** Percentile q (0..1) of ascending `sorted` values, linear interpolation between closest ranks (R-7). */
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const a = sorted[lo]!;
-  const b = sorted[hi]!;
-  return a + (b - a) * (pos - lo);
-}
-
 export function emptyHeatmap(): HeatmapData {
   return {
     total: 0,

@@ -60,7 +60,7 @@ export interface HeatmapData {
   overTime: TimeSeries | null;
   /**
    * Latency percentiles (Elasticsearch: `percentiles` aggregation; embedded store: computed exactly from the
-   * range's entries, linear interpolation). Null when empty, and for the embedded store's all-time view
+   * range's entries, nearest rank). Null when empty, and for the embedded store's all-time view
    * (its O(1) counters hold no latency); ask with a range to get it from both stores.
    */
   latency: LatencySummary | null;

@@ -4,6 +4,7 @@ import { genesysWriteJobSchema } from '../jobs';
 import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
 import type { Logger } from './logger';
+import { formatAttemptLog, type AttemptLogEntry } from '../ops/attempt-log';
 
 /** How a Genesys failure should be handled; produced by `classifyGenesysError` in @ivr/genesys. */
 export interface ErrorClass {
@@ -72,11 +73,15 @@ export function defineApplyScripts(redis: Redis) {
  * - 400/403/404 fail the job for good with Genesys' message and contextId;
  * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
  */
-export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
+export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed' | 'log'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
   const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
   const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
   const lockToken = `${job.id}:${job.attemptsMade}`;
+  // One job.log line per attempt (Bull Board's Logs tab; the dashboard's events page parses it).
+  const attemptLog = async (e: Omit<AttemptLogEntry, 'at' | 'attempt'>) => {
+    await job.log?.(formatAttemptLog({ at: new Date().toISOString(), attempt: job.attemptsMade + 1, ...e }))?.catch(() => 0);
+  };
   // One round trip: take the conversation's write lock and read its current sequence.
   const scripts = defineApplyScripts(deps.redis);
   const [locked, currentSeq] = await scripts.begin(keys, [lockToken, deps.lockMs ?? 15000]);
@@ -98,8 +103,12 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
     try {
       res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
     } catch (err) {
+      const c = deps.classify(err);
+      const outcome = c.kind === 'rate_limited' ? 'rate_limited' : c.kind === 'fatal' ? 'failed' : 'retry';
+      await attemptLog({ outcome, ...(c.status !== undefined ? { status: c.status } : {}), ...(c.contextId ? { contextId: c.contextId } : {}), message: c.message });
       throw await translateError(err, deps, log, job.attemptsMade);
     }
+    await attemptLog({ outcome: 'applied', status: res.status });
     applied = true;
     log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes }, 'applied');
     return { status: 'applied', httpStatus: res.status, sequence: w.sequence };
