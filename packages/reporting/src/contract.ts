@@ -200,6 +200,14 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         expect((await store.heatmap({ from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' })).latency).toBeNull();
       }));
 
+    it('reads one stored decision back by id (null when not stored)', () =>
+      withStore(async (store) => {
+        const doc = makeDoc(7, { queue_occupancy: null, occupancySource: 'fail_open', reason: 'Genesys 503' });
+        await store.writeBatch([doc, makeDoc(8)]);
+        expect(await store.getDecision('d-7')).toEqual(doc);
+        expect(await store.getDecision('d-unknown')).toBeNull();
+      }));
+
     it('returns an empty heatmap for an empty store', () =>
       withStore(async (store) => {
         expect(await store.count()).toBe(0);

@@ -289,6 +289,16 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
       return res.count;
     },
 
+    async getDecision(decisionId: string): Promise<DecisionDoc | null> {
+      try {
+        const res = await call('get', () => client.get<DecisionDoc>({ index, id: decisionId }));
+        return res.found && res._source ? res._source : null;
+      } catch (err) {
+        if (errorStatus((err as { cause?: unknown }).cause ?? err) === 404) return null;
+        throw err;
+      }
+    },
+
     requests: () => requests,
 
     async close() {

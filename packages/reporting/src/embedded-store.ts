@@ -219,6 +219,11 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
       return call(() => redis.zcount(keys.byTime, bounds[0], bounds[1]));
     },
 
+    async getDecision(decisionId: string): Promise<DecisionDoc | null> {
+      const raw = await call(() => redis.hget(keys.docs, decisionId));
+      return raw ? (JSON.parse(raw) as DecisionDoc) : null;
+    },
+
     requests: () => requests,
 
     async close() {

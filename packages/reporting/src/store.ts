@@ -76,6 +76,8 @@ export interface DecisionStore {
   writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult>;
   heatmap(query?: HeatmapQuery): Promise<HeatmapData>;
   count(query?: HeatmapQuery): Promise<number>;
+  /** The stored document of one decision (the dashboard's events page), null when not stored (yet). */
+  getDecision(decisionId: string): Promise<DecisionDoc | null>;
   /** Requests made to the backing store (for the bench's store-requests-per-decision). */
   requests(): number;
   close(): Promise<void>;
