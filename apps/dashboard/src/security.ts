@@ -116,3 +116,20 @@ export function crossSiteRefusal(c: Context): string | null {
   }
   return null;
 }
+
+const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Where the dashboard listens: DASHBOARD_HOST, else 0.0.0.0 with a token and 127.0.0.1 without. Without a token only
+ * a loopback address is allowed; a weak token stops the start. Returns the address or a one-line reason.
+ */
+export function dashboardBind(opts: { host?: string | undefined; token?: string | undefined }): { host: string } | { error: string } {
+  if (opts.token) {
+    const problem = adminTokenProblem(opts.token);
+    if (problem) return { error: problem };
+    return { host: opts.host ?? '0.0.0.0' };
+  }
+  const host = opts.host ?? '127.0.0.1';
+  if (!LOOPBACK_ADDRESSES.has(host)) return { error: `DASHBOARD_HOST=${host} needs ADMIN_TOKEN: without a token the dashboard only listens on a loopback address (127.0.0.1, ::1)` };
+  return { host };
+}
