@@ -82,16 +82,16 @@ describe('renderHeatmapHtml', () => {
       expect(page.match(new RegExp(`<h2[^>]*>${heading.replace(/[()]/g, '\\$&')}</h2>`, 'g'))?.length, heading).toBe(1);
     }
     // The only visually hidden content is each chart's data table (its caption repeats the heading for screen readers).
-    expect(page.replace(/<table class="visually-hidden"[\s\S]*?<\/table>|<style>[\s\S]*?<\/style>/g, '')).not.toContain('visually-hidden');
+    expect(page.replace(/<div class="visually-hidden"><table[\s\S]*?<\/table><\/div>|<style>[\s\S]*?<\/style>/g, '')).not.toContain('visually-hidden');
   });
 
   it('puts a hidden data table and PNG/CSV/JSON export buttons under each chart', () => {
     for (const id of ['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']) {
-      const table = new RegExp(`<table class="visually-hidden" id="${id}-table">([\\s\\S]*?)</table>`).exec(html)?.[1];
+      const table = new RegExp(`<div class="visually-hidden"><table id="${id}-table">([\\s\\S]*?)</table>`).exec(html)?.[1];
       expect(table, id).toBeTruthy();
       for (const k of ['png', 'csv', 'json']) expect(html).toContain(`data-export="${k}" data-chart="${id}"`);
     }
-    const dtmf = /<table class="visually-hidden" id="heatmap-dtmf-table">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    const dtmf = /<table id="heatmap-dtmf-table">([\s\S]*?)<\/table>/.exec(html)![1]!;
     expect(dtmf).toContain('<th scope="row">1</th><td>7</td><td>1</td>');
     expect(dataBlock(html).tables['heatmap-dtmf']).toEqual({ rowTitle: 'DTMF pressed', rows: ['1', '2'], cols: ['Agent queue', 'Voicemail'], counts: [[7, 1], [1, 3]] });
   });

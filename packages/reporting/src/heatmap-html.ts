@@ -248,6 +248,9 @@ export function heatmapFigure(spec: Pick<ChartSpec, 'yTitle' | 'rowNoun' | 'matr
     }),
   );
   const height = MARGIN.t + MARGIN.b + Math.max(2, m.rows.length) * spec.rowPx;
+  // A long label ("unknown (Genesys unavailable)") is broken on the axis so narrow charts keep room for the cells.
+  const tickText = yLabels.map((l) => l.replace(/ \(/, '<br>('));
+  const longTicks = tickText.some((t, i) => t !== yLabels[i]);
   const trace = {
     type: 'heatmap',
     z: m.counts,
@@ -291,6 +294,7 @@ export function heatmapFigure(spec: Pick<ChartSpec, 'yTitle' | 'rowNoun' | 'matr
       showgrid: false,
       zeroline: false,
       fixedrange: true,
+      ...(longTicks ? { tickmode: 'array', tickvals: yLabels, ticktext: tickText } : {}),
     },
     plot_bgcolor: '#ffffff',
     paper_bgcolor: '#ffffff',
@@ -304,6 +308,7 @@ const ROUTE_COLOURS: Readonly<Record<string, string>> = { route_to_queue: '#2171
 
 /** The stacked bars of decisions over time (one trace per route), bucket starts on a UTC date axis. */
 export function overTimeFigure(series: TimeSeries) {
+  const peak = series.counts.reduce((m, row) => Math.max(m, row.reduce((a, b) => a + b, 0)), 0);
   const traces = series.cols.map((route, j) => ({
     type: 'bar',
     name: routeLabel(route),
@@ -319,8 +324,9 @@ export function overTimeFigure(series: TimeSeries) {
     margin: { l: 48, r: 8, t: 8, b: 40 },
     font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12, color: '#1d2433' },
     xaxis: { type: 'date', automargin: true, fixedrange: true, showgrid: false },
-    yaxis: { title: { text: 'Decisions' }, rangemode: 'tozero', fixedrange: true, automargin: true, gridcolor: '#eef0f3' },
-    legend: { orientation: 'h', y: 1.12, x: 0 },
+    // Whole decisions on the axis (a small peak would otherwise get 0.2 steps).
+    yaxis: { title: { text: 'Decisions' }, rangemode: 'tozero', fixedrange: true, automargin: true, gridcolor: '#eef0f3', tickformat: ',d', ...(peak <= 5 ? { dtick: 1 } : {}) },
+    legend: { orientation: 'h', y: 1.12, x: 0, traceorder: 'normal' },
     plot_bgcolor: '#ffffff',
     paper_bgcolor: '#ffffff',
   };
@@ -366,7 +372,7 @@ const STYLE = `
     main.charts { grid-template-columns: repeat(3, minmax(420px, 1fr)); grid-template-areas: "time time time" "dtmf agents hour"; }
   }
   main.is-empty { display: block; }
-  section.chart { background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: 12px 14px 8px; min-width: 0; }
+  section.chart { position: relative; background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: 12px 14px 8px; min-width: 0; }
   section.chart h2 { font-size: 1.05rem; margin: 0; }
   section.chart p { margin: 2px 0 4px; color: #5b6474; font-size: .9rem; }
   .chart-head { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 4px 12px; align-items: baseline; }
@@ -444,7 +450,8 @@ function tableHtml(id: string, caption: string, t: ChartTable): string {
   const body = t.rows
     .map((r, i) => `<tr><th scope="row">${escapeHtml(r)}</th>${t.cols.map((_, j) => `<td>${t.counts[i]?.[j] ?? 0}</td>`).join('')}</tr>`)
     .join('');
-  return `<table class="visually-hidden" id="${id}-table"><caption>${escapeHtml(caption)}</caption><thead>${head}</thead><tbody>${body}</tbody></table>`;
+  // The wrapper is what is hidden: a table sizes itself to its content whatever its own width says.
+  return `<div class="visually-hidden"><table id="${id}-table"><caption>${escapeHtml(caption)}</caption><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
 
 function chartSection(id: string, heading: string, description: string, height: number, t: ChartTable): string {
