@@ -52,11 +52,12 @@ const PAGE_CSS = `
   h1 { font-size: 1.4rem; margin: 4px 0 12px; }
   h2 { font-size: 1.1rem; margin: 0 0 8px; }
   .card { background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: 12px 14px; margin: 0 0 16px; overflow-x: auto; }
-  .grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); align-items: start; }
+  .grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); align-items: start; margin: 0 0 16px; }
   .grid > .card { margin: 0; }
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
   th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #eef0f3; vertical-align: top; }
-  th { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: #5b6474; font-weight: 600; }
+  thead th { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: #5b6474; font-weight: 600; }
+  tbody th { font-weight: 600; }
   td.num, th.num { text-align: right; }
   .muted { color: #5b6474; }
   .ok { color: #1b7f3b; font-weight: 600; }

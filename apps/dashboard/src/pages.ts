@@ -40,14 +40,14 @@ function jobSummary(j: JobView | null, what: string): string {
     <dt>Attempts</dt><dd>${j.attemptsMade} of ${j.maxAttempts}</dd>
     <dt>Added</dt><dd>${timeHtml(j.addedAt)}</dd>
     <dt>Finished</dt><dd>${timeHtml(j.finishedAt)}</dd>
-    ${j.failedReason ? `<dt>Failed because</dt><dd class="bad">${escapeHtml(j.failedReason)}</dd>` : ''}
+    ${j.failedReason ? (j.state === 'failed' ? `<dt>Failed because</dt><dd class="bad">${escapeHtml(j.failedReason)}</dd>` : `<dt>Last error</dt><dd class="muted">${escapeHtml(j.failedReason)}</dd>`) : ''}
   </dl>`;
 }
 
 function attemptsHtml(j: JobView | null): string {
   if (!j) return '';
   if (!j.attempts.length) return '<p class="muted">No attempt logged yet.</p>';
-  return `<table id="journey-attempts"><thead><tr><th>#</th><th>Time</th><th>Outcome</th><th>HTTP status</th><th>contextId</th><th>Message</th></tr></thead><tbody>${j.attempts
+  return `<table id="journey-attempts" style="margin-bottom:10px"><thead><tr><th>#</th><th>Time</th><th>Outcome</th><th>HTTP status</th><th>contextId</th><th>Message</th></tr></thead><tbody>${j.attempts
     .map(
       (a) =>
         `<tr><td>${a.attempt}</td><td>${timeHtml(a.at)}</td><td class="${a.outcome === 'applied' ? 'ok' : a.outcome === 'failed' ? 'bad' : 'warn'}">${escapeHtml(a.outcome)}</td><td>${a.status ?? '—'}</td><td>${a.contextId ? `<code>${escapeHtml(a.contextId)}</code>` : '—'}</td><td>${escapeHtml(a.message ?? '')}</td></tr>`,

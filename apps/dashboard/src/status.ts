@@ -96,11 +96,11 @@ export function statusHtml(s: DashboardStatus, opts: { ratePerMin?: number | und
     )
     .join('')}</tbody></table>`;
 
-  return `<div class="grid">
-  <section class="card" aria-labelledby="h-calls" style="grid-column: 1 / -1"><h2 id="h-calls">Calls per route</h2>${calls}</section>
+  return `<section class="card" aria-labelledby="h-calls"><h2 id="h-calls">Calls per route</h2>${calls}</section>
+<div class="grid">
   <section class="card" aria-labelledby="h-failing"><h2 id="h-failing">Failing now</h2>${failing}</section>
   <section class="card" aria-labelledby="h-genesys"><h2 id="h-genesys">Genesys</h2>${pause}${budget}${lag}</section>
-  <section class="card" aria-labelledby="h-backlog" style="grid-column: 1 / -1"><h2 id="h-backlog">Backlog</h2>${backlog}</section>
 </div>
+<section class="card" aria-labelledby="h-backlog"><h2 id="h-backlog">Backlog</h2>${backlog}</section>
 <p class="muted">Status at ${timeHtml(s.at)}.</p>`;
 }

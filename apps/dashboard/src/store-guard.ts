@@ -30,10 +30,12 @@ export function guardStore(store: DecisionStore, opts: { logger?: DashboardLogge
         pending = undefined;
       }));
 
+  // Pages never wait for a retry (an unreachable Elasticsearch can take seconds to refuse): a new attempt starts in
+  // the background, the request answers "unavailable" at once with the last reason.
   async function ensure(): Promise<void> {
     if (ready) return;
-    if (now() - lastTry >= retryMs || pending) await attempt();
-    if (!ready) throw new StoreUnavailableError(`decision store (${store.kind}) not ready: ${lastError}`);
+    if (!pending && now() - lastTry >= retryMs) void attempt();
+    throw new StoreUnavailableError(`decision store (${store.kind}) not ready: ${lastError}`);
   }
 
   return {
