@@ -61,16 +61,6 @@ export function formatFailed(r: { jobs: FailedJobInfo[]; counts: Record<string, 
   return lines.join('\n');
 }
 
-/** Retry every failed job (Bull Board's "Retry all"): `queue.retryJobs({ state: 'failed' })`. Returns how many were failed before. */
-export async function retryAllFailed(queues: readonly Queue[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const q of queues) {
-    out[q.name] = await q.getFailedCount();
-    if (out[q.name]) await q.retryJobs({ state: 'failed', count: 1000 });
-  }
-  return out;
-}
-
 /** Retry one failed job (Bull Board's "Retry" button): `job.retry('failed')`. Looks in every given queue. */
 export async function retryFailedJob(queues: readonly Queue[], jobId: string): Promise<{ queue: string; jobId: string }> {
   const found: Array<{ q: Queue; job: Job }> = [];
