@@ -202,7 +202,7 @@ describe.skipIf(SKIP)('heatmap and Bull Board in Chromium', () => {
   });
 
   it('the live /admin/heatmap page renders through the authenticated server', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, httpCredentials: { username: 'operator', password: TOKEN, send: 'always' } });
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`operator:${TOKEN}`).toString('base64')}` } });
     const page = await ctx.newPage();
     const res = await page.goto(`${server.url}/admin/heatmap?from=2024-05-01&to=2024-05-02`);
     expect(res?.status()).toBe(200);
@@ -226,6 +226,7 @@ describe.skipIf(SKIP)('heatmap and Bull Board in Chromium', () => {
 
   it('Bull Board is behind the admin token and lists the three queues', async () => {
     // Without credentials a browser gets the sign-in page (401, no Basic prompt); an API client the Basic challenge.
+    // (Browsers send Basic only after a challenge, so the signed-in contexts below send the header themselves.)
     const anon = await browser.newContext();
     const anonPage = await anon.newPage();
     const signIn = await anonPage.goto(`${server.url}/admin/queues`);
@@ -236,7 +237,7 @@ describe.skipIf(SKIP)('heatmap and Bull Board in Chromium', () => {
     expect(denied.headers()['www-authenticate']).toContain('Basic realm="ivr-admin"');
     await anon.close();
 
-    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, httpCredentials: { username: 'operator', password: TOKEN, send: 'always' } });
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`operator:${TOKEN}`).toString('base64')}` } });
     const page = await ctx.newPage();
     const res = await page.goto(`${server.url}/admin/queues`);
     expect(res?.status()).toBe(200);
