@@ -84,7 +84,16 @@ const PAGE_CSS = `
   ol.timeline > li::before { content: ""; position: absolute; left: -8px; top: 6px; width: 13px; height: 13px; border-radius: 50%; background: #2171b5; }
   ol.timeline > li.fail::before { background: #b3261e; }
   ol.timeline > li.wait::before { background: #9a5b00; }
-  @media (max-width: 600px) { main { padding: 12px 10px 24px; } th, td { padding: 4px 5px; } }
+  @media (max-width: 600px) {
+    main { padding: 12px 10px 24px; } th, td { padding: 4px 5px; }
+    /* Wide tables become one block per row on a phone: each cell labelled by its column. */
+    table.stack thead { display: none; }
+    table.stack tr { display: block; border-bottom: 1px solid #dde1e7; padding: 4px 0; }
+    table.stack th[scope=row] { display: block; border: 0; padding: 4px 5px 2px; }
+    table.stack td { display: flex; justify-content: space-between; gap: 12px; border: 0; padding: 2px 5px; }
+    table.stack td::before { content: attr(data-label); color: #5b6474; font-weight: 400; text-align: left; flex: 0 0 auto; }
+    table.stack td > * { text-align: right; min-width: 0; word-break: break-word; }
+  }
 `;
 
 /** Auto-refresh: a small script (pausable, remembered per browser) rather than a meta refresh, so the pause works. */

@@ -47,10 +47,10 @@ function jobSummary(j: JobView | null, what: string): string {
 function attemptsHtml(j: JobView | null): string {
   if (!j) return '';
   if (!j.attempts.length) return '<p class="muted">No attempt logged yet.</p>';
-  return `<table id="journey-attempts" style="margin-bottom:10px"><thead><tr><th>#</th><th>Time</th><th>Outcome</th><th>HTTP status</th><th>contextId</th><th>Message</th></tr></thead><tbody>${j.attempts
+  return `<table id="journey-attempts" class="stack" style="margin-bottom:10px"><thead><tr><th>#</th><th>Time</th><th>Outcome</th><th>HTTP status</th><th>contextId</th><th>Message</th></tr></thead><tbody>${j.attempts
     .map(
       (a) =>
-        `<tr><td>${a.attempt}</td><td>${timeHtml(a.at)}</td><td class="${a.outcome === 'applied' ? 'ok' : a.outcome === 'failed' ? 'bad' : 'warn'}">${escapeHtml(a.outcome)}</td><td>${a.status ?? '—'}</td><td>${a.contextId ? `<code>${escapeHtml(a.contextId)}</code>` : '—'}</td><td>${escapeHtml(a.message ?? '')}</td></tr>`,
+        `<tr><td data-label="Attempt">${a.attempt}</td><td data-label="Time">${timeHtml(a.at)}</td><td class="${a.outcome === 'applied' ? 'ok' : a.outcome === 'failed' ? 'bad' : 'warn'}" data-label="Outcome">${escapeHtml(a.outcome)}</td><td data-label="HTTP status">${a.status ?? '—'}</td><td data-label="contextId">${a.contextId ? `<code>${escapeHtml(a.contextId)}</code>` : '—'}</td><td data-label="Message">${escapeHtml(a.message ?? '')}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -121,12 +121,12 @@ export function failuresPage(opts: { groups: FailureGroup[]; message?: string | 
     ? '<p class="muted">Read-only mode: retries are disabled.</p>'
     : `<form method="post" action="/admin/failures/retry-retryable" class="inline"><button type="submit" id="retry-retryable"${retryable ? '' : ' disabled'}>Retry ${retryable} retryable job${retryable === 1 ? '' : 's'}</button><span class="muted">${left ? `${left} job${left === 1 ? '' : 's'} failed with Genesys 400/403/404 stay failed: Genesys would refuse them again.` : ''}</span></form>`;
   const table = opts.groups.length
-    ? `<table id="failure-groups"><thead><tr><th>Queue</th><th>Reason</th><th class="num">Jobs</th><th>What to do</th><th>Examples</th></tr></thead><tbody>${opts.groups
+    ? `<table id="failure-groups" class="stack"><thead><tr><th>Queue</th><th>Reason</th><th class="num">Jobs</th><th>What to do</th><th>Examples</th></tr></thead><tbody>${opts.groups
         .map(
           (g) =>
-            `<tr data-retryable="${g.retryable}"><td>${escapeHtml(g.queue)}</td><td><strong>${escapeHtml(g.reason)}</strong><br><span class="muted">${escapeHtml(g.example.slice(0, 300))}</span></td><td class="num">${g.count}</td><td>${escapeHtml(g.hint)}${g.retryable ? '' : ' <strong>Not retried in bulk.</strong>'}</td><td>${g.jobIds
+            `<tr data-retryable="${g.retryable}"><td data-label="Queue">${escapeHtml(g.queue)}</td><td data-label="Reason"><span><strong>${escapeHtml(g.reason)}</strong><br><span class="muted">${escapeHtml(g.example.slice(0, 300))}</span></span></td><td class="num" data-label="Jobs">${g.count}</td><td data-label="What to do"><span>${escapeHtml(g.hint)}${g.retryable ? '' : ' <strong>Not retried in bulk.</strong>'}</span></td><td data-label="Examples"><span>${g.jobIds
               .map((id) => `<a href="/admin/events?q=${encodeURIComponent(id)}"><code>${escapeHtml(id)}</code></a>`)
-              .join('<br>')}</td></tr>`,
+              .join('<br>')}</span></td></tr>`,
         )
         .join('')}</tbody></table>`
     : '<p class="ok" id="no-failures">No failed jobs.</p>';

@@ -61,12 +61,12 @@ const num = (n: number) => escapeHtml(String(n));
 export function statusHtml(s: DashboardStatus, opts: { ratePerMin?: number | undefined; storeSource: string }): string {
   const routes = Object.keys(ROUTE_LABELS);
   const calls = Array.isArray(s.windows)
-    ? `<table id="status-calls"><thead><tr><th>Window</th><th class="num">Decisions</th>${routes.map((r) => `<th class="num">${escapeHtml(ROUTE_LABELS[r] ?? r)}</th>`).join('')}<th class="num">Genesys unavailable</th><th class="num">Latency p50 / p99</th></tr></thead><tbody>${s.windows
+    ? `<table id="status-calls" class="stack"><thead><tr><th>Window</th><th class="num">Decisions</th>${routes.map((r) => `<th class="num">${escapeHtml(ROUTE_LABELS[r] ?? r)}</th>`).join('')}<th class="num">Genesys unavailable</th><th class="num">Latency p50 / p99</th></tr></thead><tbody>${s.windows
         .map(
           (w) =>
-            `<tr><th scope="row"><a href="/admin/heatmap?range=${w.preset}">${escapeHtml(w.label)}</a></th><td class="num">${num(w.total)}</td>${routes
-              .map((r) => `<td class="num">${num(w.byRoute[r] ?? 0)}</td>`)
-              .join('')}<td class="num${w.failOpen ? ' warn' : ''}">${num(w.failOpen)}</td><td class="num">${w.latency ? `${Math.round(w.latency.p50)} / ${Math.round(w.latency.p99)} ms` : '—'}</td></tr>`,
+            `<tr><th scope="row"><a href="/admin/heatmap?range=${w.preset}">${escapeHtml(w.label)}</a></th><td class="num" data-label="Decisions">${num(w.total)}</td>${routes
+              .map((r) => `<td class="num" data-label="${escapeHtml(ROUTE_LABELS[r] ?? r)}">${num(w.byRoute[r] ?? 0)}</td>`)
+              .join('')}<td class="num${w.failOpen ? ' warn' : ''}" data-label="Genesys unavailable">${num(w.failOpen)}</td><td class="num" data-label="Latency p50 / p99">${w.latency ? `${Math.round(w.latency.p50)} / ${Math.round(w.latency.p99)} ms` : '—'}</td></tr>`,
         )
         .join('')}</tbody></table><p class="muted">From the decision store (${escapeHtml(opts.storeSource)}). "Genesys unavailable": decisions made without an occupancy reading (DEFAULT_ROUTE).</p>`
     : `<div class="notice" id="store-unavailable" role="alert"><strong>Decision store unavailable.</strong> ${escapeHtml(s.windows.error)}<br>Decisions and Genesys writes carry on; reports wait in the <code>decision-reports</code> queue until the store answers. This page retries on every refresh.</div>`;
@@ -89,10 +89,10 @@ export function statusHtml(s: DashboardStatus, opts: { ratePerMin?: number | und
     ? `<p>Write lag (job added → Genesys write done), last ${num(s.writeLag.count)} writes: p50 ${escapeHtml(formatDuration(s.writeLag.p50))}, p99 ${escapeHtml(formatDuration(s.writeLag.p99))}.</p>`
     : '<p class="muted">Write lag: no completed writes kept.</p>';
 
-  const backlog = `<table id="status-backlog"><thead><tr><th>Queue</th><th class="num">Waiting</th><th class="num">Oldest waiting</th><th class="num">Active</th><th class="num">Delayed</th><th class="num">Failed</th></tr></thead><tbody>${s.backlog
+  const backlog = `<table id="status-backlog" class="stack"><thead><tr><th>Queue</th><th class="num">Waiting</th><th class="num">Oldest waiting</th><th class="num">Active</th><th class="num">Delayed</th><th class="num">Failed</th></tr></thead><tbody>${s.backlog
     .map(
       (b) =>
-        `<tr><th scope="row"><a href="/admin/queues/queue/${encodeURIComponent(b.queue)}">${escapeHtml(b.queue)}</a>${b.paused ? ' <span class="warn">paused</span>' : ''}</th><td class="num">${num(b.waiting)}</td><td class="num${b.oldestWaitingMs !== null && b.oldestWaitingMs > 60_000 ? ' warn' : ''}">${b.oldestWaitingMs === null ? '—' : escapeHtml(formatDuration(b.oldestWaitingMs))}</td><td class="num">${num(b.active)}</td><td class="num">${num(b.delayed)}</td><td class="num${b.failed ? ' bad' : ''}">${num(b.failed)}</td></tr>`,
+        `<tr><th scope="row"><a href="/admin/queues/queue/${encodeURIComponent(b.queue)}">${escapeHtml(b.queue)}</a>${b.paused ? ' <span class="warn">paused</span>' : ''}</th><td class="num" data-label="Waiting">${num(b.waiting)}</td><td class="num${b.oldestWaitingMs !== null && b.oldestWaitingMs > 60_000 ? ' warn' : ''}" data-label="Oldest waiting">${b.oldestWaitingMs === null ? '—' : escapeHtml(formatDuration(b.oldestWaitingMs))}</td><td class="num" data-label="Active">${num(b.active)}</td><td class="num" data-label="Delayed">${num(b.delayed)}</td><td class="num${b.failed ? ' bad' : ''}" data-label="Failed">${num(b.failed)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 
