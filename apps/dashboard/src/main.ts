@@ -36,7 +36,10 @@ const app = createDashboardApp({
   logger: log,
   clientAddress: (c) => getConnInfo(c).remote.address ?? 'unknown',
   ratePerMin: config.GENESYS_RATE_PER_MIN,
-  metricsLinks: [{ label: 'receiver', url: `http://${config.RECEIVER_HOST === '0.0.0.0' ? '127.0.0.1' : config.RECEIVER_HOST}:${config.RECEIVER_PORT}/metrics` }],
+  metricsLinks: [
+    { label: 'receiver', url: `http://${config.RECEIVER_HOST === '0.0.0.0' ? '127.0.0.1' : config.RECEIVER_HOST}:${config.RECEIVER_PORT}/metrics` },
+    ...(config.WORKER_METRICS_PORT ? [{ label: 'worker 1 (worker N: port + N − 1)', url: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics` }] : []),
+  ],
 });
 
 if (!config.ADMIN_TOKEN) log.warn({ host: bind.host }, 'ADMIN_TOKEN unset: dashboard on loopback only, loopback Host header only');
