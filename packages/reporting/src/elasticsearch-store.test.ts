@@ -324,3 +324,14 @@ describe('store identity', () => {
     await store.close();
   });
 });
+
+describe('elasticsearch store: getDecision', () => {
+  it('GETs the document by _id = decisionId; 404 (document or index missing) is null', async () => {
+    const doc = makeDoc(3, { queue_occupancy: null, occupancySource: 'fail_open' });
+    route('GET', `/${INDEX}/_doc/d-3`, () => ({ _index: INDEX, _id: 'd-3', found: true, _source: doc }));
+    route('GET', `/${INDEX}/_doc/d-4`, () => responseError(404, { _index: INDEX, _id: 'd-4', found: false }) as never);
+    expect(await store.getDecision('d-3')).toEqual(doc);
+    expect(await store.getDecision('d-4')).toBeNull();
+    expect(seen.map((p) => p.path)).toEqual([`/${INDEX}/_doc/d-3`, `/${INDEX}/_doc/d-4`]);
+  });
+});

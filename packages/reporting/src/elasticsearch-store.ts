@@ -294,7 +294,7 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
         const res = await call('get', () => client.get<DecisionDoc>({ index, id: decisionId }));
         return res.found && res._source ? res._source : null;
       } catch (err) {
-        if (errorStatus((err as { cause?: unknown }).cause ?? err) === 404) return null;
+        if (errorStatus(err) === 404) return null; // not stored (or no index yet)
         throw err;
       }
     },
