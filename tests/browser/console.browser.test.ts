@@ -130,6 +130,14 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
   it('status page on a phone', async () => {
     const { ctx, page } = await signedIn('phone');
     await page.locator('#status-calls').waitFor();
+    // auto-refresh is on, and can be paused (remembered for the next page load)
+    expect(await page.isChecked('#auto-refresh')).toBe(true);
+    await page.waitForFunction(() => /next in \d+ s/.test(String((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } | null } }).document.getElementById('refresh-countdown')?.textContent)));
+    await page.uncheck('#auto-refresh');
+    expect(await page.textContent('#refresh-countdown')).toBe('paused');
+    await page.reload();
+    expect(await page.isChecked('#auto-refresh')).toBe(false);
+    await page.check('#auto-refresh');
     await page.screenshot({ path: join(SCREENSHOTS, 'console-status-390.png'), fullPage: true });
     expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(SIZES.phone.width);
     await ctx.close();
@@ -177,6 +185,12 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
         const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="csv"][data-chart="heatmap-dtmf"]')]);
         const csv = await readFile((await download.path())!, 'utf8');
         expect(csv.split('\r\n')[0]).toBe('DTMF pressed,Agent queue,Voicemail');
+        const [png] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="png"][data-chart="heatmap-time"]')]);
+        expect(png.suggestedFilename()).toBe('heatmap-time.png');
+        expect((await readFile((await png.path())!)).subarray(1, 4).toString()).toBe('PNG');
+        const [json] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="json"][data-chart="heatmap-agents"]')]);
+        const agents = JSON.parse(await readFile((await json.path())!, 'utf8')) as { rows: string[] };
+        expect(agents.rows.at(-1)).toBe('unknown (Genesys unavailable)');
         const bad = await page.goto(`${server.url}/admin/heatmap?from=last-hour`);
         expect(bad?.status()).toBe(400);
         expect(await page.textContent('#heatmap-error')).toContain('last-hour');
