@@ -117,6 +117,7 @@ describe('renderHeatmapHtml', () => {
     expect(page).toContain('&quot;last-hour&quot; is not a time');
     expect(page).toContain('value="last-hour"');
     expect(page).not.toContain('id="heatmap-dtmf"');
+    expect(page).not.toContain('data-field="total"'); // no misleading "0 decisions" next to the error
   });
 
   it('colour scale runs from 0 to the chart’s own maximum count (zauto off)', () => {

@@ -588,10 +588,10 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
   <header class="page">
     <h1>${escapeHtml(title)}</h1>
     ${options.controls ? controlsHtml(options.controls) : ''}
-    <p class="subtitle">${escapeHtml(subtitle)}</p>
+    ${options.error !== undefined ? '' : `<p class="subtitle">${escapeHtml(subtitle)}</p>
     <dl class="summary">
       ${tiles}
-    </dl>
+    </dl>`}
   </header>
   ${error}
   <main class="charts${empty ? ' is-empty' : ''}">
