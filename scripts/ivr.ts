@@ -3,7 +3,7 @@
  *   replay <file.ndjson> [--rate N] [--url U] [--concurrency N] [--new-keys]   send a recording to a running receiver
  *   replay <file.ndjson> --what-if --threshold N [--prefix P]                  recompute its decisions offline
  *   failed [--queue q] [--limit n] [--json]                                    list failed jobs with reasons
- *   retry --all | <jobId> [--queue q]                                          retry failed jobs (as Bull Board does)
+ *   retry --all | <jobId> [--queue q]                                          retry failed jobs (--all: the retryable ones)
  * Every command answers --help (exit 0). Reads REDIS_URL, QUEUE_PREFIX, RECEIVER_PORT (replay's default --url),
  * WEBHOOK_SECRET, WEBHOOK_TOKEN from the environment (as the apps do).
  */
@@ -20,7 +20,7 @@ import {
   progressPrinter,
   readRecording,
   replay,
-  retryAllFailed,
+  retryRetryableFailed,
   retryFailedJob,
   selectQueues,
   waitForRedis,
@@ -42,7 +42,8 @@ const HELP = {
       List failed jobs under QUEUE_PREFIX (newest first, default 20 per queue) with reason and attempts.
       --json prints one JSON object: {"prefix", "counts": {queue: n}, "jobs": [{queue, jobId, attemptsMade, ...}]}.`,
   retry: `  retry --all [--queue q]  |  retry <jobId> [--queue q]
-      Put failed jobs under QUEUE_PREFIX back to wait, as Bull Board's Retry buttons do.`,
+      Put failed jobs under QUEUE_PREFIX back to wait. --all retries the retryable ones only: a Genesys 400/403/404
+      (bad request, OAuth role, call ended) would be refused again and stays failed; retry one by its id if you mean it.`,
 } as const;
 type Command = keyof typeof HELP;
 
@@ -182,9 +183,10 @@ async function cmdRetry(args: string[]): Promise<number> {
   return withQueues(cfg, async (queues) => {
     const selected = selectQueues(queues.all, values.queue);
     if (values.all) {
-      const counts = await retryAllFailed(selected);
-      const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      console.log(`Retried ${total} failed jobs (${Object.entries(counts).map(([q, n]) => `${q} ${n}`).join(', ')})`);
+      const counts = await retryRetryableFailed(selected);
+      const total = Object.values(counts).reduce((a, b) => a + b.retried, 0);
+      const left = Object.values(counts).reduce((a, b) => a + b.left, 0);
+      console.log(`Retried ${total} failed jobs (${Object.entries(counts).map(([q, n]) => `${q} ${n.retried}`).join(', ')})${left ? `; ${left} left failed (Genesys 400/403/404: retrying would fail again; see pnpm ivr failed)` : ''}`);
       return 0;
     }
     const r = await retryFailedJob(selected, positionals[0]!);

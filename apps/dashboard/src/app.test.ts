@@ -6,6 +6,7 @@ import { createEmbeddedStore, StoreUnavailableError, type DecisionStore, type He
 import { testRedis } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app';
+import { GuessThrottle } from './security';
 import { expectedCounts, knownDecisions, matrixCells } from './testing/decisions';
 
 const TOKEN = 'test-admin-token-5f2c';
@@ -20,8 +21,13 @@ const ADMIN_ROUTES: Array<[method: 'GET' | 'POST', path: string]> = [
   ['GET', '/admin/queues/api/queues'],
   ['GET', '/admin/queues/static/images/logo.svg'],
   ['GET', '/admin/heatmap'],
-  ['GET', '/admin/generate-heatmap'],
+  ['GET', '/admin/heatmap?range=1h'],
+  ['GET', '/admin/events'],
+  ['GET', '/admin/events?q=nothing-like-this'],
+  ['GET', '/admin/failures'],
+  ['GET', '/admin/metrics'],
   ['POST', '/admin/generate-heatmap'],
+  ['POST', '/admin/failures/retry-retryable'],
 ];
 
 describe('dashboard app (Redis-backed)', () => {
@@ -36,7 +42,8 @@ describe('dashboard app (Redis-backed)', () => {
     store = createEmbeddedStore(r.redis, r.prefix);
     await store.init();
     reportsDir = await mkdtemp(join(tmpdir(), 'ivr-dash-'));
-    app = createDashboardApp({ queues: queues.all, store, reportsDir, adminToken: TOKEN });
+    // A generous throttle: this suite sends hundreds of wrong tokens on purpose (the throttle has its own test).
+    app = createDashboardApp({ queues: queues.all, store, reportsDir, adminToken: TOKEN, throttle: new GuessThrottle(100_000) });
   });
 
   afterAll(async () => {
@@ -45,11 +52,11 @@ describe('dashboard app (Redis-backed)', () => {
     if (reportsDir) await rm(reportsDir, { recursive: true, force: true });
   });
 
-  it('answers /healthz without auth and redirects / to Bull Board', async () => {
+  it('answers /healthz without auth and redirects / to the status page', async () => {
     expect((await app.request('/healthz')).status).toBe(200);
     const res = await app.request('/');
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/admin/queues');
+    expect(res.headers.get('location')).toBe('/admin');
   });
 
   describe.each(ADMIN_ROUTES)('%s %s', (method, path) => {
@@ -75,7 +82,9 @@ describe('dashboard app (Redis-backed)', () => {
       ['basic (any user)', basic('operator', TOKEN)],
     ])('2xx/3xx with %s', async (_what, headers) => {
       const res = await app.request(path, { method, headers });
-      expect(res.status, await res.clone().text()).toBeLessThan(400);
+      // a search that finds nothing is a 404 page, not an auth failure
+      if (path.includes('q=nothing')) expect(res.status).toBe(404);
+      else expect(res.status, await res.clone().text()).toBeLessThan(400);
     });
   });
 
@@ -122,6 +131,13 @@ describe('dashboard app (Redis-backed)', () => {
     const pause = await ro.request(`/admin/queues/api/queues/${QUEUE_NAMES.events}/pause`, { method: 'PUT', headers: bearer(TOKEN) });
     expect(pause.status).toBe(405);
     expect(await queues.events.isPaused()).toBe(false);
+    for (const path of ['/admin/generate-heatmap', '/admin/failures/retry-retryable']) {
+      const res = await ro.request(path, { method: 'POST', headers: bearer(TOKEN) });
+      expect(res.status, path).toBe(405);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('read_only');
+    }
+    const retryAll = await ro.request(`/admin/queues/api/queues/${QUEUE_NAMES.writes}/retry/failed`, { method: 'PUT', headers: bearer(TOKEN) });
+    expect(retryAll.status).toBe(405);
   });
 
   it('generate-heatmap writes a file whose counts match the stored documents', async () => {
@@ -151,7 +167,7 @@ describe('dashboard app (Redis-backed)', () => {
     expect(matrixCells(data.agentsByRoute)).toEqual(want.agents);
 
     // A range with nothing in it: an empty report, not an error.
-    const empty = await app.request('/admin/generate-heatmap?from=2001-01-01&to=2001-01-02', { headers: basic('x', TOKEN) });
+    const empty = await app.request('/admin/generate-heatmap?from=2001-01-01&to=2001-01-02', { method: 'POST', headers: basic('x', TOKEN) });
     expect(empty.status).toBe(200);
     expect(((await empty.json()) as { status: string; decisions: number })).toMatchObject({ status: 'empty', decisions: 0 });
   });
@@ -190,9 +206,27 @@ describe('dashboard app (Redis-backed)', () => {
     }
   });
 
-  it('without an admin token configured the admin routes are open (main binds to 127.0.0.1)', async () => {
+  it('without an admin token configured the admin routes are open to a loopback Host only (DNS rebinding)', async () => {
     const open = createDashboardApp({ queues: queues.all, store, reportsDir });
     expect((await open.request('/admin/queues/api/queues')).status).toBe(200);
+    for (const host of ['127.0.0.1:3001', 'localhost:3001', '[::1]:3001', 'localhost']) {
+      expect((await open.request('http://x/admin/queues/api/queues', { headers: { host } })).status, host).toBe(200);
+    }
+    for (const host of ['evil.example', 'evil.example:3001', '127.0.0.1.evil.example', 'localhost.evil.example:3001']) {
+      const res = await open.request('/admin/queues/api/queues', { headers: { host } });
+      expect(res.status, host).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('host_not_allowed');
+    }
+  });
+
+  it('GET /admin/generate-heatmap changes nothing: 405 with Allow: POST, no file written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ivr-dash-get-'));
+    const a = createDashboardApp({ queues: queues.all, store, reportsDir: dir, adminToken: TOKEN });
+    const res = await a.request('/admin/generate-heatmap', { headers: bearer(TOKEN) });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    await expect(readFile(join(dir, 'heatmap.html'))).rejects.toThrow(/ENOENT/);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('answers unknown routes with a JSON 404 (after auth for /admin)', async () => {
@@ -201,5 +235,30 @@ describe('dashboard app (Redis-backed)', () => {
     const res = await app.request('/admin/nope', { headers: bearer(TOKEN) });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    // a browser gets an HTML page with the navigation
+    const html = await app.request('/admin/nope', { headers: { ...bearer(TOKEN), accept: 'text/html,application/xhtml+xml' } });
+    expect(html.status).toBe(404);
+    expect(html.headers.get('content-type')).toContain('text/html');
+    const text = await html.text();
+    expect(text).toContain('no page at /admin/nope');
+    expect(text).toContain('href="/admin/events"');
+  });
+
+  it('/admin/heatmap answers a browser with an HTML page naming the bad range (not JSON), and accepts presets and now-1h', async () => {
+    const html = { ...bearer(TOKEN), accept: 'text/html' };
+    const bad = await app.request('/admin/heatmap?from=last-hour', { headers: html });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('text/html');
+    const page = await bad.text();
+    expect(page).toContain('id="heatmap-error"');
+    expect(page).toContain('&quot;last-hour&quot;');
+    expect(page).toContain('now-1h');
+    for (const qs of ['range=15m', 'range=1h', 'range=24h', 'range=7d', 'from=now-1h', 'from=now-2h&to=now-1h', 'from=2024-05-01&to=2024-05-02']) {
+      const ok = await app.request(`/admin/heatmap?${qs}`, { headers: html });
+      expect(ok.status, qs).toBe(200);
+    }
+    const bucketed = await (await app.request('/admin/heatmap?from=2024-05-01&to=2024-05-02', { headers: html })).text();
+    expect(bucketed).toContain('Decisions over time');
+    expect(bucketed).toContain('buckets of 30 min');
   });
 });

@@ -1,17 +1,29 @@
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
 import { createMetrics, createQueues, createRedis, httpMetrics, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
 import { createDashboardApp } from './app';
+import { dashboardBind } from './security';
+import { guardStore } from './store-guard';
 
 const config = loadConfigOrExit();
 const log = createLogger('dashboard', config.LOG_LEVEL);
 
+const bind = dashboardBind({ host: config.DASHBOARD_HOST, token: config.ADMIN_TOKEN });
+if ('error' in bind) {
+  log.fatal?.({ reason: bind.error }, 'dashboard not started');
+  process.stderr.write(`dashboard: ${bind.error}\n`);
+  process.exit(1);
+}
+
 const redis = createRedis(config.REDIS_URL, 'client');
 redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const queues = createQueues(redis, config.QUEUE_PREFIX, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
-const store = createDecisionStore(decisionStoreConfig(config), redis, config.QUEUE_PREFIX);
-await store.init();
+// The store may be down at start (Elasticsearch): the dashboard serves anyway and shows "store unavailable".
+const store = guardStore(createDecisionStore(decisionStoreConfig(config), redis, config.QUEUE_PREFIX), { logger: log });
+void store.init();
 
 await warnIfEvicting(redis, log);
 
@@ -26,14 +38,20 @@ const app = createDashboardApp({
   logger: log,
   metrics: () => metrics.render(),
   httpMetrics: httpMetrics(metrics),
+  clientAddress: (c) => getConnInfo(c).remote.address ?? 'unknown',
+  ratePerMin: config.GENESYS_RATE_PER_MIN,
+  metricsLinks: [
+    { label: 'receiver', url: `http://${config.RECEIVER_HOST === '0.0.0.0' ? '127.0.0.1' : config.RECEIVER_HOST}:${config.RECEIVER_PORT}/metrics` },
+    ...(config.WORKER_METRICS_PORT ? [{ label: 'worker 1 (worker N: port + N − 1)', url: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics` }] : []),
+  ],
 });
 
-const hostname = config.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1';
-if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN unset: dashboard bound to 127.0.0.1 only');
+if (!config.ADMIN_TOKEN) log.warn({ host: bind.host }, 'ADMIN_TOKEN unset: dashboard on loopback only, loopback Host header only');
 
-const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname }, (info) => {
+const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname: bind.host }, (info: AddressInfo) => {
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   log.info(
-    { url: `http://${hostname}:${info.port}/admin/queues`, host: hostname, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN) },
+    { host: info.address, port: info.port, store: store.kind, prefix: config.QUEUE_PREFIX, readOnly: config.DASHBOARD_READ_ONLY, auth: Boolean(config.ADMIN_TOKEN), url: `http://${host}:${info.port}/admin` },
     'dashboard listening',
   );
 });
@@ -44,7 +62,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'shutting down');
   const force = setTimeout(() => {
-    log.error('shutdown timed out; exiting');
+    log.error({}, 'shutdown timed out; exiting');
     process.exit(1);
   }, 10000);
   force.unref();
@@ -53,7 +71,7 @@ async function shutdown(signal: string): Promise<void> {
     await queues.close();
     await store.close();
     await redis.quit().catch(() => redis.disconnect());
-    log.info('stopped');
+    log.info({}, 'stopped');
     process.exit(0);
   } catch (err) {
     log.error({ err }, 'error during shutdown');

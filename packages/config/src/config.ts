@@ -60,6 +60,7 @@ export const envSchema = z.object({
   RECEIVER_HOST: z.string().default('0.0.0.0'),
   RECEIVER_WORKERS: int(1, 1, 64), // receiver processes (node:cluster) sharing RECEIVER_PORT
   DASHBOARD_PORT: int(3001, 0, 65535),
+  DASHBOARD_HOST: optionalString, // unset: 0.0.0.0 with ADMIN_TOKEN, 127.0.0.1 without (a non-loopback address without a token is refused)
   SIM_PORT: int(4010, 0, 65535),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   IDEMPOTENCY_TTL_S: int(86400, 300, 30 * 86400), // >= the 5-minute signature window, so a replay cannot outlive its key

@@ -24,7 +24,8 @@ export interface DecisionRecord {
   dtmf: string;
   queueId: string;
   threshold: number;
-  queue_occupancy: number; // available agents seen
+  /** Available agents seen; null when Genesys could not answer (occupancySource 'fail_open'): unknown, not 0. */
+  queue_occupancy: number | null;
   routing_decision: Route;
   state: 'ROUTING' | 'COMPLETE';
   sequence: number;

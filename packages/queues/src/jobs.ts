@@ -39,7 +39,7 @@ export const decisionReportJobSchema = z.object({
   dtmf: z.string(),
   queueId: z.string(),
   threshold: z.number(),
-  queue_occupancy: z.number(),
+  queue_occupancy: z.number().nullable(), // null: fail-open, occupancy unknown
   routing_decision: route,
   state: z.enum(['ROUTING', 'COMPLETE']),
   sequence: z.number().int(),

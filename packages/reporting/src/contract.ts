@@ -12,11 +12,11 @@ export interface StoreHandle {
 
 /** Naive expected counts (deliberately not the stores' code). */
 function expected(docs: DecisionDoc[]) {
-  const bucketOf = (n: number) => (n <= 0 ? '0' : n === 1 ? '1' : n === 2 ? '2' : n <= 4 ? '3-4' : n <= 9 ? '5-9' : '10+');
+  const bucketOf = (n: number | null) => (n === null ? 'unknown' : n <= 0 ? '0' : n === 1 ? '1' : n === 2 ? '2' : n <= 4 ? '3-4' : n <= 9 ? '5-9' : '10+');
   const col = (r: Route) => ROUTES.indexOf(r);
   const dtmfRows = [...new Set(docs.map((d) => d.dtmf))].sort();
   const hourRows = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
-  const agentRows = ['0', '1', '2', '3-4', '5-9', '10+'];
+  const agentRows = ['0', '1', '2', '3-4', '5-9', '10+', ...(docs.some((d) => d.queue_occupancy === null) ? ['unknown'] : [])];
   const zeros = (rows: string[]) => rows.map(() => ROUTES.map(() => 0));
   const dtmf = zeros(dtmfRows);
   const hour = zeros(hourRows);
@@ -34,7 +34,22 @@ function expected(docs: DecisionDoc[]) {
     dtmfByRoute: { rows: dtmfRows, cols: [...ROUTES], counts: dtmf },
     hourByRoute: { rows: hourRows, cols: [...ROUTES], counts: hour },
     agentsByRoute: { rows: agentRows, cols: [...ROUTES], counts: agents },
+    overTime: null,
   };
+}
+
+/** HeatmapData without `latency` (compared separately: percentile methods differ within rank bounds). */
+function withoutLatency<T extends { latency?: unknown }>(h: T): Omit<T, 'latency'> {
+  const { latency: _latency, ...rest } = h;
+  return rest;
+}
+
+/** Bounds a percentile q of `values` must fall in, whatever the method (nearest rank, interpolation, TDigest on few values). */
+function percentileBounds(values: number[], q: number): [number, number] {
+  const s = [...values].sort((a, b) => a - b);
+  const lo = Math.max(0, Math.floor(q * (s.length - 1)) - 1);
+  const hi = Math.min(s.length - 1, Math.ceil(q * (s.length - 1)) + 1);
+  return [s[lo]!, s[hi]!];
 }
 
 /** The DecisionStore contract: every implementation must pass it. `factory` gives a fresh, empty store each time. */
@@ -78,7 +93,7 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         expect(await store.writeBatch(docs)).toEqual({ written: 37, duplicates: 0, failed: [] });
         const h = await store.heatmap();
         const e = expected(docs);
-        expect(h).toEqual(e);
+        expect(withoutLatency(h)).toEqual(e);
         // spot checks, independent of the helper
         expect(h.dtmfByRoute.rows).toEqual(['1', '2', '3', '4']);
         expect(h.dtmfByRoute.counts).toEqual([
@@ -94,7 +109,7 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         expect(sum(h.hourByRoute.counts)).toBe(37);
         expect(sum(h.agentsByRoute.counts)).toBe(37);
         // the same with a range that covers everything
-        expect(await store.heatmap({ from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' })).toEqual(e);
+        expect(withoutLatency(await store.heatmap({ from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }))).toEqual(e);
       }));
 
     it('filters by time range exactly (from inclusive, to exclusive)', () =>
@@ -106,7 +121,7 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         const inRange = docs.filter((d) => d.timestamp >= from && d.timestamp < to);
         expect(inRange.length).toBeGreaterThan(0);
         expect(await store.count({ from, to })).toBe(inRange.length);
-        expect(await store.heatmap({ from, to })).toEqual(expected(inRange));
+        expect(withoutLatency(await store.heatmap({ from, to }))).toEqual(expected(inRange));
         // boundaries: a doc exactly at `from` is in, a doc exactly at `to` is out
         const first = docs[1]!; // 2024-03-02T05:01:00Z
         expect(await store.count({ from: first.timestamp, to: first.timestamp })).toBe(0);
@@ -118,6 +133,79 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         const none = await store.heatmap({ from: '2030-01-01T00:00:00Z' });
         expect(none.total).toBe(0);
         expect(none.from).toBeNull();
+      }));
+
+    it('counts fail-open decisions (queue_occupancy null) in their own "unknown" agents row', () =>
+      withStore(async (store) => {
+        const docs = [
+          makeDoc(1, { queue_occupancy: null, occupancySource: 'fail_open', reason: 'Genesys 503; DEFAULT_ROUTE route_to_queue applied' }),
+          makeDoc(2, { queue_occupancy: null, occupancySource: 'fail_open', routing_decision: 'route_to_vm' }),
+          makeDoc(3, { queue_occupancy: 0 }),
+        ];
+        expect(await store.writeBatch(docs)).toEqual({ written: 3, duplicates: 0, failed: [] });
+        for (const q of [undefined, { from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }]) {
+          const h = await store.heatmap(q);
+          expect(h.agentsByRoute.rows).toEqual(['0', '1', '2', '3-4', '5-9', '10+', 'unknown']);
+          expect(h.agentsByRoute.counts[0]).toEqual([1, 0]); // the real 0 stays 0
+          expect(h.agentsByRoute.counts[6]).toEqual([1, 1]);
+          expect(withoutLatency(h)).toEqual(expected(docs));
+        }
+      }));
+
+    it('buckets decisions over time, sized to the range, every bucket present (epoch-aligned, UTC)', () =>
+      withStore(async (store) => {
+        const docs = knownSet();
+        await store.writeBatch(docs);
+        const from = '2024-03-01T00:00:00.000Z';
+        const to = '2024-03-02T00:00:00.000Z';
+        const h = await store.heatmap({ from, to, bucketMs: 3600_000 });
+        expect(h.overTime?.bucketMs).toBe(3600_000);
+        expect(h.overTime?.rows).toHaveLength(24);
+        expect(h.overTime?.rows[0]).toBe(from);
+        const inRange = docs.filter((d) => d.timestamp >= from && d.timestamp < to);
+        const want = new Map<string, number>();
+        for (const d of inRange) {
+          const k = `${d.timestamp.slice(0, 13)}:00:00.000Z|${d.routing_decision}`;
+          want.set(k, (want.get(k) ?? 0) + 1);
+        }
+        const got = new Map<string, number>();
+        h.overTime!.rows.forEach((r, i) => h.overTime!.cols.forEach((c, j) => (h.overTime!.counts[i]![j] ? got.set(`${r}|${c}`, h.overTime!.counts[i]![j]!) : undefined)));
+        expect(got).toEqual(want);
+        // too many buckets for the range: the bucket is widened (at most 500 buckets)
+        const wide = await store.heatmap({ from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z', bucketMs: 60_000 });
+        expect(wide.overTime!.rows.length).toBeLessThanOrEqual(500);
+        expect(wide.overTime!.counts.flat().reduce((a, b) => a + b, 0)).toBe(docs.length);
+        // empty range: the buckets are still there, all zero
+        const none = await store.heatmap({ from: '2030-01-01T00:00:00Z', to: '2030-01-01T01:00:00Z', bucketMs: 900_000 });
+        expect(none.overTime?.rows).toEqual(['2030-01-01T00:00:00.000Z', '2030-01-01T00:15:00.000Z', '2030-01-01T00:30:00.000Z', '2030-01-01T00:45:00.000Z']);
+        expect(none.overTime?.counts.flat().every((n) => n === 0)).toBe(true);
+        // no bucketMs, or an open range: no series
+        expect((await store.heatmap({ from, to })).overTime).toBeNull();
+        expect((await store.heatmap({ from, bucketMs: 3600_000 })).overTime).toBeNull();
+      }));
+
+    it('aggregates decision latency p50/p99 over a range', () =>
+      withStore(async (store) => {
+        const docs = Array.from({ length: 50 }, (_, i) => makeDoc(i, { latencyMs: (i * 37) % 200 }));
+        await store.writeBatch(docs);
+        const h = await store.heatmap({ from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' });
+        const lat = docs.map((d) => d.latencyMs);
+        expect(h.latency?.count).toBe(50);
+        const [lo50, hi50] = percentileBounds(lat, 0.5);
+        const [lo99, hi99] = percentileBounds(lat, 0.99);
+        expect(h.latency!.p50).toBeGreaterThanOrEqual(lo50);
+        expect(h.latency!.p50).toBeLessThanOrEqual(hi50);
+        expect(h.latency!.p99).toBeGreaterThanOrEqual(lo99);
+        expect(h.latency!.p99).toBeLessThanOrEqual(hi99);
+        expect((await store.heatmap({ from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' })).latency).toBeNull();
+      }));
+
+    it('reads one stored decision back by id (null when not stored)', () =>
+      withStore(async (store) => {
+        const doc = makeDoc(7, { queue_occupancy: null, occupancySource: 'fail_open', reason: 'Genesys 503' });
+        await store.writeBatch([doc, makeDoc(8)]);
+        expect(await store.getDecision('d-7')).toEqual(doc);
+        expect(await store.getDecision('d-unknown')).toBeNull();
       }));
 
     it('returns an empty heatmap for an empty store', () =>

@@ -1,5 +1,5 @@
 import { Client, errors, type estypes } from '@elastic/elasticsearch';
-import { AGENT_BUCKETS, HOURS, Tally, compareDtmf, emptyHeatmap, invalidDocReason, parseTime } from './matrix';
+import { HOURS, Tally, UNKNOWN_AGENTS, agentsMatrix, compareDtmf, emptyHeatmapFor, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
 
 export const DEFAULT_INDEX = 'genesys_flow_decisions';
@@ -97,15 +97,42 @@ export function toStoredDecision(doc: DecisionDoc): StoredDecision {
   return { ...doc, hour_of_day: new Date(doc.timestamp).getUTCHours() };
 }
 
+/** The decision as the rest of the system knows it: the stored document without the fields derived at write time. */
+export function fromStoredDecision(stored: StoredDecision): DecisionDoc {
+  const { hour_of_day: _derived, ...doc } = stored;
+  return doc;
+}
+
 /** Terms size for DTMF rows; beyond it the remainder is folded into an "(other)" row so totals stay exact. */
 const DTMF_TERMS_SIZE = 1000;
 export const OTHER_DTMF_ROW = '(other)';
 
 const byRoute = { terms: { field: 'routing_decision', size: 10 } } as const;
 
-/** The heatmap aggregations (one `_search`, `size: 0`). */
-export function heatmapAggregations(): Record<string, estypes.AggregationsAggregationContainer> {
+/**
+ * The heatmap aggregations (one `_search`, `size: 0`). With a time-bucket plan, `over_time` is a `date_histogram`
+ * with `fixed_interval` (buckets aligned to the epoch, UTC, as the embedded store's) and `extended_bounds` so empty
+ * buckets are returned too; fail-open decisions (queue_occupancy null, not indexed) are counted by a `missing` agg;
+ * latency p50/p99 by a `percentiles` agg (TDigest: approximate on large sets, exact-ish on small ones).
+ * https://www.elastic.co/guide/en/elasticsearch/reference/current/search-aggregations-bucket-datehistogram-aggregation.html
+ */
+export function heatmapAggregations(plan?: { bucketMs: number; firstMs: number; lastMs: number } | null): Record<string, estypes.AggregationsAggregationContainer> {
   return {
+    ...(plan
+      ? {
+          over_time: {
+            date_histogram: {
+              field: 'timestamp',
+              fixed_interval: `${plan.bucketMs}ms`,
+              min_doc_count: 0,
+              extended_bounds: { min: plan.firstMs, max: plan.lastMs },
+            },
+            aggs: { by_route: byRoute },
+          },
+        }
+      : {}),
+    agents_unknown: { missing: { field: 'queue_occupancy' }, aggs: { by_route: byRoute } },
+    latency: { percentiles: { field: 'latencyMs', percents: [50, 99] } },
     by_dtmf: { terms: { field: 'dtmf', size: DTMF_TERMS_SIZE, order: { _key: 'asc' } }, aggs: { by_route: byRoute } },
     // hour_of_day is indexed at write time (toStoredDecision), not a Painless runtime field: the same query runs on
     // every distribution, including the integ-test node the tests use, which ships no scripting module.
@@ -257,6 +284,7 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
 
     async heatmap(query?: HeatmapQuery): Promise<HeatmapData> {
       const q = rangeQuery(query);
+      const plan = timeBucketPlan(query);
       const res = await call('search', () =>
         client.search({
           index,
@@ -264,12 +292,15 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
           track_total_hits: true,
           ignore_unavailable: true,
           query: q,
-          aggs: heatmapAggregations(),
+          aggs: heatmapAggregations(plan),
         }),
       );
       const total = typeof res.hits.total === 'number' ? res.hits.total : (res.hits.total?.value ?? 0);
-      if (total === 0) return emptyHeatmap();
-      const aggs = (res.aggregations ?? {}) as Record<string, { buckets?: KeyedBucket[]; sum_other_doc_count?: number; value?: number | null }>;
+      if (total === 0) return emptyHeatmapFor(query);
+      const aggs = (res.aggregations ?? {}) as Record<
+        string,
+        { buckets?: KeyedBucket[]; sum_other_doc_count?: number; value?: number | null; values?: Record<string, number | null>; doc_count?: number } & Partial<KeyedBucket>
+      >;
       const dtmf = new Tally();
       foldBuckets(dtmf, aggs.by_dtmf?.buckets, (b) => String(b.key));
       if ((aggs.by_dtmf?.sum_other_doc_count ?? 0) > 0) {
@@ -285,6 +316,11 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
       foldBuckets(hour, aggs.by_hour?.buckets, (b) => String(b.key).padStart(2, '0'));
       const agents = new Tally();
       foldBuckets(agents, aggs.by_agents?.buckets, (b) => String(b.key));
+      for (const r of aggs.agents_unknown?.by_route?.buckets ?? []) agents.add(UNKNOWN_AGENTS, String(r.key), r.doc_count);
+      const overTime = new Tally();
+      foldBuckets(overTime, aggs.over_time?.buckets, (b) => new Date(Number(b.key)).toISOString());
+      const p50 = aggs.latency?.values?.['50.0'];
+      const p99 = aggs.latency?.values?.['99.0'];
       const minV = aggs.min_ts?.value;
       const maxV = aggs.max_ts?.value;
       return {
@@ -293,7 +329,9 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
         to: typeof maxV === 'number' ? new Date(maxV).toISOString() : null,
         dtmfByRoute: dtmf.toMatrix(undefined, (a, b) => (a === OTHER_DTMF_ROW ? 1 : b === OTHER_DTMF_ROW ? -1 : compareDtmf(a, b))),
         hourByRoute: hour.toMatrix(HOURS),
-        agentsByRoute: agents.toMatrix(AGENT_BUCKETS),
+        agentsByRoute: agentsMatrix(agents),
+        overTime: plan ? timeSeries(overTime, plan) : null,
+        latency: typeof p50 === 'number' && typeof p99 === 'number' ? { count: total, p50, p99 } : null,
       };
     },
 
@@ -301,6 +339,16 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
       const q = rangeQuery(query);
       const res = await call('count', () => client.count({ index, ignore_unavailable: true, query: q }));
       return res.count;
+    },
+
+    async getDecision(decisionId: string): Promise<DecisionDoc | null> {
+      try {
+        const res = await call('get', () => client.get<StoredDecision>({ index, id: decisionId }));
+        return res.found && res._source ? fromStoredDecision(res._source) : null;
+      } catch (err) {
+        if (errorStatus(err) === 404) return null; // not stored (or no index yet)
+        throw err;
+      }
     },
 
     requests: () => requests,

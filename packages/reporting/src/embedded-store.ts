@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ROUTES } from '@ivr/core';
-import { defineScript } from '@ivr/queues';
-import { AGENT_BUCKETS, HOURS, Tally, agentBucket, emptyHeatmap, hourOfDay, invalidDocReason, parseTime } from './matrix';
+import { defineScript, percentile } from '@ivr/queues';
+import { HOURS, Tally, agentBucket, agentsMatrix, emptyHeatmap, emptyHeatmapFor, hourOfDay, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
 
 /**
@@ -45,8 +45,8 @@ function storeError(err: unknown): Error {
   return new StoreUnavailableError(`embedded decision store (Redis) unavailable: ${e.message}`, { cause: err });
 }
 
-/** Zset entry: compact, unique per decision (the id is in it). */
-type Entry = [id: string, dtmf: string, routeIdx: number, agents: number];
+/** Zset entry: compact, unique per decision (the id is in it). agents null = fail-open; latency absent in older entries. */
+type Entry = [id: string, dtmf: string, routeIdx: number, agents: number | null, latencyMs?: number];
 
 /**
  * The embedded decision store, in Redis under `${prefix}:ivr:store:*`.
@@ -123,21 +123,26 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
       to: meta[2] ? new Date(Number(meta[2])).toISOString() : null,
       dtmfByRoute: dtmf.toMatrix(),
       hourByRoute: hour.toMatrix(HOURS),
-      agentsByRoute: agents.toMatrix(AGENT_BUCKETS),
+      agentsByRoute: agentsMatrix(agents),
+      overTime: null,
+      latency: null, // the all-time counters hold no latency (see HeatmapData.latency)
     };
   }
 
-  async function rangeHeatmap(min: string, max: string): Promise<HeatmapData> {
+  async function rangeHeatmap(min: string, max: string, query: HeatmapQuery): Promise<HeatmapData> {
     const flat = await call(() => redis.zrange(keys.byTime, min, max, 'BYSCORE', 'WITHSCORES'));
-    if (flat.length === 0) return emptyHeatmap();
+    if (flat.length === 0) return emptyHeatmapFor(query);
+    const plan = timeBucketPlan(query);
     const dtmf = new Tally();
     const hour = new Tally();
     const agents = new Tally();
+    const overTime = new Tally();
+    const latencies: number[] = [];
     let total = 0;
     let minMs = Infinity;
     let maxMs = -Infinity;
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [, d, routeIdx, occ] = JSON.parse(flat[i]!) as Entry;
+      const [, d, routeIdx, occ, latencyMs] = JSON.parse(flat[i]!) as Entry;
       const ms = Number(flat[i + 1]);
       const route = ROUTES[routeIdx];
       if (!route) continue;
@@ -147,14 +152,19 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
       dtmf.add(d, route);
       hour.add(hourOfDay(ms), route);
       agents.add(agentBucket(occ), route);
+      if (plan) overTime.add(new Date(Math.floor(ms / plan.bucketMs) * plan.bucketMs).toISOString(), route);
+      if (typeof latencyMs === 'number') latencies.push(latencyMs);
     }
+    latencies.sort((a, b) => a - b);
     return {
       total,
       from: new Date(minMs).toISOString(),
       to: new Date(maxMs).toISOString(),
       dtmfByRoute: dtmf.toMatrix(),
       hourByRoute: hour.toMatrix(HOURS),
-      agentsByRoute: agents.toMatrix(AGENT_BUCKETS),
+      agentsByRoute: agentsMatrix(agents),
+      overTime: plan ? timeSeries(overTime, plan) : null,
+      latency: latencies.length ? { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) } : null,
     };
   }
 
@@ -177,7 +187,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
         }
         const ms = Date.parse(doc.timestamp);
         const routeIdx = ROUTES.indexOf(doc.routing_decision);
-        const entry: Entry = [doc.decisionId, doc.dtmf, routeIdx, doc.queue_occupancy];
+        const entry: Entry = [doc.decisionId, doc.dtmf, routeIdx, doc.queue_occupancy, doc.latencyMs];
         valid.push(doc);
         args.push(
           doc.decisionId,
@@ -200,13 +210,18 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
 
     async heatmap(query?: HeatmapQuery): Promise<HeatmapData> {
       const bounds = rangeBounds(query);
-      return bounds ? rangeHeatmap(bounds[0], bounds[1]) : allTimeHeatmap();
+      return bounds ? rangeHeatmap(bounds[0], bounds[1], query ?? {}) : allTimeHeatmap();
     },
 
     async count(query?: HeatmapQuery): Promise<number> {
       const bounds = rangeBounds(query);
       if (!bounds) return Number((await call(() => redis.hget(keys.meta, 'total'))) ?? 0);
       return call(() => redis.zcount(keys.byTime, bounds[0], bounds[1]));
+    },
+
+    async getDecision(decisionId: string): Promise<DecisionDoc | null> {
+      const raw = await call(() => redis.hget(keys.docs, decisionId));
+      return raw ? (JSON.parse(raw) as DecisionDoc) : null;
     },
 
     requests: () => requests,

@@ -13,6 +13,8 @@ function sample(): HeatmapData {
     dtmfByRoute: { rows: ['1', '2'], cols, counts: [[7, 1], [1, 3]] },
     hourByRoute: { rows: [...HOURS], cols, counts: HOURS.map((h) => (h === '09' ? [6, 2] : h === '14' ? [2, 2] : [0, 0])) },
     agentsByRoute: { rows: [...AGENT_BUCKETS], cols, counts: [[0, 4], [0, 0], [1, 0], [3, 0], [4, 0], [0, 0]] },
+    overTime: null,
+    latency: null,
   };
 }
 
@@ -79,7 +81,43 @@ describe('renderHeatmapHtml', () => {
     for (const heading of ['DTMF pressed × routing decision', 'Hour of day (UTC) × routing decision', 'Available agents × routing decision']) {
       expect(page.match(new RegExp(`<h2[^>]*>${heading.replace(/[()]/g, '\\$&')}</h2>`, 'g'))?.length, heading).toBe(1);
     }
-    expect(page).not.toContain('visually-hidden');
+    // The only visually hidden content is each chart's data table (its caption repeats the heading for screen readers).
+    expect(page.replace(/<div class="visually-hidden"><table[\s\S]*?<\/table><\/div>|<style>[\s\S]*?<\/style>/g, '')).not.toContain('visually-hidden');
+  });
+
+  it('puts a hidden data table and PNG/CSV/JSON export buttons under each chart', () => {
+    for (const id of ['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']) {
+      const table = new RegExp(`<div class="visually-hidden"><table id="${id}-table">([\\s\\S]*?)</table>`).exec(html)?.[1];
+      expect(table, id).toBeTruthy();
+      for (const k of ['png', 'csv', 'json']) expect(html).toContain(`data-export="${k}" data-chart="${id}"`);
+    }
+    const dtmf = /<table id="heatmap-dtmf-table">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    expect(dtmf).toContain('<th scope="row">1</th><td>7</td><td>1</td>');
+    expect(dataBlock(html).tables['heatmap-dtmf']).toEqual({ rowTitle: 'DTMF pressed', rows: ['1', '2'], cols: ['Agent queue', 'Voicemail'], counts: [[7, 1], [1, 3]] });
+  });
+
+  it('labels the fail-open row "unknown (Genesys unavailable)" and draws decisions over time when a series is given', () => {
+    const d = sample();
+    d.agentsByRoute = { rows: [...AGENT_BUCKETS, 'unknown'], cols, counts: [[0, 4], [0, 0], [1, 0], [3, 0], [4, 0], [0, 0], [2, 0]] };
+    d.overTime = { bucketMs: 3600_000, rows: ['2024-03-01T09:00:00.000Z', '2024-03-01T10:00:00.000Z'], cols, counts: [[5, 1], [0, 2]] };
+    const page = renderHeatmapHtml(d, { range: { from: '2024-03-01T09:00:00Z', to: '2024-03-01T11:00:00Z' } });
+    expect(chart(page, 'heatmap-agents').trace.y.at(-1)).toBe('unknown (Genesys unavailable)');
+    expect(page).toContain('Decisions per 1 h bucket');
+    const time = (dataBlock(page).charts as Array<{ id: string; traces?: Array<{ x: string[]; y: number[]; type: string }> }>).find((c) => c.id === 'heatmap-time')!;
+    expect(time.traces!.map((t) => [t.type, t.y])).toEqual([['bar', [5, 0]], ['bar', [1, 2]]]);
+    expect(page).toContain('data-field="fail-open"');
+  });
+
+  it('an error is shown instead of charts, with the controls to fix it', () => {
+    const page = renderHeatmapHtml(sample(), {
+      error: 'from: "last-hour" is not a time',
+      controls: { action: '/admin/heatmap', from: 'last-hour', to: 'now', presets: [{ label: '1 h', href: '/admin/heatmap?range=1h', active: false }] },
+    });
+    expect(page).toContain('id="heatmap-error"');
+    expect(page).toContain('&quot;last-hour&quot; is not a time');
+    expect(page).toContain('value="last-hour"');
+    expect(page).not.toContain('id="heatmap-dtmf"');
+    expect(page).not.toContain('data-field="total"'); // no misleading "0 decisions" next to the error
   });
 
   it('colour scale runs from 0 to the chart’s own maximum count (zauto off)', () => {

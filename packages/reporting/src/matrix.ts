@@ -1,5 +1,5 @@
 import { ROUTES, type Route } from '@ivr/core';
-import type { CountMatrix, DecisionDoc, HeatmapData } from './store';
+import type { CountMatrix, DecisionDoc, HeatmapData, HeatmapQuery, TimeSeries } from './store';
 
 /** Available-agent buckets, in display order. */
 export const AGENT_BUCKETS = ['0', '1', '2', '3-4', '5-9', '10+'] as const;
@@ -8,8 +8,12 @@ export type AgentBucket = (typeof AGENT_BUCKETS)[number];
 /** Hours of day (UTC), "00".."23". */
 export const HOURS: readonly string[] = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
 
-/** The agent bucket for an occupancy (available agents); negatives count as "0". */
-export function agentBucket(agents: number): AgentBucket {
+/** The agents row of a fail-open decision (queue_occupancy null: Genesys could not answer). */
+export const UNKNOWN_AGENTS = 'unknown';
+
+/** The agent bucket for an occupancy (available agents); negatives count as "0", null (fail-open) is "unknown". */
+export function agentBucket(agents: number | null): AgentBucket | typeof UNKNOWN_AGENTS {
+  if (agents === null) return UNKNOWN_AGENTS;
   if (agents < 1) return '0';
   if (agents < 2) return '1';
   if (agents < 3) return '2';
@@ -54,6 +58,10 @@ export class Tally {
     counts[col] = (counts[col] ?? 0) + n;
   }
 
+  has(row: string): boolean {
+    return this.cells.has(row);
+  }
+
   /** With `rows` the matrix has exactly those rows (zeros where absent); without, the present rows sorted by `compare`. */
   toMatrix(rows?: readonly string[], compare: (a: string, b: string) => number = compareDtmf): CountMatrix {
     const rowList = rows ? [...rows] : [...this.cells.keys()].sort(compare);
@@ -65,6 +73,37 @@ export class Tally {
   }
 }
 
+/** The agents matrix: the six buckets always, the "unknown" (fail-open) row only when present. */
+export function agentsMatrix(tally: Tally): CountMatrix {
+  return tally.toMatrix(tally.has(UNKNOWN_AGENTS) ? [...AGENT_BUCKETS, UNKNOWN_AGENTS] : AGENT_BUCKETS);
+}
+
+/** At most this many "over time" buckets per query (the bucket is widened until the range fits). */
+export const MAX_TIME_BUCKETS = 500;
+
+/** The time-bucket plan of a query: epoch-aligned bucket width and the [first, last] bucket starts, or null. */
+export function timeBucketPlan(query?: HeatmapQuery): { bucketMs: number; firstMs: number; lastMs: number } | null {
+  if (!query?.bucketMs || query.from === undefined || query.to === undefined) return null;
+  const from = parseTime(query.from, 'from');
+  const to = parseTime(query.to, 'to');
+  if (!(to > from) || !(query.bucketMs > 0)) return null;
+  let bucketMs = Math.max(1000, Math.round(query.bucketMs));
+  while (Math.floor((to - 1) / bucketMs) - Math.floor(from / bucketMs) + 1 > MAX_TIME_BUCKETS) bucketMs *= 2;
+  return { bucketMs, firstMs: Math.floor(from / bucketMs) * bucketMs, lastMs: Math.floor((to - 1) / bucketMs) * bucketMs };
+}
+
+/** Every bucket start of a plan, ISO. */
+export function bucketRows(plan: { bucketMs: number; firstMs: number; lastMs: number }): string[] {
+  const rows: string[] = [];
+  for (let t = plan.firstMs; t <= plan.lastMs; t += plan.bucketMs) rows.push(new Date(t).toISOString());
+  return rows;
+}
+
+/** A TimeSeries from a tally keyed by bucket-start ISO strings. */
+export function timeSeries(tally: Tally, plan: { bucketMs: number; firstMs: number; lastMs: number }): TimeSeries {
+  return { bucketMs: plan.bucketMs, ...tally.toMatrix(bucketRows(plan)) };
+}
+
 export function emptyHeatmap(): HeatmapData {
   return {
     total: 0,
@@ -73,7 +112,15 @@ export function emptyHeatmap(): HeatmapData {
     dtmfByRoute: new Tally().toMatrix(),
     hourByRoute: new Tally().toMatrix(HOURS),
     agentsByRoute: new Tally().toMatrix(AGENT_BUCKETS),
+    overTime: null,
+    latency: null,
   };
+}
+
+/** An empty heatmap for a query: the "over time" rows are still there (all zero) when a plan applies. */
+export function emptyHeatmapFor(query?: HeatmapQuery): HeatmapData {
+  const plan = timeBucketPlan(query);
+  return { ...emptyHeatmap(), overTime: plan ? timeSeries(new Tally(), plan) : null };
 }
 
 /** Per-route totals (column sums) of a matrix. */
@@ -98,6 +145,6 @@ export function invalidDocReason(doc: DecisionDoc): string | null {
   if (typeof doc.timestamp !== 'string' || !Number.isFinite(Date.parse(doc.timestamp))) return `invalid timestamp: ${JSON.stringify(doc.timestamp)}`;
   if (!isRoute(doc.routing_decision)) return `invalid routing_decision: ${JSON.stringify(doc.routing_decision)}`;
   if (typeof doc.dtmf !== 'string') return 'invalid dtmf';
-  if (typeof doc.queue_occupancy !== 'number' || !Number.isFinite(doc.queue_occupancy)) return 'invalid queue_occupancy';
+  if (doc.queue_occupancy !== null && (typeof doc.queue_occupancy !== 'number' || !Number.isFinite(doc.queue_occupancy))) return 'invalid queue_occupancy';
   return null;
 }

@@ -16,6 +16,23 @@ export interface WriteResult {
 export interface HeatmapQuery {
   from?: string;
   to?: string;
+  /**
+   * Width of the "decisions over time" buckets, ms. Used only when both `from` and `to` are given; widened
+   * (doubled) until the range has at most MAX_TIME_BUCKETS buckets. Buckets are aligned to the Unix epoch (UTC).
+   */
+  bucketMs?: number;
+}
+
+/** Decisions per time bucket × route: rows are bucket starts (ISO, UTC), every bucket of the range present. */
+export interface TimeSeries extends CountMatrix {
+  bucketMs: number;
+}
+
+/** Decision latency (webhook received → decision made), ms, over the decisions in range. */
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
 }
 
 /** A count matrix: counts[rowIndex][colIndex]. */
@@ -34,8 +51,19 @@ export interface HeatmapData {
   dtmfByRoute: CountMatrix;
   /** Hour of day (UTC, "00".."23") × routing decision. */
   hourByRoute: CountMatrix;
-  /** Available agents bucketed ("0", "1", "2", "3-4", "5-9", "10+") × routing decision. */
+  /**
+   * Available agents bucketed ("0", "1", "2", "3-4", "5-9", "10+") × routing decision, plus an "unknown" row
+   * (fail-open: Genesys could not answer, queue_occupancy null) only when such decisions are in range.
+   */
   agentsByRoute: CountMatrix;
+  /** Decisions over time (see HeatmapQuery.bucketMs); null unless from, to and bucketMs were given. */
+  overTime: TimeSeries | null;
+  /**
+   * Latency percentiles (Elasticsearch: `percentiles` aggregation; embedded store: computed exactly from the
+   * range's entries, nearest rank). Null when empty, and for the embedded store's all-time view
+   * (its O(1) counters hold no latency); ask with a range to get it from both stores.
+   */
+  latency: LatencySummary | null;
 }
 
 /** The decision store port. Implementations: Elasticsearch and the embedded (Redis) store; one contract suite. */
@@ -48,6 +76,8 @@ export interface DecisionStore {
   writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult>;
   heatmap(query?: HeatmapQuery): Promise<HeatmapData>;
   count(query?: HeatmapQuery): Promise<number>;
+  /** The stored document of one decision (the dashboard's events page), null when not stored (yet). */
+  getDecision(decisionId: string): Promise<DecisionDoc | null>;
   /** Requests made to the backing store (for the bench's store-requests-per-decision). */
   requests(): number;
   close(): Promise<void>;

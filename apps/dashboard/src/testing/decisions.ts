@@ -2,7 +2,8 @@ import type { DecisionDoc } from '@ivr/reporting';
 
 const ROUTE_COLS = ['route_to_queue', 'route_to_vm'] as const;
 
-function bucket(agents: number): string {
+function bucket(agents: number | null): string {
+  if (agents === null) return 'unknown';
   if (agents < 1) return '0';
   if (agents < 2) return '1';
   if (agents < 3) return '2';

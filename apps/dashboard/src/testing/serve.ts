@@ -10,7 +10,8 @@ export interface RunningServer {
 }
 
 /** Serve a Hono app with @hono/node-server on an ephemeral 127.0.0.1 port (for browser tests). */
-export function serveOnEphemeralPort(app: Hono): Promise<RunningServer> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function serveOnEphemeralPort(app: Pick<Hono<any>, 'fetch'>): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       resolve({

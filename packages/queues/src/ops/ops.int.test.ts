@@ -14,7 +14,7 @@ import { createRecorder } from './recorder';
 import { parseRecording, readRecording } from './recording';
 import { progressPrinter, replay } from './replay';
 import { loadObservedDecisions, whatIf } from './what-if';
-import { listFailed, retryAllFailed, retryFailedJob, selectQueues } from './failed';
+import { failureGroupLabel, failureHint, groupFailed, isRetryableFailure, listFailed, retryFailedJob, retryRetryableFailed, selectQueues } from './failed';
 
 describe('recorder → recording file', () => {
   it('appends one NDJSON line per accepted webhook, selected headers only, flushed on close', async () => {
@@ -169,14 +169,42 @@ describe('failed / retry (real BullMQ)', () => {
     expect((await listFailed(queues.all, 1)).jobs).toHaveLength(1); // limit per queue
 
     healthy = true;
+    // "retry all retryable": the three 503s go back, the 404 (the call ended) stays failed
+    expect(await retryRetryableFailed(queues.all)).toEqual({
+      [QUEUE_NAMES.events]: { retried: 0, left: 0 },
+      [QUEUE_NAMES.writes]: { retried: 3, left: 1 },
+      [QUEUE_NAMES.reports]: { retried: 0, left: 0 },
+    });
+    await waitFor(async () => (await queues.writes.getJobCounts('completed')).completed === 3, 'the three retryable jobs to complete');
+    expect(await queues.writes.getJobState('apply-d0')).toBe('failed');
+    const groups = await groupFailed(queues.all);
+    expect(groups).toEqual([
+      expect.objectContaining({ queue: QUEUE_NAMES.writes, reason: 'Genesys 404 not.found', status: 404, retryable: false, count: 1, jobIds: ['apply-d0'] }),
+    ]);
+    // one job, on purpose: an explicit single retry is allowed
     await expect(retryFailedJob(queues.all, 'apply-d0')).resolves.toEqual({ queue: QUEUE_NAMES.writes, jobId: 'apply-d0' });
     await waitFor(async () => (await queues.writes.getJobState('apply-d0')) === 'completed', 'the retried job to complete');
     await expect(retryFailedJob(queues.all, 'apply-d0')).rejects.toThrow(/is completed, not failed/);
     await expect(retryFailedJob(queues.all, 'nope')).rejects.toThrow(/no job nope in ivr-events, genesys-writes, decision-reports/);
-
-    expect(await retryAllFailed(queues.all)).toEqual({ [QUEUE_NAMES.events]: 0, [QUEUE_NAMES.writes]: 3, [QUEUE_NAMES.reports]: 0 });
-    await waitFor(async () => (await queues.writes.getJobCounts('completed')).completed === 4, 'all four jobs to complete after retry');
     expect(await queues.writes.getFailedCount()).toBe(0);
     expect(() => selectQueues(queues.all, 'writes')).toThrow(/unknown queue "writes"; queues: ivr-events, genesys-writes, decision-reports/);
+  });
+});
+
+describe('failure reasons', () => {
+  it('labels, hints and retryability per Genesys status', () => {
+    expect(failureGroupLabel('Genesys 404 not.found: conversation gone (contextId ctx-1) [attributes]')).toBe('Genesys 404 not.found');
+    expect(failureGroupLabel('Genesys 503: Service Unavailable')).toBe('Genesys 503');
+    expect(failureGroupLabel('another decision for conversation "abc-123" is being written; will retry')).toBe('another decision for conversation … is being written; will retry');
+    for (const s of [400, 403, 404]) expect(isRetryableFailure(`Genesys ${s} x: y`)).toBe(false);
+    for (const s of [409, 429, 500, 503]) expect(isRetryableFailure(`Genesys ${s} x: y`)).toBe(true);
+    expect(isRetryableFailure('Genesys unreachable (ECONNREFUSED): connect')).toBe(true);
+    expect(failureHint(403)).toMatch(/OAuth client's role/);
+    expect(failureHint(404)).toMatch(/call ended/);
+    expect(failureHint(400)).toMatch(/fails again/);
+    expect(failureHint(409)).toMatch(/retry is safe/);
+    expect(failureHint(429)).toMatch(/Retry-After/);
+    expect(failureHint(502)).toMatch(/Genesys-side/);
+    expect(failureHint(undefined, 'Genesys request timed out: x')).toMatch(/could not be reached/);
   });
 });

@@ -108,7 +108,7 @@ export async function loadObservedDecisions(
         continue;
       }
       const d = JSON.parse(v) as DecisionRecord;
-      decisions.push({ dtmf: d.dtmf, occupancy: d.queue_occupancy, route: d.routing_decision, occupancySource: d.occupancySource, threshold: d.threshold });
+      decisions.push({ dtmf: d.dtmf, occupancy: d.queue_occupancy ?? 0, route: d.routing_decision, occupancySource: d.occupancySource, threshold: d.threshold });
     }
   }
   const prefixes = [...new Set(events.map((e) => prefix ?? e.prefix ?? defaultPrefix))];

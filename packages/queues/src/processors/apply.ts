@@ -5,6 +5,7 @@ import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
 import { budgetRetryAt, EXPIRED_REASON, isExpired, SKIP_REASONS, wasAnswered, type SkipReason, type WriteBack, type WriteOutcome } from '../write-back';
 import type { Logger } from './logger';
+import { formatAttemptLog, type AttemptLogEntry } from '../ops/attempt-log';
 
 /** How a Genesys failure should be handled; produced by `classifyGenesysError` in @ivr/genesys. */
 export interface ErrorClass {
@@ -92,7 +93,7 @@ export function defineApplyScripts(redis: Redis) {
  * - 400/403/404 fail the job for good with Genesys' message and contextId;
  * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
  */
-export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade' | 'timestamp'> & Partial<Pick<Job, 'moveToDelayed' | 'opts'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
+export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade' | 'timestamp'> & Partial<Pick<Job, 'moveToDelayed' | 'opts' | 'log'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
   const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
   const now = deps.now ?? Date.now;
@@ -102,6 +103,10 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   const decidedAt = job.timestamp;
   const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
   const lockToken = `${job.id}:${job.attemptsMade}`;
+  // One job.log line per attempt (Bull Board's Logs tab; the dashboard's events page parses it).
+  const attemptLog = async (e: Omit<AttemptLogEntry, 'at' | 'attempt'>) => {
+    await job.log?.(formatAttemptLog({ at: new Date().toISOString(), attempt: job.attemptsMade + 1, ...e }))?.catch(() => 0);
+  };
   // One round trip: take the conversation's write lock and read its current sequence.
   const scripts = defineApplyScripts(deps.redis);
   const [locked, currentSeq] = await scripts.begin(keys, [lockToken, deps.lockMs ?? 15000]);
@@ -130,6 +135,8 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
       res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
     } catch (err) {
       const c = deps.classify(err);
+      const outcome = c.kind === 'rate_limited' ? 'rate_limited' : c.kind === 'fatal' ? 'failed' : c.kind === 'budget_exhausted' ? 'budget_exhausted' : 'retry';
+      await attemptLog({ outcome, ...(c.status !== undefined ? { status: c.status } : {}), ...(c.contextId ? { contextId: c.contextId } : {}), message: c.message });
       if (c.kind === 'budget_exhausted') {
         const retryInMs = c.retryAfterMs ?? 1000;
         // The next slot comes after the write stops being useful: end it now instead of waiting for nothing.
@@ -138,6 +145,7 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
       }
       throw await translateError(err, deps, log, job.attemptsMade, job.opts?.attempts ?? 1);
     }
+    await attemptLog({ outcome: 'applied', status: res.status });
     applied = true;
     const lagMs = Math.max(0, now() - decidedAt);
     log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes, lagMs }, 'applied');

@@ -36,7 +36,8 @@ export function decisionAnswer(d: DecisionRecord) {
   return {
     status: 'decided' as const,
     routing: d.routing_decision,
-    availableAgents: d.queue_occupancy,
+    // The data action's contract types availableAgents as an integer: unknown (fail-open) is answered as 0, as before.
+    availableAgents: d.queue_occupancy ?? 0,
     queueId: d.queueId,
     decisionId: d.decisionId,
     occupancySource: d.occupancySource,
@@ -72,8 +73,9 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
 
   const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
   const reading = await deps.occupancy.get(target.queueId);
-  const available = reading.source === 'fail_open' ? 0 : reading.observation.idle;
-  const routing = reading.source === 'fail_open' ? deps.defaultRoute : routeFor(available, target.threshold);
+  // Fail-open: the occupancy is unknown, recorded as null (not 0, which would read as "no agents").
+  const available = reading.source === 'fail_open' ? null : reading.observation.idle;
+  const routing = available === null ? deps.defaultRoute : routeFor(available, target.threshold);
   const decidedAt = now();
   const decisionId = decisionIdFor(ev.idempotencyKey);
   const record: DecisionRecord = {
@@ -130,7 +132,7 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps, ev: IvrEventJob): P
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
   // latencyMs (webhook received -> decided) feeds ivr_decision_latency_seconds (metrics.watchWorker).
-  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy, occupancySource: d.occupancySource, replayed, latencyMs: d.latencyMs };
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy ?? 0, occupancySource: d.occupancySource, replayed, latencyMs: d.latencyMs };
 }
 
 function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {
