@@ -2,3 +2,5 @@ export * from './types';
 export * from './errors';
 export { createGenesysClient, observationsQuery, OBSERVATION_METRICS, type GenesysClientOptions, type GenesysLogger } from './client';
 export { TokenManager, type TokenManagerOptions } from './token-manager';
+export { createCustomerResolver, customerParticipantId, ParticipantUnresolvableError, CUSTOMER_PURPOSE, CUSTOMER_CACHE_TTL_MS, type CustomerResolver, type CustomerResolverOptions } from './customer-participant';
+export { checkGenesysEnvironment, genesysEnvironments } from './environment';

@@ -18,6 +18,10 @@ describe.skipIf(!url)('elasticsearch store against a real cluster', () => {
     const store = createElasticsearchStore({ node: url!, index, client: admin, refresh: 'wait_for' });
     return {
       store,
+      async read(id: string) {
+        const res = await admin.get<Record<string, unknown>>({ index, id }, { ignore: [404] });
+        return res.found ? res._source : undefined;
+      },
       async cleanup() {
         await admin.indices.delete({ index, ignore_unavailable: true });
         await admin.indices.deleteIndexTemplate({ name: index }).catch(() => undefined);

@@ -1,6 +1,6 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { genesysWriteJobSchema } from '../jobs';
+import { genesysWriteJobSchema, type WriteOutcome } from '../jobs';
 import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
 import type { Logger } from './logger';
@@ -16,6 +16,14 @@ export interface ErrorClass {
 
 export interface ApplyDeps {
   patchAttributes(conversationId: string, participantId: string, attributes: Record<string, string>): Promise<{ status: number }>;
+  /**
+   * The conversation's customer participant id, for a write whose webhook named none (@ivr/genesys
+   * createCustomerResolver: GET /api/v2/conversations/{id}, cached in Redis). Rejects with a fatal reason when the
+   * conversation is unknown or has no customer participant.
+   */
+  resolveParticipant(conversationId: string): Promise<string>;
+  /** Records the write's final outcome on the decision (emitWriteOutcome: a `write-outcome` report job). */
+  recordOutcome(outcome: WriteOutcome): Promise<void>;
   classify(err: unknown): ErrorClass;
   redis: Redis;
   ks: Keyspace;
@@ -27,7 +35,7 @@ export interface ApplyDeps {
 }
 
 export type ApplyResult =
-  | { status: 'applied'; httpStatus: number; sequence: number }
+  | { status: 'applied'; httpStatus: number; sequence: number; participantId: string }
   | { status: 'superseded'; sequence: number; currentSequence: number };
 
 // KEYS: applyLock, conversation  ARGV: token, lockMs -> {locked 0|1, current sequence}
@@ -69,10 +77,17 @@ export function defineApplyScripts(redis: Redis) {
  * - an older decision for a conversation that has a newer one is dropped, never written after it
  *   (sequence check under a per-conversation lock, so check and write cannot interleave with the newer one);
  * - 429 pauses the queue for Retry-After and puts the job back without using an attempt;
+ * - no participant id in the job: the conversation's customer participant is resolved first; an unknown
+ *   conversation or one without a customer fails the job for good with the reason (never a made-up id);
  * - 400/403/404 fail the job for good with Genesys' message and contextId;
- * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
+ * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter;
+ * - the final outcome (written, failed with the reason, skipped when superseded) is recorded on the decision.
  */
-export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
+export async function processApply(
+  job: Pick<Job, 'id' | 'data' | 'attemptsMade'> & Partial<Pick<Job, 'moveToDelayed' | 'opts'>>,
+  deps: ApplyDeps,
+  token?: string,
+): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
   const log = deps.logger.child({ idempotencyKey: w.idempotencyKey, conversationId: w.conversationId, jobId: job.id, decisionId: w.decisionId });
   const keys = [deps.ks.applyLock(w.conversationId), deps.ks.conversation(w.conversationId)];
@@ -92,17 +107,27 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   try {
     if (currentSeq > w.sequence) {
       log.info({ sequence: w.sequence, currentSequence: currentSeq }, 'not written: a later key press superseded this decision');
+      await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'skipped', writeReason: `superseded by a later key press on this conversation (sequence ${currentSeq})` });
       return { status: 'superseded', sequence: w.sequence, currentSequence: currentSeq };
     }
     let res: { status: number };
+    let participantId: string;
     try {
-      res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
+      participantId = w.participantId ?? (await deps.resolveParticipant(w.conversationId));
+      res = await deps.patchAttributes(w.conversationId, participantId, w.attributes);
     } catch (err) {
-      throw await translateError(err, deps, log, job.attemptsMade);
+      const e = await translateError(err, deps, log, job.attemptsMade);
+      const attempts = job.opts?.attempts ?? 1;
+      if (e instanceof UnrecoverableError || (!(e instanceof RateLimitError) && job.attemptsMade + 1 >= attempts)) {
+        const reason = e instanceof UnrecoverableError ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
+        await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'failed', writeReason: reason });
+      }
+      throw e;
     }
     applied = true;
-    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes }, 'applied');
-    return { status: 'applied', httpStatus: res.status, sequence: w.sequence };
+    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes, resolvedParticipant: w.participantId === undefined }, 'applied');
+    await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'written', writtenAt: new Date().toISOString() });
+    return { status: 'applied', httpStatus: res.status, sequence: w.sequence, participantId };
   } finally {
     // One round trip: ROUTING -> COMPLETE (when written and still this sequence) and release the lock.
     await scripts.end(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
