@@ -38,6 +38,7 @@ export const envSchema = z.object({
   TARGET_QUEUE_ID: z.string().min(1).default('demo-queue'),
   OCCUPANCY_THRESHOLD: int(5, 0, 100000),
   OCCUPANCY_CACHE_MS: int(1000, 0, 60000),
+  MEDIA_TYPE: z.enum(['voice', 'callback', 'chat', 'email', 'message']).default('voice'),
   DEFAULT_ROUTE: z.enum(ROUTES).default('route_to_queue'),
   ROUTING_POLICY: optionalString,
 
