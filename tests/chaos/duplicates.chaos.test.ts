@@ -9,6 +9,7 @@ import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   countKeys,
@@ -86,6 +87,7 @@ describe('chaos 1: duplicates under load', () => {
     for (const d of later) requests.splice(Math.floor(rand() * requests.length) + 1, 0, d);
     expect(requests.length).toBe(TOTAL);
     const uniqueKeys = new Set(requests.map((r) => r.key));
+    await createCalls(sim.url, uniques);
 
     const answers: Answer[] = new Array(TOTAL);
     const sendStart = Date.now();

@@ -1,7 +1,7 @@
 /**
  * A minimal Elasticsearch for the store-outage scenario: enough of the wire protocol for the real
  * @elastic/elasticsearch client and the product's Elasticsearch store (index template HEAD/PUT, index PUT,
- * `_bulk` create with 201 / 409 per item, `_count`/`_search` answering counts only). It can be taken down: `refuse` closes the listener (connection
+ * `_bulk` create with 201 / 409 per item, update (write outcomes) with 200 / 404 document_missing_exception, `_count`/`_search` answering counts only). It can be taken down: `refuse` closes the listener (connection
  * refused), `unavailable` answers 503 like a cluster without a master.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,7 +13,7 @@ export interface FakeEs {
   port: number;
   /** decisionId → document, every document ever created. */
   docs: Map<string, unknown>;
-  stats: { bulkRequests: number; created: number; conflicts: number; refusedWindows: number; unavailableAnswers: number; createdTwice: number };
+  stats: { bulkRequests: number; created: number; updated: number; conflicts: number; refusedWindows: number; unavailableAnswers: number; createdTwice: number };
   setMode(mode: FakeEsMode): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,7 +35,7 @@ export async function startFakeEs(port = 0): Promise<FakeEs> {
   const docs = new Map<string, unknown>();
   const templates = new Set<string>();
   const indices = new Set<string>();
-  const stats = { bulkRequests: 0, created: 0, conflicts: 0, refusedWindows: 0, unavailableAnswers: 0, createdTwice: 0 };
+  const stats = { bulkRequests: 0, created: 0, updated: 0, conflicts: 0, refusedWindows: 0, unavailableAnswers: 0, createdTwice: 0 };
   let mode: FakeEsMode = 'up';
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -70,6 +70,19 @@ export async function startFakeEs(port = 0): Promise<FakeEs> {
         const index = meta._index ?? defaultIndex ?? 'unknown';
         const id = meta._id ?? `auto-${docs.size}`;
         const doc = JSON.parse(lines[i + 1] ?? '{}') as unknown;
+        if (op === 'update') {
+          // A partial-document update (write outcomes): merged into the stored document; a missing one is a 404
+          // document_missing_exception, as Elasticsearch answers it.
+          const current = docs.get(id) as Record<string, unknown> | undefined;
+          if (!current) {
+            items.push({ update: { _index: index, _id: id, status: 404, error: { type: 'document_missing_exception', reason: `[${id}]: document missing`, index } } });
+            continue;
+          }
+          docs.set(id, { ...current, ...((doc as { doc?: Record<string, unknown> }).doc ?? {}) });
+          stats.updated++;
+          items.push({ update: { _index: index, _id: id, _version: 2, result: 'updated', status: 200, _seq_no: stats.created + stats.updated, _primary_term: 1 } });
+          continue;
+        }
         if (op === 'create' && docs.has(id)) {
           stats.conflicts++;
           items.push({

@@ -13,6 +13,7 @@ import { waitFor } from '@ivr/testing';
 import { startFakeEs, type FakeEs } from './fake-es';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   decidedCount,
@@ -82,6 +83,7 @@ describe('chaos 5: decision store down for 30 s', () => {
 
     const t0 = Date.now();
     const events = makeEvents('store', EVENTS);
+    await createCalls(sim.url, events);
     const answers: Answer[] = new Array(EVENTS);
     let tDown = 0;
     let tUp = 0;
