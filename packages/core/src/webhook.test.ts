@@ -14,6 +14,7 @@ describe('parseWebhookBody', () => {
     [{ flowInstanceId: 'f', participants: [{ input: { dtmf: '1' } }] }],
     [{ flowInstanceId: 'f', participants: [{ id: 'first' }, { input: { dtmf: '1' } }] }],
     [{ conversationId: 'c', dtmf: '1' }],
+    [{ conversationId: 'c', participantId: '', dtmf: '1' }],
   ])('no presser id: no participant id is made up (the write resolves the customer) (%#)', (body) => {
     const r = parseWebhookBody(body);
     expect(r.kind).toBe('event');

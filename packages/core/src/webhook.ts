@@ -29,7 +29,8 @@ const tutorialSchema = z.object({
 
 const dataActionSchema = z.object({
   conversationId: id('conversationId'),
-  participantId: id('participantId').optional(),
+  // "" = not known: the flow's companion action found no caller (Architect sends an empty string, never nothing).
+  participantId: z.preprocess((v) => (v === '' ? undefined : v), id('participantId').optional()),
   dtmf: dtmf.optional().nullable(),
   queueId: id('queueId').optional(),
   flowInstanceId: id('flowInstanceId').optional(),
