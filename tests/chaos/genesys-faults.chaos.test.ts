@@ -65,7 +65,9 @@ describe('chaos 4: Genesys faults (409, 429, 5xx, latency, token expiry, 404)', 
     // Only the good calls exist: the strict simulator answers 404 for the gone ones, as Genesys does.
     await createCalls(sim.url, good);
     const t0 = Date.now();
-    // Order matters: the first matching fault with a status answers.
+    // Order matters: the first matching fault with a status answers. The gone calls were never created, so the
+    // strict simulator answers 404 for them anyway; this fault answers it first, before any retryable fault below.
+    await sim.control.fault({ match: '/gone-conv-', status: 404, rate: 1 });
     await sim.control.fault({ match: 'attributes', status: 429, retryAfterS: 1, rate: 0.2, count: 8 });
     // Rarer faults before the 409 one: a request both would hit answers with the rarer status.
     await sim.control.fault({ match: 'attributes', status: 500, rate: 0.1, count: 20 });
