@@ -66,7 +66,15 @@ interface PendingOutcome {
   outcome: WriteOutcome;
   resolve: (v: 'recorded') => void;
   reject: (e: Error) => void;
+  /** Batches this outcome already missed its decision in. */
+  misses: number;
 }
+
+/**
+ * An outcome whose decision is not stored yet (its report job may sit in this or another process's batch) waits
+ * for this many more batches before its job fails the attempt and BullMQ retries it later.
+ */
+const OUTCOME_MISSES_BEFORE_RETRY = 3;
 
 /**
  * Collects documents from concurrently running report jobs into one `_bulk` (or one Redis round trip)
@@ -87,6 +95,12 @@ export function createReportBatcher(opts: BatcherOptions): ReportBatcher {
     await flushOutcomes();
   }
 
+  function requeue(p: PendingOutcome): void {
+    pendingOutcomes.push(p);
+    if (pendingOutcomes.length >= opts.batchSize) void flush();
+    else if (!timer) timer = setTimeout(() => void flush(), opts.lingerMs);
+  }
+
   async function flushOutcomes(): Promise<void> {
     if (!pendingOutcomes.length) return;
     const batch = pendingOutcomes;
@@ -97,6 +111,7 @@ export function createReportBatcher(opts: BatcherOptions): ReportBatcher {
       for (const p of batch) {
         const f = failed.get(p.outcome.decisionId);
         if (!f) p.resolve('recorded');
+        else if (f.retryable && ++p.misses < OUTCOME_MISSES_BEFORE_RETRY) requeue(p);
         else if (f.retryable) p.reject(new Error(`write outcome for ${p.outcome.decisionId} not recorded (will retry): ${f.reason}`));
         else p.reject(new UnrecoverableError(`write outcome for ${p.outcome.decisionId} rejected: ${f.reason}`));
       }
@@ -151,11 +166,7 @@ export function createReportBatcher(opts: BatcherOptions): ReportBatcher {
       });
     },
     addOutcome(outcome) {
-      return new Promise((resolve, reject) => {
-        pendingOutcomes.push({ outcome, resolve, reject });
-        if (pendingOutcomes.length >= opts.batchSize) void flush();
-        else if (!timer) timer = setTimeout(() => void flush(), opts.lingerMs);
-      });
+      return new Promise((resolve, reject) => requeue({ outcome, resolve, reject, misses: 0 }));
     },
     flush,
     stats: () => ({ ...stats }),
