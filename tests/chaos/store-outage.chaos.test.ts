@@ -125,7 +125,6 @@ describe('chaos 5: decision store down for 30 s', () => {
     const failed = await failedCount(queues);
     const applied = await appliedInSim(sim.url, events.map((e) => e.cid));
     const statuses = tally(answers);
-    console.log('DEBUG failed reports', JSON.stringify((await queues.reports.getFailed(0, 3)).map((j) => [j.name, j.attemptsMade, j.failedReason, j.data])));
 
     const pass = decided === EVENTS && missing.length === 0 && es.docs.size === EVENTS && es.stats.createdTwice === 0 && retriedReports.length > 0 && failed['decision-reports'] === 0 && applied.applied === EVENTS;
     recordRow({
