@@ -13,6 +13,8 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 const ROUTES = ['route_to_queue', 'route_to_vm'] as const;
+/** Media types Genesys splits queue conversation metrics by (observation groups' `mediaType`). */
+const MEDIA_TYPES = ['voice', 'callback', 'chat', 'email', 'message'] as const;
 const ROLES = ['decide', 'apply', 'report'] as const;
 
 /** Every environment variable the system reads, in one place. */
