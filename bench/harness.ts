@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bodyFingerprint } from '@ivr/core';
 import { createIdempotencyStore, keyspace, QUEUE_NAMES } from '@ivr/queues';
-import { simControl } from '@ivr/testing';
+import { createConversation, simControl } from '@ivr/testing';
 import { load, percentile, type LoadResult } from './lib/load';
 import { cpuShare } from './lib/cpu';
 import { ask, freePort, LOG_DIR, runTs, sleep, waitForHttp, waitReady, type Child } from './lib/procs';
@@ -324,9 +324,14 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
     children.push(receiver);
     await Promise.all([waitReady(workers), waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver)]);
 
-    const before = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
     const run = `e2e${Date.now()}`;
     const body = webhook(run);
+    // The calls exist in Genesys before their webhooks (the strict simulator answers 404 for any other): created
+    // before the measurement starts, customer = the payload's participantId.
+    for (let i = 0; i < n; i += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => createConversation(simUrl, `${run}-c${i + j}`, { customerId: `p${i + j}` })));
+    }
+    const before = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
     const t0 = performance.now();
     const sent = load({ url: `http://127.0.0.1:${recvPort}${WEBHOOK}`, connections: p.connections, amount: n, body });
     const applied = (s: Awaited<ReturnType<typeof control.stats>>) => (s.byEndpoint['attributes']?.['200'] ?? 0) - (before.sim.byEndpoint['attributes']?.['200'] ?? 0);

@@ -1,6 +1,6 @@
 export interface DemoCall {
   key: string;
-  body: { conversationId: string; participantId: string; dtmf: string } | { flowInstanceId: string; participants: Array<{ id: string; input: { dtmf: string } }> };
+  body: { conversationId: string; participantId?: string; dtmf: string } | { flowInstanceId: string; participants: Array<{ id?: string; input: { dtmf: string } }> };
 }
 
 /** POST every call with `concurrency` requests in flight; returns status counts and ack latencies (ms). */

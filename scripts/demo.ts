@@ -1,8 +1,9 @@
 /**
  * `pnpm demo`: the whole pipeline in one process on the embedded defaults — the Genesys simulator, the
  * receiver, the three workers and the decision store (embedded, or Elasticsearch when ELASTICSEARCH_URL is set).
- * It sends 500 calls (DTMF 1-4, both payload shapes, 10% re-deliveries) while the simulated queue's free agents
- * change, waits until every call is decided, written back to the simulator and stored, prints a summary and
+ * It creates 500 calls in the simulator (a customer and an IVR participant each, as real calls exist before their
+ * webhooks), sends their webhooks (DTMF 1-4, both payload shapes, a quarter without a participant id so the worker
+ * resolves the caller from the conversation, 10% re-deliveries) while the simulated queue's free agents change, waits until every call is decided, written back to the simulator and stored, prints a summary and
  * writes reports/heatmap.html. Exits non-zero if any call is lost or counted twice.
  */
 import { rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { startWorkers, genesysFromConfig } from '@ivr/worker';
 import { deleteElasticsearchDecisions, writeHeatmapFile } from '@ivr/reporting';
 import { keyspace, percentile } from '@ivr/queues';
 import { decisionIdFor, type DecisionRecord } from '@ivr/core';
-import { deletePrefix } from '@ivr/testing';
+import { createConversation, deletePrefix } from '@ivr/testing';
 import { sendAll, type DemoCall } from './demo-lib';
 
 const CALLS = Number(process.env.DEMO_CALLS ?? 500);
@@ -49,12 +50,14 @@ const dashboardUrl = `http://127.0.0.1:${config.DASHBOARD_PORT}/admin/queues`;
 console.log(`  ${'prefix'.padEnd(14)} ${PREFIX} (wiped at the next pnpm demo): see it with ${dashboardCmd}, then ${dashboardUrl}`);
 for (const [k, v] of Object.entries(describeParts(config))) console.log(`  ${k.padEnd(14)} ${v}`);
 
+const conversationOf = (i: number) => `demo-conv-${String(i).padStart(4, '0')}`;
+const customerOf = (i: number) => `cust-${i}`;
 const calls: DemoCall[] = Array.from({ length: CALLS }, (_, i) => {
   const dtmf = String((i % 4) + 1);
-  const cid = `demo-conv-${String(i).padStart(4, '0')}`;
-  return i % 2 === 0
-    ? { key: `demo-${i}`, body: { conversationId: cid, participantId: `cust-${i}`, dtmf } }
-    : { key: `demo-${i}`, body: { flowInstanceId: cid, participants: [{ id: `cust-${i}`, input: { dtmf } }] } };
+  const cid = conversationOf(i);
+  // Every 4th tutorial payload names no participant: the worker reads the call and writes to its customer.
+  if (i % 2 === 0) return { key: `demo-${i}`, body: { conversationId: cid, participantId: customerOf(i), dtmf } };
+  return { key: `demo-${i}`, body: { flowInstanceId: cid, participants: [i % 4 === 3 ? { input: { dtmf } } : { id: customerOf(i), input: { dtmf } }] } };
 });
 // Elasticsearch: remove this demo's documents from an earlier run (its decision ids only), so "stored" is this run's.
 const removed = await deleteElasticsearchDecisions(decisionStoreConfig(config), calls.map((c) => decisionIdFor(c.key)));
@@ -64,6 +67,11 @@ const genesys = genesysFromConfig(config, logger);
 await genesys.login();
 const workers = await startWorkers(config, logger, genesys);
 const receiver = await startReceiver(config, logger);
+
+// The calls exist in Genesys before their webhooks (the strict simulator knows no other conversation).
+for (let i = 0; i < CALLS; i += 50) {
+  await Promise.all(Array.from({ length: Math.min(50, CALLS - i) }, (_, j) => createConversation(sim.url, conversationOf(i + j), { customerId: customerOf(i + j) })));
+}
 
 let acks: Awaited<ReturnType<typeof sendAll>> = { statuses: {}, ackMs: [] };
 const perPhase = Math.ceil(CALLS / PHASES.length);
@@ -94,13 +102,22 @@ while (Date.now() < deadline) {
     const completed = await workers.workers.find((w) => w.name === 'genesys-writes')!;
     void completed;
     const writes = await receiver.queues.writes.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed');
-    if ((writes.completed ?? 0) + (writes.failed ?? 0) >= CALLS && !writes.wait && !writes.active && !writes.delayed) break;
+    // ...and every write outcome recorded on its decision (the report queue's second kind of job).
+    const reports = await receiver.queues.reports.getJobCounts('wait', 'active', 'delayed');
+    const idle = !reports.wait && !reports.active && !reports.delayed;
+    if ((writes.completed ?? 0) + (writes.failed ?? 0) >= CALLS && !writes.wait && !writes.active && !writes.delayed && idle) break;
   }
   await new Promise((r) => setTimeout(r, 200));
 }
 
 const decisions = (await admin.mget(calls.map((c) => ks.decision(c.key)))).filter(Boolean).map((v) => JSON.parse(v!) as DecisionRecord);
-const conversations = await Promise.all(calls.slice(0, 50).map(async (c) => (await fetch(`${sim.url}/__sim/conversations/${'conversationId' in c.body ? c.body.conversationId : c.body.flowInstanceId}`)).status));
+// The decision landed on each call's customer participant (the ones resolved from the conversation included).
+const conversations = await Promise.all(
+  calls.slice(0, 50).map(async (_, i) => {
+    const conv = (await (await fetch(`${sim.url}/__sim/conversations/${conversationOf(i)}`)).json()) as { participants?: Array<{ id: string; attributes?: Record<string, string> }> };
+    return conv.participants?.find((p) => p.id === customerOf(i))?.attributes?.finalRoutingDecision !== undefined;
+  }),
+);
 const heat = await workers.store.heatmap();
 const file = await writeHeatmapFile(workers.store, config.REPORTS_DIR);
 const writes = await receiver.queues.writes.getJobCounts('completed', 'failed');
@@ -123,7 +140,7 @@ const ack = acks.ackMs.sort((a, b) => a - b);
 console.log('');
 console.log(`Webhook ack latency    p50 ${percentile(ack, 50).toFixed(1)} ms  p99 ${percentile(ack, 99).toFixed(1)} ms`);
 console.log(`Decision latency       p50 ${percentile(lat, 50)} ms  p99 ${percentile(lat, 99)} ms (webhook received -> decided)`);
-console.log(`Genesys API calls      ${apiCalls('observations')} observations queries (${(apiCalls('observations') / Math.max(1, decisions.length)).toFixed(3)} per decision), ${apiCalls('attributes')} attribute writes, ${apiCalls('token')} logins`);
+console.log(`Genesys API calls      ${apiCalls('observations')} observations queries (${(apiCalls('observations') / Math.max(1, decisions.length)).toFixed(3)} per decision), ${apiCalls('attributes')} attribute writes, ${apiCalls('conversation')} conversation reads (participant not named), ${apiCalls('token')} logins`);
 console.log(`Occupancy cache        ${workers.occupancy.stats().cacheHits} hits, ${workers.occupancy.stats().analyticsCalls} analytics calls`);
 console.log(`Store batches          ${workers.batcher.stats().batches} batches for ${workers.batcher.stats().docs} documents`);
 console.log(`Heatmap                ${file.path} (${file.decisions} decisions)`);
@@ -135,7 +152,7 @@ if (decisions.length !== CALLS) problems.push(`${CALLS - decisions.length} calls
 if (heat.total !== CALLS) problems.push(`store holds ${heat.total} decisions, expected ${CALLS}`);
 if ((writes.completed ?? 0) !== CALLS) problems.push(`${CALLS - (writes.completed ?? 0)} decisions not written to Genesys`);
 if (file.decisions !== CALLS) problems.push(`heatmap counts ${file.decisions}, expected ${CALLS}`);
-if (conversations.some((s) => s !== 200)) problems.push('some conversations have no attributes in the simulator');
+if (conversations.some((ok) => !ok)) problems.push("some calls have no decision on their customer participant in the simulator");
 if ((acks.statuses['202'] ?? 0) !== CALLS) problems.push(`expected ${CALLS} × 202, got ${acks.statuses['202'] ?? 0}`);
 
 await receiver.close();

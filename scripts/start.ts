@@ -75,6 +75,7 @@ if (config.useSimulator && !config.GENESYS_API_BASE) {
     body: JSON.stringify(seed),
   });
   console.log(`[start]   ${'simulator'.padEnd(14)} queue ${config.TARGET_QUEUE_ID} seeded with ${seed.idle} idle agents (threshold ${config.OCCUPANCY_THRESHOLD}); PUT /__sim/queues/${config.TARGET_QUEUE_ID} to change`);
+  console.log(`[start]   ${'simulator'.padEnd(14)} calls exist only once created: PUT /__sim/conversations/{id} {"participants":[{"id","purpose":"customer"}]} (README walkthrough)`);
 }
 for (let i = 0; i < workers; i++) run(`worker-${i + 1}`, 'apps/worker/src/main.ts', 1, { WORKER_INDEX: String(i + 1) });
 run('receiver', 'apps/receiver/src/main.ts', 0);

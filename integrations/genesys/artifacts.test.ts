@@ -11,10 +11,64 @@ const readJson = (f: string) => JSON.parse(readFileSync(here(f), 'utf8')) as Rec
 const action = readJson('./data-action.json');
 const contractSchema = readJson('./contract.schema.json') as JsonSchema;
 const companion = readJson('./get-customer-participant.data-action.json');
-const archy = parseYaml(readFileSync(here('./ivr-routing.archy.yaml'), 'utf8')) as Record<string, any>;
+const archyTemplate = readFileSync(here('./ivr-routing.archy.yaml'), 'utf8');
 const terraform = ['main.tf', 'variables.tf', 'outputs.tf']
   .map((f) => readFileSync(here(`./terraform/${f}`), 'utf8'))
   .join('\n');
+const readme = readFileSync(here('./README.md'), 'utf8');
+
+/** The text of an HCL block `<header> {...}` (braces inside "strings" and # comments skipped). */
+function hclBlock(text: string, header: RegExp): string | undefined {
+  const m = header.exec(text);
+  if (!m) return undefined;
+  let i = text.indexOf('{', m.index + m[0].length - 1);
+  const start = i;
+  let depth = 0;
+  for (; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (ch === '#') {
+      while (i < text.length && text[i] !== '\n') i++; // a comment may hold braces
+    } else if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return text.slice(start + 1, i);
+  }
+  return undefined;
+}
+const resourceBlock = (type: string, name: string) => hclBlock(terraform, new RegExp(`resource\\s+"${type}"\\s+"${name}"\\s*\\{`));
+/** `key = value` of a block's top level (first match; the value's expression text). */
+const attribute = (block: string | undefined, key: string) => (block ? new RegExp(`^\\s*${key}\\s*=\\s*(.+?)\\s*$`, 'm').exec(block)?.[1] : undefined);
+const variableDefault = (name: string) => {
+  const v = attribute(hclBlock(terraform, new RegExp(`variable\\s+"${name}"\\s*\\{`)), 'default');
+  return v === undefined || v === 'null' ? v : (JSON.parse(v) as string);
+};
+
+/**
+ * The value Terraform gives an expression of ours: variables' defaults, resource attributes followed to their
+ * definitions, the companion export (local.companion = the JSON file), the home division (its name at apply time).
+ */
+function resolve(expr: string): string {
+  const v = /^var\.(\w+)$/.exec(expr);
+  if (v) return variableDefault(v[1]!) ?? `(no default for ${v[1]})`;
+  const local = /^local\.companion\.name$/.exec(expr);
+  if (local) return companion.name as string;
+  if (expr === 'data.genesyscloud_auth_division_home.home.name') return 'Home';
+  const configName = /^genesyscloud_integration\.(\w+)\.config\[0\]\.name$/.exec(expr);
+  if (configName) return resolve(attribute(hclBlock(resourceBlock('genesyscloud_integration', configName[1]!) ?? '', /config\s*\{/), 'name') ?? '?');
+  const attr = /^(genesyscloud_\w+)\.(\w+)\.(\w+)$/.exec(expr);
+  if (attr) return resolve(attribute(resourceBlock(attr[1]!, attr[2]!), attr[3]!) ?? `(no ${attr[3]} on ${attr[1]}.${attr[2]})`);
+  if (/^".*"$/.test(expr)) return JSON.parse(expr) as string;
+  return `(unresolved ${expr})`;
+}
+
+/** genesyscloud_flow's substitutions, resolved; and the flow they render. */
+const flowResource = resourceBlock('genesyscloud_flow', 'ivr_routing');
+const substitutions = Object.fromEntries(
+  [...(hclBlock(flowResource ?? '', /substitutions\s*=\s*\{/) ?? '').matchAll(/^\s*(\w+)\s*=\s*(.+?)\s*$/gm)].map((m) => [m[1]!, resolve(m[2]!)]),
+);
+const placeholders = [...new Set([...archyTemplate.replace(/^#.*$/gm, '').matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!))].sort();
+const rendered = archyTemplate.replace(/\{\{(\w+)\}\}/g, (_, k: string) => substitutions[k] ?? `{{${k}}}`);
+const archy = parseYaml(rendered) as Record<string, any>;
 
 const clone = <T>(v: T): T => structuredClone(v);
 const request = action.config.request;
@@ -155,8 +209,7 @@ describe('response mapping', () => {
   });
 });
 
-describe('Archy flow', () => {
-  const text = readFileSync(here('./ivr-routing.archy.yaml'), 'utf8');
+describe('Archy flow (rendered with the Terraform substitutions)', () => {
   const flow = archy['inboundCall'];
   const callDatas: any[] = [];
   const walk = (n: unknown): void => {
@@ -169,37 +222,76 @@ describe('Archy flow', () => {
     }
   };
   walk(flow);
+  /** The callData calling `actionName`, with the category it names it under. */
+  const callOf = (actionName: string) => {
+    for (const c of callDatas) {
+      for (const [category, v] of Object.entries((c.category ?? {}) as Record<string, any>)) {
+        if (v?.dataAction?.[actionName]) return { call: c, category, action: v.dataAction[actionName] };
+      }
+    }
+    return undefined;
+  };
+
+  it('the flow template and genesyscloud_flow agree on the placeholders', () => {
+    expect(flowResource, 'resource "genesyscloud_flow" "ivr_routing"').toBeDefined();
+    expect(attribute(flowResource, 'filepath')).toBe('"${path.module}/../ivr-routing.archy.yaml"');
+    expect(placeholders.length).toBeGreaterThan(0);
+    expect(Object.keys(substitutions).sort()).toEqual(placeholders);
+    for (const [k, v] of Object.entries(substitutions)) expect(v, `substitution ${k}`).not.toMatch(/^\(/);
+    expect(rendered.replace(/^\s*#.*$/gm, '')).not.toContain('{{');
+  });
 
   it('is an inbound call flow whose start task exists', () => {
     expect(flow).toBeDefined();
     const ref = /task\[(.+)\]/.exec(flow.startUpRef)?.[1];
     expect(flow.tasks.map((t: any) => t.task.refId)).toContain(ref);
+    expect(flow.name).toBe(resolve('var.flow_name'));
   });
 
-  it('calls the data action by its name with the inputs its contract requires', () => {
-    const ours = callDatas.find((c) => c.category?.['Web Services Data Actions']?.dataAction?.[action.name]);
+  it("calls the export's data action by name, under the category = the Terraform integration's name", () => {
+    const integrationName = resolve(attribute(hclBlock(resourceBlock('genesyscloud_integration', 'receiver') ?? '', /config\s*\{/), 'name')!);
+    const tfActionName = resolve(attribute(resourceBlock('genesyscloud_integration_action', 'decide_route'), 'name')!);
+    // A rename on one side (export, Terraform variable or flow) fails one of these.
+    expect(tfActionName).toBe(action.name);
+    expect(resolve(attribute(resourceBlock('genesyscloud_integration_action', 'decide_route'), 'category')!)).toBe(integrationName);
+    const ours = callOf(action.name);
     expect(ours, `a callData action naming "${action.name}"`).toBeDefined();
-    const inputs = Object.keys(ours.category['Web Services Data Actions'].dataAction[action.name].inputs);
+    expect(ours!.category).toBe(integrationName);
+    const inputs = Object.keys(ours!.action.inputs);
     expect(inputs).toEqual(expect.arrayContaining(action.contract.input.inputSchema.required));
-    expect(ours.category['Web Services Data Actions'].dataAction[action.name].inputs.conversationId.exp).toBe('Call.ConversationId');
-    const outs = Object.keys(ours.category['Web Services Data Actions'].dataAction[action.name].successOutputs);
-    expect(outs).toEqual(expect.arrayContaining(['routing', 'status']));
-    expect(Object.keys(ours.outputs)).toEqual(expect.arrayContaining(['success', 'failure', 'timeout']));
+    expect(ours!.action.inputs.conversationId.exp).toBe('Call.ConversationId');
+    expect(Object.keys(ours!.action.successOutputs)).toEqual(expect.arrayContaining(['routing', 'status']));
+    expect(Object.keys(ours!.call.outputs)).toEqual(expect.arrayContaining(['success', 'failure', 'timeout']));
     // the flow waits longer than the receiver holds the answer
-    expect(ours.timeout.lit.seconds).toBeGreaterThan(Number(/wait=(\d+)/.exec(request.headers.Prefer)?.[1]));
+    expect(ours!.call.timeout.lit.seconds).toBeGreaterThan(Number(/wait=(\d+)/.exec(request.headers.Prefer)?.[1]));
   });
 
-  it('uses the companion action for the participant id', () => {
-    const c = callDatas.find((x) => x.category?.['Genesys Cloud Data Actions']?.dataAction?.[companion.name]);
-    expect(c).toBeDefined();
+  it('uses the companion action (Terraform reads its export) under its own integration, for the participant id', () => {
+    expect(terraform).toContain('jsondecode(file("${path.module}/../get-customer-participant.data-action.json"))');
+    expect(attribute(resourceBlock('genesyscloud_integration', 'companion'), 'integration_type')).toBe('local.companion.integrationType');
+    expect(companion.integrationType).toBe('purecloud-data-actions');
+    const c = callOf(companion.name);
+    expect(c, `a callData action naming "${companion.name}"`).toBeDefined();
+    expect(c!.category).toBe(resolve('var.companion_integration_name'));
+    expect(c!.category).not.toBe(resolve('var.integration_name'));
     expect(Object.keys(companion.contract.output.successSchema.properties)).toContain('participantId');
   });
 
-  it('falls back to participant data finalRoutingDecision, then the queue', () => {
-    expect(text).toMatch(/getParticipantData:[\s\S]*lit: finalRoutingDecision/);
-    expect(text).toContain('route_to_vm');
-    expect(text).toMatch(/transferToAcd:/);
-    expect(text).toMatch(/transferToVoicemail:/);
+  it('never makes a participant id up: an unknown caller is sent as "" and the receiver leaves it to the worker', () => {
+    expect(rendered).not.toMatch(/lit: customer\b/);
+    const variable = flow.variables.find((v: any) => v.stringVariable?.name === 'Flow.customerParticipantId');
+    expect(variable.stringVariable.initialValue).toEqual({ lit: '' });
+    const body = renderVelocity(request.requestTemplate, { input: { ...sampleInput, participantId: '' }, credentials });
+    const parsed = parseWebhookBody(JSON.parse(body));
+    expect(parsed.kind === 'event' && 'participantId' in parsed.event).toBe(false);
+  });
+
+  it('falls back to participant data finalRoutingDecision, then the queue (the Terraform queue name)', () => {
+    expect(rendered).toMatch(/getParticipantData:[\s\S]*lit: finalRoutingDecision/);
+    expect(rendered).toContain('route_to_vm');
+    expect(rendered).toMatch(/transferToAcd:/);
+    expect(rendered).toMatch(/transferToVoicemail:/);
+    expect(rendered).toContain(`name: ${JSON.stringify(resolve('var.queue_name'))}`);
   });
 });
 
@@ -210,6 +302,7 @@ describe('Terraform', () => {
     'genesyscloud_integration_action',
     'genesyscloud_oauth_client',
     'genesyscloud_auth_role',
+    'genesyscloud_flow',
   ])('declares %s', (type) => {
     expect(terraform).toMatch(new RegExp(`resource\\s+"${type}"\\s+"`));
   });
@@ -218,7 +311,41 @@ describe('Terraform', () => {
     expect(terraform).toContain('source  = "mypurecloud/genesyscloud"');
     expect(terraform).toContain('integration_type = "custom-rest-actions"');
     expect(terraform).toContain('credential_type_name = "userDefined"');
-    expect(terraform).toMatch(/entity_name\s*=\s*"queueObservation"/);
+  });
+
+  it('the region comes from GENESYSCLOUD_REGION unless the user sets genesys_region (no default overrides it)', () => {
+    const provider = hclBlock(terraform, /provider\s+"genesyscloud"\s*\{/);
+    const region = attribute(provider, 'aws_region');
+    if (region !== undefined) {
+      const v = /^var\.(\w+)$/.exec(region)?.[1];
+      expect(v, 'aws_region comes from a variable').toBeDefined();
+      expect(variableDefault(v!), `variable ${v} must default to null (unset: the provider reads GENESYSCLOUD_REGION)`).toBe('null');
+    }
+  });
+
+  it("the workers' role grants what the workers call, and the README lists it", () => {
+    const role = resourceBlock('genesyscloud_auth_role', 'workers') ?? '';
+    const granted = [...role.matchAll(/domain\s*=\s*"(\w+)"\s*entity_name\s*=\s*"(\w+)"\s*action_set\s*=\s*\[([^\]]*)\]/g)].flatMap((m) =>
+      [...m[3]!.matchAll(/"(\w+)"/g)].map((a) => `${m[1]}:${m[2]}:${a[1]}`),
+    );
+    expect(granted.sort()).toEqual(['analytics:queueObservation:view', 'conversation:communication:view']);
+    for (const permission of granted) expect(readme, `README lists ${permission}`).toContain(`\`${permission}\``);
+  });
+
+  it('the README lists what whoever applies the Terraform needs, for every resource type it declares', () => {
+    const types = [...new Set([...terraform.matchAll(/resource\s+"(genesyscloud_\w+)"/g)].map((m) => m[1]!))];
+    const needs: Record<string, string> = {
+      genesyscloud_integration: 'integrations:integration:add',
+      genesyscloud_integration_credential: 'integrations:integration:edit',
+      genesyscloud_integration_action: 'integrations:action:add',
+      genesyscloud_oauth_client: 'oauth:client:add',
+      genesyscloud_auth_role: 'authorization:role:add',
+      genesyscloud_flow: 'architect:flow:view',
+    };
+    for (const t of types) {
+      expect(needs[t], `a permission to check for ${t}`).toBeDefined();
+      expect(readme, `README lists ${needs[t]} (for ${t})`).toContain(`\`${needs[t]}\``);
+    }
   });
 
   it('sends the same request and maps the same response as the JSON export', () => {

@@ -9,6 +9,7 @@ import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   countKeys,
@@ -35,6 +36,10 @@ const TOTAL = Number(process.env.CHAOS_DUP_TOTAL ?? 10_000);
 const DUP_SHARE = 0.3;
 const CONNECTIONS = 50;
 const UNIQUE = Math.round(TOTAL * (1 - DUP_SHARE));
+const uniques = Array.from({ length: UNIQUE }, (_, i) => ({
+  key: `dup-${i}`,
+  body: { conversationId: `dup-conv-${i}`, participantId: `cust-${i}`, dtmf: String((i % 4) + 1) },
+}));
 
 /** Deterministic PRNG (mulberry32) so a failing order can be reproduced. */
 function rng(seed: number) {
@@ -59,6 +64,8 @@ describe('chaos 1: duplicates under load', () => {
     ({ prefix, redis } = scenarioRedis('dup', cleanup));
     sim = await startSimProcess('1-duplicates', cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
+    // The calls exist before their webhooks; created here, outside the timed test.
+    await createCalls(sim.url, uniques);
     queues = openQueues(SHARED_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
     const env = baseEnv({ redisUrl: SHARED_REDIS_URL, prefix, simUrl: sim.url });
@@ -70,10 +77,6 @@ describe('chaos 1: duplicates under load', () => {
   it(`${TOTAL} webhooks, ${Math.round(DUP_SHARE * 100)}% duplicates, ${CONNECTIONS} connections: one job per key, all decided, 0 lost`, async () => {
     const t0 = Date.now();
     const rand = rng(42);
-    const uniques = Array.from({ length: UNIQUE }, (_, i) => ({
-      key: `dup-${i}`,
-      body: { conversationId: `dup-conv-${i}`, participantId: `cust-${i}`, dtmf: String((i % 4) + 1) },
-    }));
     // Re-deliveries: half right next to their original (likely in flight at the same time), half anywhere later.
     const requests: typeof uniques = [];
     const later: typeof uniques = [];

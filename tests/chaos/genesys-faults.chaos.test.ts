@@ -10,6 +10,7 @@ import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   decidedCount,
@@ -59,8 +60,13 @@ describe('chaos 4: Genesys faults (409, 429, 5xx, latency, token expiry, 404)', 
   afterAll(() => cleanup.run());
 
   it('every decision applied within APPLY_ATTEMPTS; 404 conversations fail for good with the reason', async () => {
+    const good = makeEvents('gfault', GOOD);
+    const gone = makeEvents('gone', GONE);
+    // Only the good calls exist: the strict simulator answers 404 for the gone ones, as Genesys does.
+    await createCalls(sim.url, good);
     const t0 = Date.now();
-    // Order matters: the first matching fault with a status answers.
+    // Order matters: the first matching fault with a status answers. The gone calls were never created, so the
+    // strict simulator answers 404 for them anyway; this fault answers it first, before any retryable fault below.
     await sim.control.fault({ match: '/gone-conv-', status: 404, rate: 1 });
     await sim.control.fault({ match: 'attributes', status: 429, retryAfterS: 1, rate: 0.2, count: 8 });
     // Rarer faults before the 409 one: a request both would hit answers with the rarer status.
@@ -70,8 +76,6 @@ describe('chaos 4: Genesys faults (409, 429, 5xx, latency, token expiry, 404)', 
     await sim.control.fault({ match: 'attributes', latencyMs: 2000, rate: 0.05, count: 20 });
     await sim.control.fault({ match: 'observations', latencyMs: 2000, rate: 0.2, count: 5 });
 
-    const good = makeEvents('gfault', GOOD);
-    const gone = makeEvents('gone', GONE);
     const all = [...good, ...gone].sort((a, b) => Number(a.key.split('-').pop()) - Number(b.key.split('-').pop()));
     const answers: Answer[] = new Array(all.length);
     let revoked = 0;

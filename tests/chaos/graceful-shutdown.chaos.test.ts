@@ -10,6 +10,7 @@ import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   countStalled,
@@ -76,6 +77,7 @@ describe('chaos 6: graceful shutdown (SIGTERM) of a worker under load', () => {
     const t0 = Date.now();
     await sim.control.fault({ match: 'attributes', latencyMs: 500 });
     const events = makeEvents('term', EVENTS);
+    await createCalls(sim.url, events);
     const answers: Answer[] = new Array(EVENTS);
     const victim = workers[0]!;
 

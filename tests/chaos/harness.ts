@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ALL_QUEUES, keyspace, QUEUE_NAMES } from '@ivr/queues';
-import { deletePrefix, freePort, simControl, uniquePrefix, waitFor, type SimControl } from '@ivr/testing';
+import { createConversation, deletePrefix, freePort, simControl, uniquePrefix, waitFor, type SimControl } from '@ivr/testing';
 
 export { freePort };
 
@@ -485,6 +485,11 @@ export function makeEvents(tag: string, n: number): Array<{ key: string; cid: st
     const cid = `${tag}-conv-${i}`;
     return { key: `${tag}-${i}`, cid, body: { conversationId: cid, participantId: `cust-${i}`, dtmf: String((i % 4) + 1) } };
   });
+}
+
+/** Creates each event's call in the simulator (its customer = the payload's participantId): calls exist before webhooks. */
+export async function createCalls(simUrl: string, events: ReadonlyArray<{ body: { conversationId: string; participantId?: string } }>): Promise<void> {
+  await pool(events, 32, (e) => createConversation(simUrl, e.body.conversationId, e.body.participantId ? { customerId: e.body.participantId } : {}).then(() => undefined));
 }
 
 /** Total jobs in a queue's failed set. */

@@ -11,6 +11,7 @@ import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   decidedCount,
@@ -71,6 +72,7 @@ describe('chaos 3: Redis unavailable for 10 s under load', () => {
   it('503 + Retry-After while Redis is down, never a 2xx for an unstored event; every 2xx-accepted key decided after the restart', async () => {
     const t0 = Date.now();
     const events = makeEvents('rdown', EVENTS);
+    await createCalls(sim.url, events);
     const sent: Sent[] = [];
     let tDown = Infinity; // Redis process gone
     let tUpStart = Infinity; // restart begins

@@ -13,6 +13,7 @@ import { waitFor } from '@ivr/testing';
 import { CHAOS_ES_URL, chaosClient, startChaosNode, stopChaosNode, storedFigures } from './store-outage-es';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   decidedCount,
@@ -93,6 +94,7 @@ describe.runIf(node.run)('chaos 5: decision store (real Elasticsearch) down for 
 
     const t0 = Date.now();
     const events = makeEvents('store', EVENTS);
+    await createCalls(sim.url, events);
     const answers: Answer[] = new Array(EVENTS);
     let tDown = 0;
     let tStart = 0;

@@ -9,6 +9,7 @@ import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {
   appliedInSim,
+  createCalls,
   baseEnv,
   Cleanup,
   countStalled,
@@ -67,6 +68,7 @@ describe('chaos 2: a worker process is SIGKILLed mid-run', () => {
     const t0 = Date.now();
     await sim.control.fault({ match: 'attributes', latencyMs: 300 });
     const events = makeEvents('crash', EVENTS);
+    await createCalls(sim.url, events);
     const answers: Answer[] = new Array(EVENTS);
     const victim = workers[0]!;
     let activeAtKill = -1;

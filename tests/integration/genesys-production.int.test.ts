@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ivr/config';
 import { createIdempotencyStore, createQueues, ingestEvent, keyspace, type IvrEventJob, type IvrQueues } from '@ivr/queues';
-import { silentLogger, startApp, startTestSim, testRedis, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
+import { createConversation, silentLogger, startApp, startTestSim, testRedis, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 
 type Stats = { byEndpoint?: Record<string, Record<string, number>> };
@@ -67,6 +67,10 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
     }));
 
   async function ingestAll(list: IvrEventJob[]): Promise<void> {
+    // The calls exist in Genesys before their webhooks.
+    for (let i = 0; i < list.length; i += 100) {
+      await Promise.all(list.slice(i, i + 100).map((e) => createConversation(sim, e.conversationId, { customerId: e.participantId })));
+    }
     const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 3600), events: queues.events };
     for (let i = 0; i < list.length; i += 200) await Promise.all(list.slice(i, i + 200).map((e) => ingestEvent(deps, e, e.idempotencyKey)));
   }
@@ -123,6 +127,7 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
     await sim.control.fault({ match: '/api/v2/', latencyMs: 50 });
     const config = loadConfig({ ...env, RECEIVER_PORT: '0', RECEIVER_HOST: '127.0.0.1', OCCUPANCY_CACHE_MS: '0' });
     receiver = await startReceiver(config, silentLogger as unknown as Parameters<typeof startReceiver>[1]);
+    await createConversation(sim, 'slow-conv', { customerId: 'p' });
     const res = await fetch(`${receiver.url}/webhook/genesys-dtmf`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'wait=2', 'idempotency-key': 'slow-1' },
@@ -130,6 +135,17 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 4 });
+  });
+
+  it('a GENESYS_ENVIRONMENT typo: the worker exits at start with one line listing the valid regions', async () => {
+    const bad = startApp('worker', { ...env, GENESYS_ENVIRONMENT: 'mypurecloud.con' }, 'typo-worker');
+    const code = await Promise.race([bad.exited, new Promise((r) => setTimeout(() => r('still running'), 20000))]);
+    if (code === 'still running') await bad.stop();
+    expect(code).toBe(1);
+    const lines = bad.output().trim().split('\n').filter((l) => l.includes('not a Genesys Cloud region'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/GENESYS_ENVIRONMENT \\?"mypurecloud\.con\\?" is not a Genesys Cloud region; use one of: mypurecloud\.com, mypurecloud\.ie/);
+    console.log(`region typo -> exit ${code}: ${lines[0]!.slice(0, 200)}`);
   });
 
   it('bad credentials: the worker exits at start with a one-line reason', async () => {

@@ -14,7 +14,7 @@ import { loadConfig } from '@ivr/config';
 import { decisionIdFor } from '@ivr/core';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 import { genesysFromConfig, startWorkers, type RunningWorkers } from '@ivr/worker';
-import { silentLogger, startTestSim, testRedis, waitFor, type TestSim } from '@ivr/testing';
+import { createConversation, silentLogger, startTestSim, testRedis, waitFor, type TestSim } from '@ivr/testing';
 
 describe('idempotent effects', () => {
   const t = testRedis('idemfx');
@@ -69,6 +69,7 @@ describe('idempotent effects', () => {
     await sim.control.setQueue('demo-queue', { idle: 7 });
     const cid = 'idem-conv-1';
     const key = 'idem-key-1';
+    await createConversation(sim, cid, { customerId: 'cust-1' });
     const first = await post({ conversationId: cid, participantId: 'cust-1', dtmf: '1' }, key, { prefer: 'wait=5' });
     expect(first.status).toBe(200);
     const decisionId = decisionIdFor(key);
@@ -106,6 +107,7 @@ describe('idempotent effects', () => {
   it('a later press supersedes an older decision that is still retrying; the older never writes after the newer', async () => {
     const cid = 'idem-conv-2';
     const pid = 'cust-2';
+    await createConversation(sim, cid, { customerId: pid });
     // Every write to this conversation is refused (409) until the newer decision exists.
     await sim.control.fault({ match: `/${cid}/participants/${pid}/attributes`, status: 409, rate: 1 });
     await sim.control.setQueue('demo-queue', { idle: 9 });

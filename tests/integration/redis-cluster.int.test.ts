@@ -26,7 +26,7 @@ import {
 } from '@ivr/queues';
 import { genesysFromConfig, startWorkers } from '@ivr/worker';
 import { startReceiver } from '@ivr/receiver';
-import { silentLogger, startTestSim, waitFor, type TestSim } from '@ivr/testing';
+import { createConversation, silentLogger, startTestSim, waitFor, type TestSim } from '@ivr/testing';
 
 function clusterSupport(): string | undefined {
   const server = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
@@ -173,6 +173,7 @@ describe.skipIf(unsupported)(`Redis Cluster (3 masters, hash-tagged prefix)${uns
           headers: { 'content-type': 'application/json', ...headers },
           body: JSON.stringify({ conversationId: `app-conv-${i}`, participantId: 'p', dtmf: '2' }),
         });
+      for (let i = 0; i < 20; i++) await createConversation(sim, `app-conv-${i}`, { customerId: 'p' });
       const waited = await (await post(0, { prefer: 'wait=5' })).json();
       expect(waited).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 6 });
       const statuses = await Promise.all(Array.from({ length: 19 }, (_, i) => post(i + 1).then((r) => r.status)));

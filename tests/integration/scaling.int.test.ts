@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
 import { bodyFingerprint, decisionIdFor, type DecisionRecord } from '@ivr/core';
 import { createIdempotencyStore, createQueues, createRedis, ingestEvent, keyspace, type IvrQueues } from '@ivr/queues';
-import { deletePrefix, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
+import { createConversation, deletePrefix, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 
 const PROCESSES = 3;
 const EVENTS = 600;
@@ -73,6 +73,10 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
     const idempotency = createIdempotencyStore(redis, ks, 3600);
     const keys = Array.from({ length: EVENTS }, (_, i) => `scale-${i}`);
     const now = Date.now();
+    // The calls exist in Genesys before their webhooks.
+    for (let i = 0; i < EVENTS; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, EVENTS - i) }, (_, j) => createConversation(sim, `scale-conv-${i + j}`, { customerId: `cust-${i + j}` })));
+    }
     // As the receiver does: claim the key, add the job, confirm. Every event once, then 10% again (re-deliveries).
     const ingest = (key: string, i: number) => {
       const body = { conversationId: `scale-conv-${i}`, participantId: `cust-${i}`, dtmf: String((i % 4) + 1) };
@@ -89,7 +93,8 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
 
     const done = async () => {
       const [e, w, r] = await Promise.all(queues.all.map((q) => q.getJobCounts('completed', 'failed', 'active', 'wait', 'delayed')));
-      return e!.completed === EVENTS && w!.completed === EVENTS && r!.completed === EVENTS ? { e, w, r } : undefined;
+      // decision-reports: one decision document and one write outcome per event.
+      return e!.completed === EVENTS && w!.completed === EVENTS && r!.completed === 2 * EVENTS ? { e, w, r } : undefined;
     };
     const counts = await waitFor(done, `${EVENTS} events decided, written and stored`, 90_000, 200).catch(async (err: Error) => {
       throw new Error(`${err.message}; counts ${JSON.stringify(await Promise.all(queues.all.map((q) => q.getJobCounts())))}`);
@@ -101,7 +106,7 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
     const spread: Record<string, Record<string, number>> = {};
     for (const q of queues.all) {
       const jobs = (await q.getJobs(['completed'], 0, -1)) as Job[];
-      expect(jobs).toHaveLength(EVENTS);
+      expect(jobs).toHaveLength(q === queues.reports ? 2 * EVENTS : EVENTS);
       const byProc: Record<string, number> = {};
       for (const j of jobs) {
         const who = names.get(j.processedBy ?? '');
@@ -130,6 +135,7 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
     // One stored document per decision: every report job wrote (none found its document already there).
     const reports = ((await queues.reports.getJobs(['completed'], 0, -1)) as Job[]).map((j) => (j.returnvalue as { status: string }).status);
     expect(reports.filter((s) => s === 'written')).toHaveLength(EVENTS);
+    expect(reports.filter((s) => s === 'recorded')).toHaveLength(EVENTS); // every write's outcome, on its decision
     // The three processes share the occupancy cache: analytics calls grow with time, not with calls.
     const analytics = await sim.control.calls('observations');
     console.log(`analytics calls: ${analytics.length} for ${EVENTS} decisions`);

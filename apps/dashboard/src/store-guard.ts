@@ -47,6 +47,7 @@ export function guardStore(store: DecisionStore, opts: { logger?: DashboardLogge
     heatmap: async (q) => (await ensure(), store.heatmap(q)),
     count: async (q) => (await ensure(), store.count(q)),
     getDecision: async (id) => (await ensure(), store.getDecision(id)),
+    recordWriteOutcomes: async (outcomes) => (await ensure(), store.recordWriteOutcomes(outcomes)),
     requests: () => store.requests(),
     close: () => store.close(),
   };

@@ -1,5 +1,20 @@
 export { createSimApp, type SimApp } from './app';
 export { startSim, type RunningSim, type StartSimOptions } from './server';
-export { SimState } from './state';
+export { SimState, queueCounts } from './state';
+export { conversationBody, type ConversationBody } from './routes/api';
 export { genesysError, type GenesysErrorBody } from './genesys-error';
-export type { CallRecord, FaultSpec, Participant, QueueCounts, SimConversation, SimEndpoint, SimOptions, SimStats } from './types';
+export { MEDIA_TYPES, PARTICIPANT_PURPOSES } from './types';
+export type {
+  CallRecord,
+  FaultSpec,
+  MediaCounts,
+  MediaType,
+  Participant,
+  ParticipantPurpose,
+  QueueCounts,
+  QueueInput,
+  SimConversation,
+  SimEndpoint,
+  SimOptions,
+  SimStats,
+} from './types';

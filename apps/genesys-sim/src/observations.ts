@@ -1,4 +1,4 @@
-import type { QueueCounts } from './types';
+import { MEDIA_TYPES, type MediaType, type QueueCounts } from './types';
 
 export interface ObservationDatum {
   metric: string;
@@ -7,7 +7,7 @@ export interface ObservationDatum {
 }
 
 export interface ObservationResult {
-  group: { queueId: string };
+  group: { queueId: string } | { mediaType: MediaType; queueId: string };
   data?: ObservationDatum[];
 }
 
@@ -60,37 +60,53 @@ export function parseObservationQuery(body: unknown): ObservationQuery | string 
   return { queueIds, metrics: metrics as string[] };
 }
 
-function push(data: ObservationDatum[], metric: string, count: number, qualifier?: string): void {
-  if (count <= 0) return; // Genesys omits zero counts: absent means 0.
-  data.push(qualifier === undefined ? { metric, stats: { count } } : { metric, qualifier, stats: { count } });
-}
+/** Metrics about users on the queue (all media): answered in the `{queueId}` group. */
+const USER_METRICS = new Set(['oOnQueueUsers', 'oActiveUsers', 'oMemberUsers', 'oOffQueueUsers', 'oUserPresences', 'oUserRoutingStatuses']);
+/** Metrics about conversations: answered in one `{mediaType, queueId}` group per media type. */
+const CONVERSATION_METRICS = new Set(['oWaiting', 'oInteracting', 'oAlerting', 'oLongestWaiting', 'oLongestInteracting']);
 
-function metricData(data: ObservationDatum[], metric: string, q: QueueCounts): void {
-  switch (metric) {
-    case 'oOnQueueUsers':
-      push(data, metric, q.idle, 'IDLE');
-      push(data, metric, q.interacting, 'INTERACTING');
-      return;
-    case 'oActiveUsers':
-    case 'oMemberUsers':
-      push(data, metric, q.idle + q.interacting);
-      return;
-    case 'oWaiting':
-      push(data, metric, q.waiting);
-      return;
-    case 'oInteracting':
-      push(data, metric, q.interacting);
-      return;
-    case 'oAlerting':
-      push(data, metric, q.alerting);
-      return;
-    default:
-      return; // known to Genesys, not simulated: always 0, so omitted.
-  }
-}
-
-export function observe(queueId: string, metrics: readonly string[], counts: QueueCounts): ObservationResult {
+function userData(metrics: readonly string[], q: QueueCounts): ObservationDatum[] {
   const data: ObservationDatum[] = [];
-  for (const metric of metrics) metricData(data, metric, counts);
-  return data.length > 0 ? { group: { queueId }, data } : { group: { queueId } };
+  for (const metric of metrics) {
+    if (metric === 'oOnQueueUsers') {
+      // One datum per routing status that has users; a status nobody is in is omitted (absent means 0).
+      if (q.idle > 0) data.push({ metric, qualifier: 'IDLE', stats: { count: q.idle } });
+      if (q.interactingUsers > 0) data.push({ metric, qualifier: 'INTERACTING', stats: { count: q.interactingUsers } });
+    } else if (metric === 'oActiveUsers' || metric === 'oMemberUsers') {
+      // A plain count is given explicitly, zero included.
+      data.push({ metric, stats: { count: q.idle + q.interactingUsers } });
+    }
+    // Other user metrics are known to Genesys but not simulated: omitted.
+  }
+  return data;
+}
+
+function mediaData(metrics: readonly string[], q: QueueCounts, mediaType: MediaType): ObservationDatum[] {
+  const counts = q.media[mediaType];
+  const data: ObservationDatum[] = [];
+  for (const metric of metrics) {
+    // Conversation counts per media type are given explicitly, zero included.
+    if (metric === 'oWaiting') data.push({ metric, stats: { count: counts.waiting } });
+    else if (metric === 'oInteracting') data.push({ metric, stats: { count: counts.interacting } });
+    else if (metric === 'oAlerting') data.push({ metric, stats: { count: counts.alerting } });
+  }
+  return data;
+}
+
+/**
+ * One queue's results, in the shape Genesys answers (see GENESYS.md "Queue observations" and the fixtures in
+ * packages/genesys/src/fixtures): one `{queueId}` group for the user metrics, then, when conversation
+ * metrics were asked for, one `{mediaType, queueId}` group per media type. Types: the SDK's
+ * QueueObservationDataContainer (`group` is a string map, `data` ObservationMetricData[]).
+ */
+export function observe(queueId: string, metrics: readonly string[], counts: QueueCounts): ObservationResult[] {
+  const users = userData(metrics.filter((m) => USER_METRICS.has(m)), counts);
+  const results: ObservationResult[] = [users.length > 0 ? { group: { queueId }, data: users } : { group: { queueId } }];
+  const conversationMetrics = metrics.filter((m) => CONVERSATION_METRICS.has(m));
+  if (conversationMetrics.length === 0) return results;
+  for (const mediaType of MEDIA_TYPES) {
+    const data = mediaData(conversationMetrics, counts, mediaType);
+    results.push(data.length > 0 ? { group: { mediaType, queueId }, data } : { group: { mediaType, queueId } });
+  }
+  return results;
 }

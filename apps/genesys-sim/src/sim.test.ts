@@ -111,9 +111,22 @@ describe('bearer on /api/v2/*', () => {
 });
 
 describe('POST /api/v2/analytics/queues/observations/query', () => {
-  it('one result per queue, zero counts omitted, unknown queues without data', async () => {
+  const media = (queueId: string, figures: Partial<Record<string, [number, number, number]>> = {}) =>
+    ['voice', 'callback', 'chat', 'email', 'message'].map((mediaType) => {
+      const [waiting, interacting, alerting] = figures[mediaType] ?? [0, 0, 0];
+      return {
+        group: { mediaType, queueId },
+        data: [
+          { metric: 'oWaiting', stats: { count: waiting } },
+          { metric: 'oInteracting', stats: { count: interacting } },
+          { metric: 'oAlerting', stats: { count: alerting } },
+        ],
+      };
+    });
+
+  it('per queue: one {queueId} group for user metrics, one {mediaType, queueId} group per media type, explicit zeros', async () => {
     await control('PUT', '/queues/q1', { idle: 3, interacting: 4, waiting: 2 });
-    await control('PUT', '/queues/q2', { idle: 0, interacting: 1, waiting: 0 });
+    await control('PUT', '/queues/q2', { idle: 0, waiting: 0, media: { chat: { waiting: 40, interacting: 1 } } });
     const res = await ext(analytics.postAnalyticsQueuesObservationsQuery(query('q1', 'q2', 'never-set')));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -123,57 +136,127 @@ describe('POST /api/v2/analytics/queues/observations/query', () => {
           data: [
             { metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } },
             { metric: 'oOnQueueUsers', qualifier: 'INTERACTING', stats: { count: 4 } },
-            { metric: 'oWaiting', stats: { count: 2 } },
-            { metric: 'oInteracting', stats: { count: 4 } },
             { metric: 'oActiveUsers', stats: { count: 7 } },
           ],
         },
+        ...media('q1', { voice: [2, 4, 0] }),
         {
           group: { queueId: 'q2' },
           data: [
             { metric: 'oOnQueueUsers', qualifier: 'INTERACTING', stats: { count: 1 } },
-            { metric: 'oInteracting', stats: { count: 1 } },
             { metric: 'oActiveUsers', stats: { count: 1 } },
           ],
         },
-        { group: { queueId: 'never-set' } },
+        ...media('q2', { chat: [40, 1, 0] }),
+        { group: { queueId: 'never-set' }, data: [{ metric: 'oActiveUsers', stats: { count: 0 } }] },
+        ...media('never-set'),
       ],
     });
   });
 
-  it('400 bad.request for a malformed query', async () => {
+  it('no conversation metric asked: no media type groups', async () => {
+    await control('PUT', '/queues/q1', { idle: 2 });
+    const res = await ext(analytics.postAnalyticsQueuesObservationsQuery({ ...query('q1'), metrics: ['oOnQueueUsers'] }));
+    expect(res.body).toEqual({ results: [{ group: { queueId: 'q1' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 2 } }] }] });
+  });
+
+  it('400 bad.request for a malformed query; PUT /__sim/queues refuses an unknown media type', async () => {
     const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery({ metrics: [] } as never));
     expect(err.status).toBe(400);
     expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
+    const bad = await control('PUT', '/queues/q1', { idle: 1, media: { fax: { waiting: 1 } } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual(genesysErrorShape(400, 'bad.request'));
   });
 });
 
-describe('participant attributes and conversations', () => {
-  it('PATCH merges string attributes; GET /api/v2/conversations/{cid} and /__sim show them', async () => {
+describe('conversations: only created calls exist (strict, as Genesys)', () => {
+  const call = (cid: string, participants: Array<{ id: string; purpose: string }> = [{ id: 'p1', purpose: 'customer' }, { id: 'ivr1', purpose: 'ivr' }]) =>
+    control('PUT', `/conversations/${cid}`, { participants });
+
+  it('PUT /__sim/conversations creates the call; GET /api/v2/conversations/{cid} answers the SDK Conversation shape, /__sim the same body', async () => {
+    expect((await call('c1')).status).toBe(201);
+    const res = await ext(conversations.getConversation('c1'));
+    expect(res.status).toBe(200);
+    const participant = (id: string, purpose: string) => ({
+      id,
+      purpose,
+      startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      attributes: {},
+      calls: [{ id: `${id}-call`, state: 'connected' }],
+    });
+    expect(res.body).toEqual({
+      id: 'c1',
+      startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      participants: [participant('p1', 'customer'), participant('ivr1', 'ivr')],
+      selfUri: '/api/v2/conversations/c1',
+    });
+    expect(await (await control('GET', '/conversations/c1')).json()).toEqual(res.body);
+  });
+
+  it('PATCH merges string attributes into an existing participant', async () => {
+    await call('c1');
     const first = await ext(conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { finalRoutingDecision: 'route_to_queue' } }));
     expect(first.status).toBe(200);
     await conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { queueOccupancyCheck: 'passed' } });
-    const expected = { id: 'c1', participants: [{ id: 'p1', purpose: 'customer', attributes: { finalRoutingDecision: 'route_to_queue', queueOccupancyCheck: 'passed' } }] };
-    expect((await ext(conversations.getConversation('c1'))).body).toEqual(expected);
-    expect(await (await control('GET', '/conversations/c1')).json()).toEqual(expected);
+    const body = (await ext(conversations.getConversation('c1'))).body as { participants: Array<{ id: string; attributes: unknown }> };
+    expect(body.participants.map((p) => [p.id, p.attributes])).toEqual([
+      ['p1', { finalRoutingDecision: 'route_to_queue', queueOccupancyCheck: 'passed' }],
+      ['ivr1', {}],
+    ]);
   });
 
   it('the calls-specific variant answers 202 with the attributes', async () => {
+    await call('c2', [{ id: 'p2', purpose: 'customer' }]);
     const res = await ext(conversations.patchConversationsCallParticipantAttributes('c2', 'p2', { attributes: { a: 'b' } }));
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ attributes: { a: 'b' } });
   });
 
   it('400 for non-string attribute values', async () => {
+    await call('c1');
     const err = await rejection(conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { n: 5 } } as never));
     expect(err.status).toBe(400);
     expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
   });
 
-  it('404 not.found for an unknown conversation', async () => {
-    const err = await rejection(conversations.getConversation('nope'));
-    expect(err.status).toBe(404);
-    expect(err.body).toEqual(genesysErrorShape(404, 'not.found'));
+  it('404 not.found for an unknown conversation (GET and PATCH) and an unknown participant; nothing is created', async () => {
+    await call('c1');
+    for (const p of [
+      conversations.getConversation('nope'),
+      conversations.patchConversationParticipantAttributes('nope', 'p1', { attributes: { a: 'b' } }),
+      conversations.patchConversationParticipantAttributes('c1', 'customer', { attributes: { a: 'b' } }),
+      conversations.patchConversationsCallParticipantAttributes('c1', 'someone', { attributes: { a: 'b' } }),
+    ]) {
+      const err = await rejection(p);
+      expect(err.status).toBe(404);
+      expect(err.body).toEqual(genesysErrorShape(404, 'not.found'));
+    }
+    expect((await control('GET', '/conversations/nope')).status).toBe(404);
+    const body = (await ext(conversations.getConversation('c1'))).body as { participants: unknown[] };
+    expect(body.participants).toHaveLength(2);
+  });
+
+  it('DELETE ends the call: GET shows it disconnected, a write answers 400 bad.request in Genesys shape', async () => {
+    await call('c3');
+    const ended = await control('DELETE', '/conversations/c3');
+    expect(ended.status).toBe(200);
+    const body = (await ext(conversations.getConversation('c3'))).body as { endTime?: string; participants: Array<{ endTime?: string; calls: Array<{ state: string }> }> };
+    expect(body.endTime).toEqual(expect.any(String));
+    expect(body.participants.every((p) => p.endTime && p.calls[0]?.state === 'disconnected')).toBe(true);
+    const err = await rejection(conversations.patchConversationParticipantAttributes('c3', 'p1', { attributes: { a: 'b' } }));
+    expect(err.status).toBe(400);
+    expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
+    expect((err.body as { message: string }).message).toMatch(/disconnected/);
+    expect((await control('DELETE', '/conversations/never')).status).toBe(404);
+  });
+
+  it('PUT refuses a call without participants, an unknown purpose or a repeated id', async () => {
+    for (const participants of [[], [{ id: 'a', purpose: 'caller' }], [{ id: 'a', purpose: 'customer' }, { id: 'a', purpose: 'ivr' }], [{ purpose: 'customer' }]]) {
+      const res = await control('PUT', '/conversations/bad', { participants });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual(genesysErrorShape(400, 'bad.request'));
+    }
   });
 });
 
@@ -187,6 +270,7 @@ describe('faults', () => {
   });
 
   it('rate 0.3 over 100 calls injects exactly 30, the same ones every run', async () => {
+    await control('PUT', '/conversations/c', { participants: [{ id: 'p', purpose: 'customer' }] });
     await control('POST', '/faults', { match: 'attributes', status: 409, rate: 0.3 });
     const failedAt: number[] = [];
     for (let i = 0; i < 100; i++) {
@@ -201,6 +285,7 @@ describe('faults', () => {
   });
 
   it('count stops the fault; path substrings match; DELETE clears', async () => {
+    for (const cid of ['c8', 'c9']) await control('PUT', `/conversations/${cid}`, { participants: [{ id: 'p', purpose: 'customer' }] });
     await control('POST', '/faults', { match: '/conversations/c9', status: 503, count: 2 });
     await conversations.patchConversationParticipantAttributes('c8', 'p', { attributes: { a: 'b' } });
     const statuses = [];
@@ -237,6 +322,7 @@ describe('control API', () => {
 
   it('reset forgets queues, conversations, calls, faults and tokens', async () => {
     await control('PUT', '/queues/q1', { idle: 1 });
+    await control('PUT', '/conversations/c1', { participants: [{ id: 'p1', purpose: 'customer' }] });
     await conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { a: 'b' } });
     await control('POST', '/faults', { match: 'token', status: 500 });
     await control('POST', '/reset');

@@ -3,11 +3,41 @@ export type SimEndpoint = 'token' | 'observations' | 'attributes' | 'conversatio
 
 export const SIM_ENDPOINTS: readonly SimEndpoint[] = ['token', 'observations', 'attributes', 'conversation', 'other'];
 
-export interface QueueCounts {
-  idle: number;
-  interacting: number;
+/**
+ * Media types Genesys splits conversation metrics by (`oWaiting`, `oInteracting`, `oAlerting`): one result group
+ * `{"mediaType", "queueId"}` per media type (the SDK's QueueObservationDataContainer.group is a free map).
+ */
+export const MEDIA_TYPES = ['voice', 'callback', 'chat', 'email', 'message'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** Conversations of one media type in one queue. */
+export interface MediaCounts {
   waiting: number;
+  interacting: number;
   alerting: number;
+}
+
+/** What the simulator knows about one queue: on-queue users (all media) and conversations per media type. */
+export interface QueueCounts {
+  /** On-queue users with routing status IDLE (`oOnQueueUsers` / `IDLE`): the available agents. */
+  idle: number;
+  /** On-queue users busy with an interaction (`oOnQueueUsers` / `INTERACTING`). */
+  interactingUsers: number;
+  media: Record<MediaType, MediaCounts>;
+}
+
+/**
+ * `PUT /__sim/queues/{id}`: `idle`, `interacting`, `waiting`, `alerting` are the voice figures (and `interacting`
+ * also counts as INTERACTING users unless `interactingUsers` is given); `media` sets other media types, e.g.
+ * `{"idle":0,"media":{"chat":{"waiting":40}}}`.
+ */
+export interface QueueInput {
+  idle?: number;
+  interacting?: number;
+  waiting?: number;
+  alerting?: number;
+  interactingUsers?: number;
+  media?: Partial<Record<MediaType, Partial<MediaCounts>>>;
 }
 
 export interface CallRecord {
@@ -36,14 +66,24 @@ export interface FaultSpec {
   latencyMs?: number;
 }
 
+/** Participant purposes a call has in Genesys (Participant.purpose in the SDK's models). */
+export const PARTICIPANT_PURPOSES = ['customer', 'ivr', 'acd', 'agent'] as const;
+export type ParticipantPurpose = (typeof PARTICIPANT_PURPOSES)[number];
+
 export interface Participant {
   id: string;
-  purpose: string;
+  purpose: ParticipantPurpose;
   attributes: Record<string, string>;
+  startTime: string;
+  endTime?: string;
 }
 
+/** A call the simulator knows: created with `PUT /__sim/conversations/{cid}`, ended with `DELETE`. */
 export interface SimConversation {
   id: string;
+  startTime: string;
+  /** Set when the call ended (`DELETE /__sim/conversations/{cid}`). */
+  endTime?: string;
   participants: Participant[];
 }
 

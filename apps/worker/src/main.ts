@@ -7,7 +7,14 @@ import { startWorkerMetrics } from './metrics-server';
 const config = loadConfigOrExit();
 const logger = createLogger('worker', config.LOG_LEVEL);
 logger.info({ parts: describeParts(config) }, 'worker starting');
-const genesys = genesysFromConfig(config, logger);
+let genesys: ReturnType<typeof genesysFromConfig>;
+try {
+  genesys = genesysFromConfig(config, logger);
+} catch (e) {
+  // e.g. GENESYS_ENVIRONMENT is not one of the SDK's regions: one line with the valid values.
+  logger.fatal({ err: (e as Error).message }, 'Genesys configuration invalid; not starting');
+  process.exit(1);
+}
 try {
   await genesys.login();
 } catch (e) {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { decisionStoreConfig, eventLogger, type Config } from '@ivr/config';
-import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
+import { classifyGenesysError, createCustomerResolver, type GenesysClient } from '@ivr/genesys';
 import { createDecisionStore, initInBackground, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
 import {
   createConversationStore,
@@ -13,6 +13,7 @@ import {
   createReportBatcher,
   defineApplyScripts,
   keyspace,
+  emitWriteOutcome,
   processApply,
   processDecide,
   processReport,
@@ -70,7 +71,7 @@ export async function startWorkers(
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
   // Every script this process runs on `client` is defined here, before any job: see defineApplyScripts.
   defineApplyScripts(client);
-  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
+  const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), mediaType: config.MEDIA_TYPE, lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
   // The store's init (Elasticsearch: index template, index) runs in the background until it succeeds: a store that
   // is down at start does not stop decisions or Genesys writes; report jobs fail with the reason and are retried.
   const store = initInBackground(createDecisionStore(decisionStoreConfig(config), client, prefix), { logger });
@@ -107,8 +108,11 @@ export async function startWorkers(
   }
   if (roles.includes('apply')) {
     let applyWorker: Worker | undefined;
+    const customers = createCustomerResolver({ redis: client, prefix, getConversation: (cid) => api.getConversation(cid) });
     const deps = {
       patchAttributes: (cid: string, pid: string, attrs: Record<string, string>) => api.patchParticipantAttributes(cid, pid, attrs),
+      resolveParticipant: (cid: string) => customers.resolve(cid),
+      recordOutcome: (o: Parameters<typeof emitWriteOutcome>[1]) => emitWriteOutcome(queues.reports, o),
       classify: classifyGenesysError,
       redis: client,
       ks,

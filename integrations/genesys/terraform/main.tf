@@ -1,6 +1,11 @@
-# CX as Code for the IVR routing orchestrator: the Web Services Data Actions integration our call flow uses,
-# its credentials, the data action (same request/response/contract as ../data-action.json), and the OAuth
-# client + role the workers use for queue observations and participant attributes.
+# CX as Code for the IVR routing orchestrator, everything the call flow needs, named in one place (variables.tf):
+# - the Web Services Data Actions integration, its credentials and the data action that calls our receiver (same
+#   request/response/contract as ../data-action.json);
+# - the companion Genesys Cloud Data Actions integration, its OAuth client and the action returning the caller's
+#   participant id (../get-customer-participant.data-action.json, read from the file: one definition);
+# - the Architect flow (../ivr-routing.archy.yaml), published with the names of the resources above substituted,
+#   so its data action categories are the integrations' names;
+# - the OAuth client + role the workers use (queue observations, conversation reads, participant attributes).
 #
 #   export GENESYSCLOUD_OAUTHCLIENT_ID=... GENESYSCLOUD_OAUTHCLIENT_SECRET=... GENESYSCLOUD_REGION=...
 #   terraform init && terraform apply -var receiver_base_url=https://ivr.example.com -var webhook_token=...
@@ -15,6 +20,9 @@ terraform {
   }
 }
 
+# aws_region "can be set with the GENESYSCLOUD_REGION environment variable" (provider docs, docs/index.md). The
+# variable defaults to null, and an argument set to null is unset: the provider then reads GENESYSCLOUD_REGION.
+# Only a region the user passes (-var genesys_region=eu-west-1) overrides it.
 provider "genesyscloud" {
   aws_region = var.genesys_region
 }
@@ -47,8 +55,9 @@ resource "genesyscloud_integration" "receiver" {
 }
 
 resource "genesyscloud_integration_action" "decide_route" {
-  name                   = var.action_name
-  category               = var.integration_name
+  name = var.action_name
+  # Architect shows (and the flow's callData names) a data action under its integration's name.
+  category               = genesyscloud_integration.receiver.config[0].name
   integration_id         = genesyscloud_integration.receiver.id
   secure                 = false
   config_timeout_seconds = var.action_timeout_seconds
@@ -133,6 +142,14 @@ resource "genesyscloud_auth_role" "workers" {
     action_set  = ["view"]
   }
 
+  # GET /api/v2/conversations/{conversationId} (ConversationsApi.getConversation): the caller's participant when a
+  # webhook names none.
+  permission_policies {
+    domain      = "conversation"
+    entity_name = "communication"
+    action_set  = ["view"]
+  }
+
   # PATCH /api/v2/conversations/{conversationId}/participants/{participantId}/attributes is listed with
   # "Requires NO permissions" in the Platform API reference; nothing to grant for it (see README).
 }
@@ -147,5 +164,91 @@ resource "genesyscloud_oauth_client" "workers" {
   roles {
     role_id     = genesyscloud_auth_role.workers.id
     division_id = data.genesyscloud_auth_division_home.home.id
+  }
+}
+
+# --- Companion action: the caller's participant id, for the flow ------------------------------------------------
+
+locals {
+  # The export is the one definition of the companion action; Terraform reads it.
+  companion = jsondecode(file("${path.module}/../get-customer-participant.data-action.json"))
+}
+
+resource "genesyscloud_auth_role" "companion" {
+  name        = "${var.companion_integration_name} role"
+  description = "Lets the companion data action read a call's participants (GET /api/v2/conversations/calls/{id})."
+
+  permission_policies {
+    domain      = "conversation"
+    entity_name = "communication"
+    action_set  = ["view"]
+  }
+}
+
+resource "genesyscloud_oauth_client" "companion" {
+  name                          = "${var.companion_integration_name} client"
+  description                   = "Client credentials of the companion Genesys Cloud Data Actions integration."
+  authorized_grant_type         = "CLIENT-CREDENTIALS"
+  access_token_validity_seconds = 86400
+  state                         = "active"
+  # The provider creates a pureCloudOAuthClient integration credential from this client.
+  integration_credential_name = "${var.companion_integration_name} credentials"
+
+  roles {
+    role_id     = genesyscloud_auth_role.companion.id
+    division_id = data.genesyscloud_auth_division_home.home.id
+  }
+}
+
+resource "genesyscloud_integration" "companion" {
+  intended_state   = "ENABLED"
+  integration_type = local.companion.integrationType
+  config {
+    name       = var.companion_integration_name
+    properties = jsonencode({})
+    advanced   = jsonencode({})
+    notes      = "Reads the caller's participant id for the IVR routing flow (managed by Terraform)."
+    credentials = {
+      pureCloudOAuthClient = genesyscloud_oauth_client.companion.integration_credential_id
+    }
+  }
+}
+
+resource "genesyscloud_integration_action" "get_customer_participant" {
+  name                   = local.companion.name
+  category               = genesyscloud_integration.companion.config[0].name
+  integration_id         = genesyscloud_integration.companion.id
+  secure                 = local.companion.secure
+  config_timeout_seconds = local.companion.config.timeoutSeconds
+  contract_input         = jsonencode(local.companion.contract.input.inputSchema)
+  contract_output        = jsonencode(local.companion.contract.output.successSchema)
+
+  config_request {
+    request_url_template = local.companion.config.request.requestUrlTemplate
+    request_type         = local.companion.config.request.requestType
+    request_template     = local.companion.config.request.requestTemplate
+    headers              = local.companion.config.request.headers
+  }
+
+  config_response {
+    translation_map          = local.companion.config.response.translationMap
+    translation_map_defaults = local.companion.config.response.translationMapDefaults
+    success_template         = local.companion.config.response.successTemplate
+  }
+}
+
+# --- The Architect flow -----------------------------------------------------------------------------------------
+
+resource "genesyscloud_flow" "ivr_routing" {
+  filepath = "${path.module}/../ivr-routing.archy.yaml"
+  # Every {{key}} of the flow, from the resources it calls (Archy substitutions; provider docs, genesyscloud_flow).
+  substitutions = {
+    flow_name                  = var.flow_name
+    division_name              = data.genesyscloud_auth_division_home.home.name
+    queue_name                 = var.queue_name
+    integration_name           = genesyscloud_integration_action.decide_route.category
+    action_name                = genesyscloud_integration_action.decide_route.name
+    companion_integration_name = genesyscloud_integration_action.get_customer_participant.category
+    companion_action_name      = genesyscloud_integration_action.get_customer_participant.name
   }
 }

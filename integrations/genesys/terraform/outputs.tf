@@ -22,3 +22,13 @@ output "worker_role_id" {
   description = "Role granted to the workers' OAuth client."
   value       = genesyscloud_auth_role.workers.id
 }
+
+output "flow_id" {
+  description = "The published inbound call flow; assign it to a DID in Admin > Routing > Call Routing."
+  value       = genesyscloud_flow.ivr_routing.id
+}
+
+output "companion_action_id" {
+  description = "The companion action returning the caller's participant id."
+  value       = genesyscloud_integration_action.get_customer_participant.id
+}

@@ -1,7 +1,7 @@
 variable "genesys_region" {
-  description = "Genesys Cloud region for the provider, e.g. us-east-1, eu-west-1 (the provider also reads GENESYSCLOUD_REGION)."
+  description = "Genesys Cloud region (aws_region), e.g. eu-west-1. Leave unset: the provider then reads GENESYSCLOUD_REGION."
   type        = string
-  default     = "us-east-1"
+  default     = null
 }
 
 variable "receiver_base_url" {
@@ -43,15 +43,33 @@ variable "action_timeout_seconds" {
 }
 
 variable "integration_name" {
-  description = "Name of the Web Services Data Actions integration."
+  description = "Name of the Web Services Data Actions integration; Architect lists the data action under this category."
   type        = string
   default     = "IVR Routing Orchestrator"
 }
 
 variable "action_name" {
-  description = "Data action name; the Archy flow (ivr-routing.archy.yaml) refers to it by this name."
+  description = "Data action name (the name in ../data-action.json); the flow refers to it by this name, substituted."
   type        = string
   default     = "IVR Routing - Decide Route"
+}
+
+variable "companion_integration_name" {
+  description = "Name of the Genesys Cloud Data Actions integration holding the companion action; its category in the flow."
+  type        = string
+  default     = "IVR Routing Orchestrator - Genesys Cloud"
+}
+
+variable "flow_name" {
+  description = "Name of the published inbound call flow."
+  type        = string
+  default     = "IVR Routing Orchestrator"
+}
+
+variable "queue_name" {
+  description = "The ACD queue the flow transfers to (and whose voicemail it uses); TARGET_QUEUE_ID is this queue's id."
+  type        = string
+  default     = "Support"
 }
 
 variable "worker_client_name" {

@@ -13,6 +13,8 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 const ROUTES = ['route_to_queue', 'route_to_vm'] as const;
+/** Media types Genesys splits queue conversation metrics by (observation groups' `mediaType`). */
+const MEDIA_TYPES = ['voice', 'callback', 'chat', 'email', 'message'] as const;
 const ROLES = ['decide', 'apply', 'report'] as const;
 
 /** Every environment variable the system reads, in one place. */
@@ -38,6 +40,7 @@ export const envSchema = z.object({
   TARGET_QUEUE_ID: z.string().min(1).default('demo-queue'),
   OCCUPANCY_THRESHOLD: int(5, 0, 100000),
   OCCUPANCY_CACHE_MS: int(1000, 0, 60000),
+  MEDIA_TYPE: z.enum(['voice', 'callback', 'chat', 'email', 'message']).default('voice'),
   DEFAULT_ROUTE: z.enum(ROUTES).default('route_to_queue'),
   ROUTING_POLICY: optionalString,
 

@@ -46,20 +46,34 @@ digits:
 });
 
 describe('observations', () => {
-  it('absent metrics and absent queues count as 0; IDLE on-queue users are the available agents', () => {
+  it('absent metrics and absent queues count as 0; IDLE on-queue users (queue group) are the available agents', () => {
     const counts = observationsToCounts(
       ['a', 'b', 'c'],
       {
         results: [
-          { group: { queueId: 'a' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } }, { metric: 'oWaiting', stats: { count: 2 } }] },
+          { group: { queueId: 'a' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } }] },
+          { group: { mediaType: 'voice', queueId: 'a' }, data: [{ metric: 'oWaiting', stats: { count: 2 } }] },
           { group: { queueId: 'b' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'INTERACTING', stats: { count: 4 } }] },
+          { group: { mediaType: 'voice', queueId: 'b' }, data: [{ metric: 'oInteracting', stats: { count: 4 } }] },
         ],
       },
       1,
     );
-    expect(counts.get('a')).toMatchObject({ idle: 3, waiting: 2, interacting: 0 });
+    expect(counts.get('a')).toMatchObject({ idle: 3, waiting: 2, interacting: 0, mediaType: 'voice' });
     expect(counts.get('b')).toMatchObject({ idle: 0, interacting: 4 });
     expect(counts.get('c')).toMatchObject({ idle: 0, interacting: 0, waiting: 0 });
+  });
+
+  it('waiting/interacting come from the configured media type group only; idle never from a media group', () => {
+    const response = {
+      results: [
+        { group: { queueId: 'a' }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 0 } }] },
+        { group: { mediaType: 'voice', queueId: 'a' }, data: [{ metric: 'oWaiting', stats: { count: 0 } }] },
+        { group: { mediaType: 'chat', queueId: 'a' }, data: [{ metric: 'oWaiting', stats: { count: 40 } }, { metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 9 } }] },
+      ],
+    };
+    expect(observationsToCounts(['a'], response, 1).get('a')).toMatchObject({ idle: 0, waiting: 0 });
+    expect(observationsToCounts(['a'], response, 1, 'chat').get('a')).toMatchObject({ idle: 0, waiting: 40, mediaType: 'chat' });
   });
   it('one query body carries a predicate per queue', () => {
     const b = observationsQueryBody(['a', 'b']);

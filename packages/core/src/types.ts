@@ -4,7 +4,8 @@ export type Route = (typeof ROUTES)[number];
 /** A caller's key press, normalised from either accepted payload shape. */
 export interface DtmfEvent {
   conversationId: string;
-  participantId: string;
+  /** The participant who pressed, when the payload names one; absent: the apply worker resolves the customer. */
+  participantId?: string;
   dtmf: string;
   /** The tutorial payload's id; equals conversationId for that shape. */
   flowInstanceId: string;
@@ -20,7 +21,8 @@ export interface DecisionRecord {
   timestamp: string; // ISO time the decision was made
   flowInstanceId: string;
   conversationId: string;
-  participantId: string;
+  /** As the webhook named it; absent when the write resolves the conversation's customer participant. */
+  participantId?: string;
   dtmf: string;
   queueId: string;
   threshold: number;

@@ -11,11 +11,14 @@ describe('parseWebhookBody', () => {
   });
 
   it.each([
-    [{ flowInstanceId: 'f', participants: [{ input: { dtmf: '1' } }] }, 'customer'],
-    [{ flowInstanceId: 'f', participants: [{ id: 'first' }, { input: { dtmf: '1' } }] }, 'first'],
-  ])('tutorial payload without the presser id uses the first id, else "customer" (%#)', (body, pid) => {
+    [{ flowInstanceId: 'f', participants: [{ input: { dtmf: '1' } }] }],
+    [{ flowInstanceId: 'f', participants: [{ id: 'first' }, { input: { dtmf: '1' } }] }],
+    [{ conversationId: 'c', dtmf: '1' }],
+    [{ conversationId: 'c', participantId: '', dtmf: '1' }],
+  ])('no presser id: no participant id is made up (the write resolves the customer) (%#)', (body) => {
     const r = parseWebhookBody(body);
-    expect(r.kind === 'event' && r.event.participantId).toBe(pid);
+    expect(r.kind).toBe('event');
+    expect(r.kind === 'event' && 'participantId' in r.event).toBe(false);
   });
 
   it('reads the data-action payload, upper-casing A-D keys', () => {

@@ -29,7 +29,8 @@ const tutorialSchema = z.object({
 
 const dataActionSchema = z.object({
   conversationId: id('conversationId'),
-  participantId: id('participantId').optional(),
+  // "" = not known: the flow's companion action found no caller (Architect sends an empty string, never nothing).
+  participantId: z.preprocess((v) => (v === '' ? undefined : v), id('participantId').optional()),
   dtmf: dtmf.optional().nullable(),
   queueId: id('queueId').optional(),
   flowInstanceId: id('flowInstanceId').optional(),
@@ -40,14 +41,13 @@ export type ParseResult =
   | { kind: 'no_dtmf'; conversationId: string }
   | { kind: 'invalid'; message: string };
 
-/** The participant id used when the tutorial payload names none (documented in the README). */
-export const DEFAULT_PARTICIPANT_ID = 'customer';
-
 /**
  * Normalise either accepted payload into a DtmfEvent.
  * - data action: {conversationId, participantId?, dtmf, queueId?}
  * - tutorial:    {flowInstanceId, participants: [{id?, input: {dtmf}}]}; the conversation id is the
- *   flowInstanceId and the participant is the one who pressed (else the first, else "customer").
+ *   flowInstanceId and the participant is the one who pressed, when it carries an id.
+ * A participant id is never made up: without one, `participantId` is absent and the apply worker resolves the
+ * conversation's customer participant from Genesys (GET /api/v2/conversations/{id}) before writing.
  */
 export function parseWebhookBody(body: unknown): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -63,7 +63,7 @@ export function parseWebhookBody(body: unknown): ParseResult {
       kind: 'event',
       event: {
         conversationId: d.conversationId,
-        participantId: d.participantId ?? DEFAULT_PARTICIPANT_ID,
+        ...(d.participantId ? { participantId: d.participantId } : {}),
         dtmf: d.dtmf.toUpperCase(),
         flowInstanceId: d.flowInstanceId ?? d.conversationId,
         source: 'data-action',
@@ -81,7 +81,7 @@ export function parseWebhookBody(body: unknown): ParseResult {
       kind: 'event',
       event: {
         conversationId: flowInstanceId,
-        participantId: pressed.id ?? participants[0]?.id ?? DEFAULT_PARTICIPANT_ID,
+        ...(pressed.id ? { participantId: pressed.id } : {}),
         dtmf: String(pressed.input?.dtmf).toUpperCase(),
         flowInstanceId,
         source: 'tutorial',

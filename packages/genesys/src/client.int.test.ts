@@ -1,4 +1,4 @@
-import { startTestSim, type TestSim } from '@ivr/testing';
+import { createConversation, startTestSim, type TestSim } from '@ivr/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGenesysClient, type GenesysClientOptions } from './client';
 import { GenesysApiError, GenesysAuthError } from './errors';
@@ -67,15 +67,17 @@ describe('login', () => {
 });
 
 describe('API calls', () => {
-  it('queryObservations for 3 queues is one HTTP call with one result per queue', async () => {
+  it('queryObservations for 3 queues is one HTTP call with a queue group (and media type groups) per queue', async () => {
     const client = clientFor(sim);
     await client.login();
     await sim.control.setQueue('q1', { idle: 3, interacting: 4, waiting: 2 });
     await sim.control.setQueue('q2', { idle: 6 });
     const res = await client.queryObservations(['q1', 'q2', 'q3']);
-    expect(res.results?.map((r) => r.group?.queueId)).toEqual(['q1', 'q2', 'q3']);
-    expect(res.results?.[0]?.data).toContainEqual({ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } });
-    expect(res.results?.[2]?.data).toBeUndefined();
+    const queueGroups = res.results?.filter((r) => r.group?.mediaType === undefined) ?? [];
+    expect(queueGroups.map((r) => r.group?.queueId)).toEqual(['q1', 'q2', 'q3']);
+    expect(queueGroups[0]?.data).toContainEqual({ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 3 } });
+    expect(queueGroups[2]?.data?.some((d) => d.metric === 'oOnQueueUsers')).toBe(false);
+    expect(res.results?.find((r) => r.group?.queueId === 'q1' && r.group.mediaType === 'voice')?.data).toContainEqual({ metric: 'oWaiting', stats: { count: 2 } });
     expect(await sim.control.calls('observations')).toHaveLength(1);
     expect(client.stats()).toEqual({ logins: 1, calls: { observations: 1 }, statuses: { 200: 1 } });
   });
@@ -83,10 +85,22 @@ describe('API calls', () => {
   it('patchParticipantAttributes then getConversation shows the attributes', async () => {
     const client = clientFor(sim);
     await client.login();
+    await createConversation(sim, 'conv-1', { customerId: 'part-1' });
     const attributes = { finalRoutingDecision: 'route_to_queue', queueOccupancyCheck: 'passed' };
     expect(await client.patchParticipantAttributes('conv-1', 'part-1', attributes)).toEqual({ status: 200 });
-    expect(await client.getConversation('conv-1')).toEqual({ id: 'conv-1', participants: [{ id: 'part-1', purpose: 'customer', attributes }] });
-    expect(await sim.control.conversation('conv-1')).toMatchObject({ participants: [{ attributes }] });
+    const conversation = await client.getConversation('conv-1');
+    expect(conversation.participants.map((p) => [p.id, p.purpose, p.attributes])).toEqual([
+      ['part-1', 'customer', attributes],
+      ['conv-1-ivr', 'ivr', {}],
+    ]);
+    expect(await sim.control.conversation('conv-1')).toEqual(conversation);
+  });
+
+  it('a made-up participant id is a 404 (fatal), as in Genesys', async () => {
+    const client = clientFor(sim);
+    await client.login();
+    await createConversation(sim, 'conv-2');
+    expect(await rejectionOf(client.patchParticipantAttributes('conv-2', 'customer', { a: 'b' }))).toMatchObject({ kind: 'fatal', status: 404, endpoint: 'attributes' });
   });
 
   it('never logs in per call', async () => {
@@ -103,7 +117,7 @@ describe('token lifecycle', () => {
     const client = clientFor(sim);
     await client.login();
     await sim.control.expireTokens();
-    await expect(client.queryObservations(['q1'])).resolves.toMatchObject({ results: [{ group: { queueId: 'q1' } }] });
+    await expect(client.queryObservations(['q1'])).resolves.toMatchObject({ results: expect.arrayContaining([{ group: { queueId: 'q1' }, data: expect.any(Array) }]) });
     expect(client.stats().logins).toBe(2);
     expect((await sim.control.calls()).map((c) => `${c.endpoint} ${c.status}`)).toEqual(['token 200', 'observations 401', 'token 200', 'observations 200']);
   });

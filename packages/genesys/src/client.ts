@@ -1,5 +1,6 @@
-import platformClient from 'purecloud-platform-client-v2';
+import platformClient, { type Models } from 'purecloud-platform-client-v2';
 import { classifyGenesysError, GenesysApiError, GenesysAuthError } from './errors';
+import { checkGenesysEnvironment } from './environment';
 import { createSdkClient, loginUrl, type SdkApiClient } from './sdk-client';
 import { TokenManager } from './token-manager';
 import type { GenesysBudget } from './budget';
@@ -87,6 +88,8 @@ function authFailure(err: unknown, opts: GenesysClientOptions, url: string): Err
 /** Creates a Genesys client on a private SDK ApiClient (several may coexist in one process). Call `login()` first. */
 export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   const logger = opts.logger ?? noopLogger;
+  // A region typo stops the process here with the valid values, not at the first login as a DNS error.
+  checkGenesysEnvironment(opts.environment);
   const sdk: SdkApiClient = createSdkClient({ environment: opts.environment, apiBase: opts.apiBase, timeoutMs: opts.timeoutMs ?? 16_000 });
   const analytics = new platformClient.AnalyticsApi(sdk);
   const conversations = new platformClient.ConversationsApi(sdk);
@@ -185,7 +188,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
       return { status: res.status };
     },
     async getConversation(conversationId) {
-      const res = await callApi('conversation', () => conversations.getConversation(conversationId));
+      const res = await callApi<Models.Conversation>('conversation', () => conversations.getConversation(conversationId));
       return res.body;
     },
     stats: () => ({ ...counter.snapshot(), ...(budget ? { budget: budget.stats() } : {}) }),

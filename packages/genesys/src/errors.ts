@@ -140,6 +140,8 @@ function fromNetwork(err: Obj): GenesysErrorClassification | undefined {
  * 401 → reauth; other 4xx → fatal. Unknown errors are fatal (a bug, not a transient condition).
  */
 export function classifyGenesysError(err: unknown): GenesysErrorClassification {
+  // The write has no participant to address (customer-participant.ts): an answer, never retried.
+  if (err instanceof Error && err.name === 'ParticipantUnresolvableError') return { kind: 'fatal', message: err.message };
   if (err instanceof GenesysApiError) {
     const { kind, status, code, contextId, retryAfterMs: ra } = err;
     return { kind, status, code, contextId, retryAfterMs: ra, message: err.message };

@@ -1,3 +1,5 @@
+import type { Models } from 'purecloud-platform-client-v2';
+
 /** The raw observations query response, as the SDK returns it (zero metrics may be omitted). */
 export interface ObservationsResponse {
   results?: Array<{
@@ -27,8 +29,11 @@ export interface GenesysClient {
   queryObservations(queueIds: readonly string[]): Promise<ObservationsResponse>;
   /** PATCH /api/v2/conversations/{cid}/participants/{pid}/attributes. Rejects with GenesysApiError. */
   patchParticipantAttributes(conversationId: string, participantId: string, attributes: Record<string, string>): Promise<{ status: number }>;
-  /** GET /api/v2/conversations/{cid}. */
-  getConversation(conversationId: string): Promise<unknown>;
+  /**
+   * GET /api/v2/conversations/{cid} (ConversationsApi.getConversation, permission conversation:communication:view),
+   * through the same request path (token, 401 re-login, classification) as the other calls. Rejects with GenesysApiError.
+   */
+  getConversation(conversationId: string): Promise<Models.Conversation>;
   stats(): GenesysStats;
   /** Releases what the client holds (the budget's Redis connection when it owns one). */
   close?(): Promise<void>;

@@ -7,7 +7,8 @@ export const ivrEventJobSchema = z.object({
   idempotencyKey: z.string(),
   receivedAt: z.number(),
   conversationId: z.string(),
-  participantId: z.string(),
+  /** Absent when the webhook named none: apply resolves the conversation's customer participant. */
+  participantId: z.string().optional(),
   flowInstanceId: z.string(),
   dtmf: z.string(),
   source: z.enum(['tutorial', 'data-action']),
@@ -22,7 +23,8 @@ export const genesysWriteJobSchema = z.object({
   decisionId: z.string(),
   idempotencyKey: z.string(),
   conversationId: z.string(),
-  participantId: z.string(),
+  /** Absent: resolved from GET /api/v2/conversations/{conversationId} (purpose `customer`) before writing. */
+  participantId: z.string().optional(),
   sequence: z.number().int(),
   attributes: z.record(z.string(), z.string()),
 });
@@ -35,7 +37,7 @@ export const decisionReportJobSchema = z.object({
   timestamp: z.string(),
   flowInstanceId: z.string(),
   conversationId: z.string(),
-  participantId: z.string(),
+  participantId: z.string().optional(),
   dtmf: z.string(),
   queueId: z.string(),
   threshold: z.number(),
@@ -48,3 +50,21 @@ export const decisionReportJobSchema = z.object({
   reason: z.string().optional(),
 });
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;
+
+/** What became of a decision's Genesys write (field names as stored: writeStatus, writeReason, writtenAt). */
+export const WRITE_STATUSES = ['written', 'failed', 'skipped', 'expired'] as const;
+export type WriteStatus = (typeof WRITE_STATUSES)[number];
+
+/** Job name of the second kind of `decision-reports` job: a write outcome to record on the stored decision. */
+export const WRITE_OUTCOME_JOB = 'write-outcome';
+
+/** `decision-reports`, kind `write-outcome`: the outcome of one decision's Genesys write. */
+export const writeOutcomeJobSchema = z.object({
+  decisionId: z.string(),
+  writeStatus: z.enum(WRITE_STATUSES),
+  /** Why it failed, was skipped or expired: one line a user can act on. */
+  writeReason: z.string().optional(),
+  /** ISO time the write landed (written only). */
+  writtenAt: z.string().optional(),
+});
+export type WriteOutcome = z.infer<typeof writeOutcomeJobSchema>;

@@ -38,6 +38,8 @@ export interface OccupancyCacheOptions {
    * expire together and one query per OCCUPANCY_CACHE_MS serves all of them.
    */
   companions?: readonly string[];
+  /** Whose conversation figures (waiting, interacting) a reading carries (MEDIA_TYPE, default `voice`). */
+  mediaType?: string;
   /** A failed read is remembered this long so a Genesys outage does not turn into a storm of calls. */
   failureCacheMs?: number;
   now?: () => number;
@@ -87,7 +89,7 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
     stats.analyticsCalls++;
     try {
       const res = await fetch(queues);
-      const counts = observationsToCounts(queues, res as Parameters<typeof observationsToCounts>[1], now());
+      const counts = observationsToCounts(queues, res as Parameters<typeof observationsToCounts>[1], now(), opts.mediaType);
       for (const q of queues) out.set(q, { o: counts.get(q)! });
     } catch (err) {
       const reason = `queue observations unavailable: ${(err as Error).message}`;

@@ -11,15 +11,8 @@ import type { Keyspace } from './names';
 export const WRITE_BACK_MODES = ['unanswered', 'always', 'never'] as const;
 export type WriteBack = (typeof WRITE_BACK_MODES)[number];
 
-/** What became of a decision's write, as the decision record stores it (recordWriteOutcomes in @ivr/reporting). */
-export type WriteStatus = 'written' | 'failed' | 'skipped' | 'expired';
-export interface WriteOutcome {
-  decisionId: string;
-  writeStatus: WriteStatus;
-  writeReason?: string;
-  /** ISO time of the successful write. */
-  writtenAt?: string;
-}
+/** What became of a decision's write: one definition, the `write-outcome` report job's schema (jobs.ts). */
+export type { WriteOutcome, WriteStatus } from './jobs';
 
 /** The reason an expired write ends with (job result, decision record). */
 export const EXPIRED_REASON = 'expired: the call has moved on';

@@ -7,6 +7,8 @@ export { knownSet, makeDoc };
 
 export interface StoreHandle {
   store: DecisionStore;
+  /** Reads one stored decision document as the backend holds it (undefined when absent); for assertions only. */
+  read(decisionId: string): Promise<Record<string, unknown> | undefined>;
   cleanup(): Promise<void>;
 }
 
@@ -55,12 +57,12 @@ function percentileBounds(values: number[], q: number): [number, number] {
 /** The DecisionStore contract: every implementation must pass it. `factory` gives a fresh, empty store each time. */
 export function describeDecisionStoreContract(name: string, factory: () => Promise<StoreHandle>): void {
   describe(`DecisionStore contract: ${name}`, () => {
-    async function withStore(fn: (store: DecisionStore) => Promise<void>): Promise<void> {
-      const { store, cleanup } = await factory();
+    async function withStore(fn: (store: DecisionStore, read: StoreHandle['read']) => Promise<void>): Promise<void> {
+      const { store, cleanup, read } = await factory();
       try {
         await store.init();
         await store.init(); // idempotent
-        await fn(store);
+        await fn(store, read);
       } finally {
         await store.close();
         await cleanup();
@@ -245,6 +247,53 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         expect(res.failed).toHaveLength(1);
         expect(res.failed[0]).toMatchObject({ decisionId: 'd-2', retryable: false });
         expect(await store.count()).toBe(1);
+      }));
+
+    /** The outcome fields of a stored document (a null left by a partial update counts as absent). */
+    const outcomeOf = (doc: Record<string, unknown> | undefined) =>
+      Object.fromEntries(['writeStatus', 'writeReason', 'writtenAt'].filter((k) => doc?.[k] !== undefined && doc?.[k] !== null).map((k) => [k, doc![k]]));
+
+    it('records write outcomes on stored decisions in one request; the decision fields stay as they were', () =>
+      withStore(async (store, read) => {
+        await store.writeBatch([makeDoc(1), makeDoc(2), makeDoc(3)]);
+        const before = store.requests();
+        const res = await store.recordWriteOutcomes([
+          { decisionId: 'd-1', writeStatus: 'written', writtenAt: '2024-03-01T10:00:01.000Z' },
+          { decisionId: 'd-2', writeStatus: 'failed', writeReason: 'conversation c-2 is unknown to Genesys (Genesys 404 not.found)' },
+          { decisionId: 'd-3', writeStatus: 'skipped', writeReason: 'superseded by a later key press' },
+        ]);
+        expect(res).toEqual({ updated: 3, failed: [] });
+        expect(store.requests() - before).toBe(1);
+        expect(outcomeOf(await read('d-1'))).toEqual({ writeStatus: 'written', writtenAt: '2024-03-01T10:00:01.000Z' });
+        expect(outcomeOf(await read('d-2'))).toEqual({ writeStatus: 'failed', writeReason: 'conversation c-2 is unknown to Genesys (Genesys 404 not.found)' });
+        expect(outcomeOf(await read('d-3'))).toEqual({ writeStatus: 'skipped', writeReason: 'superseded by a later key press' });
+        const doc = await read('d-2');
+        const { decisionId, dtmf, routing_decision, queue_occupancy, timestamp } = makeDoc(2);
+        expect(doc).toMatchObject({ decisionId, dtmf, routing_decision, queue_occupancy, timestamp });
+        expect(await store.count()).toBe(3);
+      }));
+
+    it('a later outcome replaces the earlier one (a failed write retried by hand, then written)', () =>
+      withStore(async (store, read) => {
+        await store.writeBatch([makeDoc(1)]);
+        await store.recordWriteOutcomes([{ decisionId: 'd-1', writeStatus: 'failed', writeReason: 'Genesys 404' }]);
+        expect(await store.recordWriteOutcomes([{ decisionId: 'd-1', writeStatus: 'written', writtenAt: '2024-03-01T10:05:00.000Z' }])).toEqual({ updated: 1, failed: [] });
+        expect(outcomeOf(await read('d-1'))).toEqual({ writeStatus: 'written', writtenAt: '2024-03-01T10:05:00.000Z' });
+      }));
+
+    it('an outcome for a decision not stored yet is a retryable failure; the others are recorded', () =>
+      withStore(async (store, read) => {
+        await store.writeBatch([makeDoc(1)]);
+        const res = await store.recordWriteOutcomes([
+          { decisionId: 'd-404', writeStatus: 'expired', writeReason: 'the call ended before the write' },
+          { decisionId: 'd-1', writeStatus: 'written', writtenAt: '2024-03-01T10:00:01.000Z' },
+        ]);
+        expect(res.updated).toBe(1);
+        expect(res.failed).toEqual([{ decisionId: 'd-404', reason: expect.stringContaining('d-404'), retryable: true }]);
+        expect(await read('d-404')).toBeUndefined();
+        expect(await store.count()).toBe(1);
+        expect(outcomeOf(await read('d-1'))).toEqual({ writeStatus: 'written', writtenAt: '2024-03-01T10:00:01.000Z' });
+        expect(await store.recordWriteOutcomes([])).toEqual({ updated: 0, failed: [] });
       }));
   });
 }

@@ -53,6 +53,10 @@ describe.runIf(target.run)('elasticsearch store against a real node', () => {
     const s = freshStore(c);
     return {
       store: s.store,
+      async read(id: string) {
+        const res = await admin.get<Record<string, unknown>>({ index: s.index, id }, { ignore: [404] });
+        return res.found ? res._source : undefined;
+      },
       async cleanup() {
         await s.cleanup();
         await c.close();

@@ -1,6 +1,6 @@
 import { Client, errors, type estypes } from '@elastic/elasticsearch';
 import { HOURS, Tally, UNKNOWN_AGENTS, agentsMatrix, compareDtmf, emptyHeatmapFor, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
-import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
+import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteOutcome, type WriteOutcomesResult, type WriteResult } from './store';
 
 export const DEFAULT_INDEX = 'genesys_flow_decisions';
 
@@ -277,6 +277,35 @@ export function createElasticsearchStore(opts: ElasticsearchStoreOptions): Decis
         } else {
           const retryable = isRetryableStatus(op.status) || op.error?.type === 'es_rejected_execution_exception';
           result.failed.push({ decisionId: doc.decisionId, reason: describeError(op.error, op.status), retryable });
+        }
+      });
+      return result;
+    },
+
+    async recordWriteOutcomes(outcomes: readonly WriteOutcome[]): Promise<WriteOutcomesResult> {
+      const result: WriteOutcomesResult = { updated: 0, failed: [] };
+      if (outcomes.length === 0) return result;
+      // One `_bulk` of partial-document updates by `_id` (= decisionId). Absent fields are sent as null so a later
+      // outcome replaces an earlier one (a `written` after a manual retry clears the failure's writeReason).
+      const operations: Array<Record<string, unknown>> = [];
+      for (const o of outcomes) {
+        operations.push({ update: { _id: o.decisionId } }, { doc: { writeStatus: o.writeStatus, writeReason: o.writeReason ?? null, writtenAt: o.writtenAt ?? null } });
+      }
+      const res = await call('bulk', () =>
+        client.bulk({ index, operations, ...(opts.refresh !== undefined && opts.refresh !== false ? { refresh: opts.refresh } : {}) }),
+      );
+      res.items.forEach((item, i) => {
+        const o = outcomes[i];
+        const op = item.update;
+        if (!o || !op) return;
+        if (op.status >= 200 && op.status < 300 && !op.error) {
+          result.updated++;
+        } else if (op.status === 404 || op.error?.type === 'document_missing_exception') {
+          // The decision's own report job may not have stored it yet: retry.
+          result.failed.push({ decisionId: o.decisionId, reason: `decision ${o.decisionId} is not stored yet (${describeError(op.error, op.status)})`, retryable: true });
+        } else {
+          const retryable = isRetryableStatus(op.status) || op.error?.type === 'es_rejected_execution_exception' || op.status === 409;
+          result.failed.push({ decisionId: o.decisionId, reason: describeError(op.error, op.status), retryable });
         }
       });
       return result;

@@ -7,7 +7,14 @@ import { StoreUnavailableError } from './store';
 
 describeDecisionStoreContract('embedded (Redis)', async () => {
   const t = testRedis('store');
-  return { store: createEmbeddedStore(t.redis, t.prefix), cleanup: t.cleanup };
+  return {
+    store: createEmbeddedStore(t.redis, t.prefix),
+    read: async (id: string) => {
+      const raw = await t.redis.hget(`${t.prefix}:ivr:store:docs`, id);
+      return raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+    },
+    cleanup: t.cleanup,
+  };
 });
 
 describe('embedded store', () => {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { ROUTES } from '@ivr/core';
 import { defineScript, percentile } from '@ivr/queues';
 import { HOURS, Tally, agentBucket, agentsMatrix, emptyHeatmap, emptyHeatmapFor, hourOfDay, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
-import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteResult } from './store';
+import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteOutcome, type WriteOutcomesResult, type WriteResult } from './store';
 
 /**
  * Store one batch atomically and idempotently.
@@ -34,6 +34,30 @@ end
 return res
 `;
 
+/**
+ * Record write outcomes on stored decisions (the document JSON in the docs hash gets writeStatus, writeReason,
+ * writtenAt; absent ones are removed). KEYS: docs. ARGV: 4 per outcome: id, writeStatus, writeReason|'', writtenAt|''.
+ * Returns one 1 (recorded) / 0 (decision not stored) per outcome, in order.
+ */
+const RECORD_OUTCOMES_LUA = `
+local res = {}
+local n = #ARGV / 4
+for i = 0, n - 1 do
+  local b = i * 4
+  local raw = redis.call('HGET', KEYS[1], ARGV[b + 1])
+  if raw then
+    local doc = cjson.decode(raw)
+    doc['writeStatus'] = ARGV[b + 2]
+    if ARGV[b + 3] ~= '' then doc['writeReason'] = ARGV[b + 3] else doc['writeReason'] = nil end
+    if ARGV[b + 4] ~= '' then doc['writtenAt'] = ARGV[b + 4] else doc['writtenAt'] = nil end
+    redis.call('HSET', KEYS[1], ARGV[b + 1], cjson.encode(doc))
+    res[i + 1] = 1
+  else
+    res[i + 1] = 0
+  end
+end
+return res
+`;
 
 /** Redis replies that mean "the server cannot serve now" rather than "this command is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|READONLY|NOREPLICAS)/;
@@ -66,6 +90,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
     meta: `${base}:meta`,
   };
   const writeScript = defineScript<number[]>(redis, 'ivrDecisionStoreWriteBatch', 6, WRITE_BATCH_LUA);
+  const outcomesScript = defineScript<number[]>(redis, 'ivrDecisionStoreRecordOutcomes', 1, RECORD_OUTCOMES_LUA);
   let requests = 0;
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
@@ -205,6 +230,19 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
         if (Number(flag) === 1) result.written++;
         else result.duplicates++;
       }
+      return result;
+    },
+
+    async recordWriteOutcomes(outcomes: readonly WriteOutcome[]): Promise<WriteOutcomesResult> {
+      const result: WriteOutcomesResult = { updated: 0, failed: [] };
+      if (outcomes.length === 0) return result;
+      const args = outcomes.flatMap((o) => [o.decisionId, o.writeStatus, o.writeReason ?? '', o.writtenAt ?? '']);
+      const flags = await call(() => outcomesScript([keys.docs], args));
+      flags.forEach((flag, i) => {
+        const o = outcomes[i]!;
+        if (Number(flag) === 1) result.updated++;
+        else result.failed.push({ decisionId: o.decisionId, reason: `decision ${o.decisionId} is not stored yet`, retryable: true });
+      });
       return result;
     },
 

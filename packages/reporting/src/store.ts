@@ -1,4 +1,7 @@
 import type { DecisionRecord } from '@ivr/core';
+import type { WriteOutcome } from '@ivr/queues';
+
+export type { WriteOutcome, WriteStatus } from '@ivr/queues';
 
 /** One decision document (the tutorial's fields plus ours); `_id` in Elasticsearch = decisionId. */
 export type DecisionDoc = DecisionRecord;
@@ -9,6 +12,13 @@ export interface WriteResult {
   /** Documents whose decisionId was already stored (idempotent re-write). */
   duplicates: number;
   /** Items the store refused; `retryable` ones (429, 5xx, unavailable) should be retried by the caller. */
+  failed: Array<{ decisionId: string; reason: string; retryable: boolean }>;
+}
+
+export interface WriteOutcomesResult {
+  /** Decisions the outcome was recorded on. */
+  updated: number;
+  /** Outcomes not recorded; a decision not stored yet is `retryable` (its report job may still be on the way). */
   failed: Array<{ decisionId: string; reason: string; retryable: boolean }>;
 }
 
@@ -74,6 +84,13 @@ export interface DecisionStore {
   /** Create index template/index if missing. Idempotent. */
   init(): Promise<void>;
   writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult>;
+  /**
+   * Records on each stored decision what became of its Genesys write: fields `writeStatus`
+   * (written | failed | skipped | expired), `writeReason` (why, when not written) and `writtenAt` (ISO, when written);
+   * a later outcome for the same decision replaces the earlier one. One request per call. A decision that is not
+   * stored yet fails that item, retryable.
+   */
+  recordWriteOutcomes(outcomes: readonly WriteOutcome[]): Promise<WriteOutcomesResult>;
   heatmap(query?: HeatmapQuery): Promise<HeatmapData>;
   count(query?: HeatmapQuery): Promise<number>;
   /** The stored document of one decision (the dashboard's events page), null when not stored (yet). */

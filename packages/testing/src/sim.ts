@@ -1,11 +1,55 @@
-import { startSim, type CallRecord, type FaultSpec, type QueueCounts, type SimConversation, type SimEndpoint, type SimOptions, type SimState, type SimStats } from '@ivr/genesys-sim';
+import { startSim, type CallRecord, type ConversationBody, type FaultSpec, type ParticipantPurpose, type QueueCounts, type QueueInput, type SimEndpoint, type SimOptions, type SimState, type SimStats } from '@ivr/genesys-sim';
+
+/** A participant of a call to create: purposes as Genesys uses them (customer, ivr, acd, agent). */
+export interface NewParticipant {
+  id: string;
+  purpose: ParticipantPurpose;
+}
+
+export interface NewConversation {
+  /** The caller's participant id (purpose `customer`); default `{conversationId}-customer`. */
+  customerId?: string;
+  /**
+   * Every participant, instead of the default customer + ivr pair. A call with no `customer` participant is allowed
+   * (tests of that refusal need it).
+   */
+  participants?: NewParticipant[];
+}
+
+/**
+ * Creates a call in the simulator (`PUT /__sim/conversations/{cid}`), as a real call exists before its webhooks:
+ * the strict simulator answers 404 for a conversation nobody created. Default participants: the caller
+ * (`customer`, id `customerId` or `{conversationId}-customer`) and the IVR (`ivr`, `{conversationId}-ivr`).
+ * `sim` is a simulator base URL or anything with a `url` (a TestSim). Resolves with the conversation as
+ * `GET /api/v2/conversations/{cid}` shows it.
+ */
+export async function createConversation(sim: string | { url: string }, conversationId: string, opts: NewConversation = {}): Promise<ConversationBody> {
+  const base = typeof sim === 'string' ? sim : sim.url;
+  const participants = opts.participants ?? [
+    { id: opts.customerId ?? `${conversationId}-customer`, purpose: 'customer' },
+    { id: `${conversationId}-ivr`, purpose: 'ivr' },
+  ];
+  const res = await fetch(`${base}/__sim/conversations/${encodeURIComponent(conversationId)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ participants }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`Genesys simulator could not create conversation ${conversationId}: ${res.status} ${text}`);
+  return JSON.parse(text) as ConversationBody;
+}
 
 export interface SimControl {
-  setQueue(queueId: string, counts: { idle: number; interacting?: number; waiting?: number; alerting?: number }): Promise<QueueCounts>;
+  /** Flat figures are voice; `media: {"chat": {"waiting": 40}}` sets other media types. */
+  setQueue(queueId: string, counts: QueueInput & { idle: number }): Promise<QueueCounts>;
+  /** The same as `createConversation(url, ...)`. */
+  createConversation(conversationId: string, opts?: NewConversation): Promise<ConversationBody>;
+  /** Ends the call (`DELETE /__sim/conversations/{cid}`): later attribute writes are refused. */
+  endConversation(conversationId: string): Promise<void>;
   /** Recorded API calls (optionally one endpoint only, optionally from a global index on). */
   calls(endpoint?: SimEndpoint, since?: number): Promise<CallRecord[]>;
   /** The conversation as GET /api/v2/conversations/{cid} returns it, or undefined when unknown. */
-  conversation(conversationId: string): Promise<SimConversation | undefined>;
+  conversation(conversationId: string): Promise<ConversationBody | undefined>;
   fault(spec: FaultSpec): Promise<void>;
   clearFaults(): Promise<void>;
   expireTokens(): Promise<number>;
@@ -40,6 +84,10 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
 export function simControl(url: string): SimControl {
   return {
     setQueue: (queueId, counts) => call(url, 'PUT', `/queues/${encodeURIComponent(queueId)}`, counts),
+    createConversation: (conversationId, opts) => createConversation(url, conversationId, opts),
+    endConversation: async (conversationId) => {
+      await call(url, 'DELETE', `/conversations/${encodeURIComponent(conversationId)}`);
+    },
     calls: async (endpoint, since = 0) => {
       const query = new URLSearchParams({ since: String(since), ...(endpoint ? { endpoint } : {}) });
       return (await call<{ calls: CallRecord[] }>(url, 'GET', `/calls?${query}`)).calls;
@@ -48,7 +96,7 @@ export function simControl(url: string): SimControl {
       const res = await fetch(`${url}/__sim/conversations/${encodeURIComponent(conversationId)}`);
       if (res.status === 404) return undefined;
       if (!res.ok) throw new Error(`Genesys simulator control GET conversation ${conversationId} failed: ${res.status}`);
-      return (await res.json()) as SimConversation;
+      return (await res.json()) as ConversationBody;
     },
     fault: async (spec) => {
       await call(url, 'POST', '/faults', spec);

@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { genesysError } from '../genesys-error';
 import { observe, parseObservationQuery } from '../observations';
-import type { SimState } from '../state';
+import type { Models } from 'purecloud-platform-client-v2';
+import type { AttributesRefusal, SimState } from '../state';
 import type { SimConversation } from '../types';
 import type { SimEnv } from './env';
 
@@ -24,15 +25,50 @@ function parseAttributes(body: unknown): Record<string, string> | string {
   return attributes as Record<string, string>;
 }
 
-export function conversationBody(conversation: SimConversation): SimConversation {
+/**
+ * The conversation as `GET /api/v2/conversations/{cid}` answers it: the SDK's Conversation model (id, startTime,
+ * endTime, state, participants[] with id, purpose, startTime, endTime, attributes, calls[].state, selfUri), limited
+ * to the fields a call in the simulator has. Typed against the SDK's index.d.ts so the shape cannot drift.
+ */
+/** `GET /api/v2/conversations/{cid}`'s body: the SDK's Conversation model. */
+export type ConversationBody = Models.Conversation;
+
+export function conversationBody(conversation: SimConversation): ConversationBody {
+  const ended = conversation.endTime !== undefined;
   return {
     id: conversation.id,
-    participants: conversation.participants.map((p) => ({ id: p.id, purpose: p.purpose, attributes: { ...p.attributes } })),
+    startTime: conversation.startTime,
+    ...(ended ? { endTime: conversation.endTime } : {}),
+    participants: conversation.participants.map((p): Models.Participant => ({
+      id: p.id,
+      startTime: p.startTime,
+      ...(p.endTime ? { endTime: p.endTime } : {}),
+      purpose: p.purpose,
+      attributes: { ...p.attributes },
+      calls: [{ id: `${p.id}-call`, state: p.endTime ? 'disconnected' : 'connected' }],
+    })),
+    selfUri: `/api/v2/conversations/${conversation.id}`,
   };
 }
 
 export function notFoundConversation(conversationId: string) {
   return genesysError(404, `Conversation ${conversationId} not found`, 'not.found');
+}
+
+/**
+ * The write refused, as Genesys answers it. Unknown conversation or participant: 404 not.found. An ended
+ * (disconnected) call: no public source says what Genesys answers, so the simulator answers 400 bad.request with a
+ * Genesys-shaped body (README "The Genesys simulator"); a 400 is not retried, as no retry could succeed.
+ */
+function refusal(conversationId: string, participantId: string, why: AttributesRefusal) {
+  if (why === 'no_conversation') return { status: 404 as const, body: notFoundConversation(conversationId) };
+  if (why === 'no_participant') {
+    return { status: 404 as const, body: genesysError(404, `Participant ${participantId} not found in conversation ${conversationId}`, 'not.found') };
+  }
+  return {
+    status: 400 as const,
+    body: genesysError(400, `Conversation ${conversationId} is disconnected: participant ${participantId} can no longer be updated`, 'bad.request'),
+  };
 }
 
 /** The Genesys Cloud API surface the product uses, mounted at /api/v2. */
@@ -42,7 +78,7 @@ export function apiRoutes(state: SimState): Hono<SimEnv> {
   api.post('/analytics/queues/observations/query', async (c) => {
     const query = parseObservationQuery(await jsonBody(c));
     if (typeof query === 'string') return c.json(genesysError(400, query, 'bad.request'), 400);
-    const results = query.queueIds.map((id) => observe(id, query.metrics, state.queue(id)));
+    const results = query.queueIds.flatMap((id) => observe(id, query.metrics, state.queue(id)));
     return c.json({ results });
   });
 
@@ -50,13 +86,21 @@ export function apiRoutes(state: SimState): Hono<SimEnv> {
     const attributes = parseAttributes(await jsonBody(c));
     if (typeof attributes === 'string') return c.json(genesysError(400, attributes, 'bad.request'), 400);
     const participant = state.mergeAttributes(c.req.param('cid'), c.req.param('pid'), attributes);
+    if (typeof participant === 'string') {
+      const r = refusal(c.req.param('cid'), c.req.param('pid'), participant);
+      return c.json(r.body, r.status);
+    }
     return c.json({ attributes: { ...participant.attributes } }, 202);
   });
 
   api.patch('/conversations/:cid/participants/:pid/attributes', async (c) => {
     const attributes = parseAttributes(await jsonBody(c));
     if (typeof attributes === 'string') return c.json(genesysError(400, attributes, 'bad.request'), 400);
-    state.mergeAttributes(c.req.param('cid'), c.req.param('pid'), attributes);
+    const participant = state.mergeAttributes(c.req.param('cid'), c.req.param('pid'), attributes);
+    if (typeof participant === 'string') {
+      const r = refusal(c.req.param('cid'), c.req.param('pid'), participant);
+      return c.json(r.body, r.status);
+    }
     return c.body(null, 200);
   });
 

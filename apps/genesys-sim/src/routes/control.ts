@@ -1,21 +1,61 @@
 import { Hono, type Context } from 'hono';
 import { validateFault } from '../faults';
+import { genesysError } from '../genesys-error';
 import type { SimState } from '../state';
-import type { QueueCounts } from '../types';
+import { MEDIA_TYPES, PARTICIPANT_PURPOSES, type MediaCounts, type MediaType, type ParticipantPurpose, type QueueInput } from '../types';
 import { conversationBody, notFoundConversation } from './api';
 
+/** Control errors keep Genesys' error shape too, so one parser reads every error the simulator gives. */
 function badRequest(c: Context, message: string) {
-  return c.json({ error: message }, 400);
+  return c.json(genesysError(400, message, 'bad.request'), 400);
 }
 
-function parseCounts(body: unknown): Partial<QueueCounts> | string {
-  if (typeof body !== 'object' || body === null) return 'body must be {"idle","interacting","waiting"} (non-negative integers)';
-  const out: Partial<QueueCounts> = {};
-  for (const key of ['idle', 'interacting', 'waiting', 'alerting'] as const) {
-    const value = (body as Record<string, unknown>)[key];
+const count = (value: unknown) => Number.isInteger(value) && (value as number) >= 0;
+
+function parseCounts(body: unknown): QueueInput | string {
+  if (typeof body !== 'object' || body === null) {
+    return 'body must be {"idle","interacting","waiting","alerting","interactingUsers","media":{"chat":{"waiting",...}}} (non-negative integers)';
+  }
+  const input = body as Record<string, unknown>;
+  const out: QueueInput = {};
+  for (const key of ['idle', 'interacting', 'waiting', 'alerting', 'interactingUsers'] as const) {
+    const value = input[key];
     if (value === undefined) continue;
-    if (!Number.isInteger(value) || (value as number) < 0) return `${key} must be a non-negative integer`;
+    if (!count(value)) return `${key} must be a non-negative integer`;
     out[key] = value as number;
+  }
+  if (input.media !== undefined) {
+    if (typeof input.media !== 'object' || input.media === null) return 'media must be an object of media type -> {"waiting","interacting","alerting"}';
+    const media: Partial<Record<MediaType, Partial<MediaCounts>>> = {};
+    for (const [type, figures] of Object.entries(input.media)) {
+      if (!(MEDIA_TYPES as readonly string[]).includes(type)) return `media.${type}: media type must be one of ${MEDIA_TYPES.join(', ')}`;
+      if (typeof figures !== 'object' || figures === null) return `media.${type} must be {"waiting","interacting","alerting"}`;
+      const parsed: Partial<MediaCounts> = {};
+      for (const [key, value] of Object.entries(figures)) {
+        if (key !== 'waiting' && key !== 'interacting' && key !== 'alerting') return `media.${type}.${key}: only waiting, interacting, alerting`;
+        if (!count(value)) return `media.${type}.${key} must be a non-negative integer`;
+        parsed[key] = value as number;
+      }
+      media[type as MediaType] = parsed;
+    }
+    out.media = media;
+  }
+  return out;
+}
+
+/** `{"participants":[{"id","purpose"}]}` → the participants of a new call (ids unique, purposes as Genesys'). */
+function parseParticipants(body: unknown): Array<{ id: string; purpose: ParticipantPurpose }> | string {
+  const list = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).participants : undefined;
+  if (!Array.isArray(list) || list.length === 0) return 'body must be {"participants":[{"id","purpose"}, ...]} with at least one participant';
+  const out: Array<{ id: string; purpose: ParticipantPurpose }> = [];
+  for (const [i, p] of list.entries()) {
+    const { id, purpose } = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || id.length === 0) return `participants[${i}].id must be a non-empty string`;
+    if (!(PARTICIPANT_PURPOSES as readonly string[]).includes(purpose as string)) {
+      return `participants[${i}].purpose must be one of ${PARTICIPANT_PURPOSES.join(', ')}`;
+    }
+    if (out.some((o) => o.id === id)) return `participants[${i}].id ${id} is used twice`;
+    out.push({ id, purpose: purpose as ParticipantPurpose });
   }
   return out;
 }
@@ -45,6 +85,16 @@ export function controlRoutes(state: SimState): Hono {
     return c.json({ total: state.calls.size, calls: state.calls.list(since, c.req.query('endpoint')) });
   });
 
+  control.put('/conversations/:cid', async (c) => {
+    const participants = parseParticipants(await json(c));
+    if (typeof participants === 'string') return badRequest(c, participants);
+    return c.json(conversationBody(state.createConversation(c.req.param('cid'), participants)), 201);
+  });
+  control.delete('/conversations/:cid', (c) => {
+    const conversation = state.endConversation(c.req.param('cid'));
+    if (!conversation) return c.json(notFoundConversation(c.req.param('cid')), 404);
+    return c.json(conversationBody(conversation));
+  });
   control.get('/conversations/:cid', (c) => {
     const conversation = state.conversations.get(c.req.param('cid'));
     if (!conversation) return c.json(notFoundConversation(c.req.param('cid')), 404);

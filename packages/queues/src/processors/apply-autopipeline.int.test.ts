@@ -38,7 +38,14 @@ describe('apply on an auto-pipelined connection', () => {
     await redis.set(`${ks.root}probe`, 'probe-value');
 
     const patched: string[] = [];
+    const outcomes: unknown[] = [];
     const deps: ApplyDeps = {
+      resolveParticipant: async () => {
+        throw new Error('the job names its participant: nothing to resolve');
+      },
+      recordOutcome: async (o) => {
+        outcomes.push(o);
+      },
       patchAttributes: async (cid) => {
         patched.push(cid);
         return { status: 200 };
@@ -59,10 +66,11 @@ describe('apply on an auto-pipelined connection', () => {
     const probe = redis.get(`${ks.root}probe`);
     const applied = processApply(job, deps);
     const after = redis.get(`${ks.root}probe`);
-    expect(await applied).toMatchObject({ status: 'applied', httpStatus: 200, sequence: 1, writeStatus: 'written' });
+    expect(await applied).toMatchObject({ status: 'applied', httpStatus: 200, sequence: 1, writeStatus: 'written', participantId: 'p-1' });
     expect(await probe).toBe('probe-value');
     expect(await after).toBe('probe-value');
     expect(patched).toEqual(['conv-1']);
+    expect(outcomes).toEqual([{ decisionId: 'd-1', writeStatus: 'written', writtenAt: expect.any(String) }]);
     expect(await conversations.get('conv-1')).toMatchObject({ state: 'COMPLETE', seq: 1 });
   });
 });

@@ -31,7 +31,8 @@ function deps(over: Partial<ApplyDeps> = {}): ApplyDeps {
     rateLimit: async () => undefined,
     logger: silentLogger,
     maxAgeMs: 30_000,
-    onOutcome: (o) => void outcomes.push(o),
+    recordOutcome: async (o) => void outcomes.push(o),
+    resolveParticipant: async () => { throw new Error("every write in this file names its participant"); },
     ...over,
   };
 }
@@ -99,7 +100,7 @@ describe('writes that are not sent', () => {
   });
 
   it('writeOutcomeOf: written with its time; superseded has no outcome of its own', () => {
-    expect(writeOutcomeOf('d-9', { status: 'applied', httpStatus: 202, sequence: 1, writeStatus: 'written', lagMs: 5 }, Date.UTC(2026, 0, 1))).toEqual({ decisionId: 'd-9', writeStatus: 'written', writtenAt: '2026-01-01T00:00:00.000Z' });
+    expect(writeOutcomeOf('d-9', { status: 'applied', httpStatus: 202, sequence: 1, writeStatus: 'written', lagMs: 5, participantId: 'p-9' }, Date.UTC(2026, 0, 1))).toEqual({ decisionId: 'd-9', writeStatus: 'written', writtenAt: '2026-01-01T00:00:00.000Z' });
     expect(writeOutcomeOf('d-9', { status: 'superseded', sequence: 1, currentSequence: 2 }, 0)).toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { genesysWriteJobSchema } from '../jobs';
+import { genesysWriteJobSchema, type WriteOutcome } from '../jobs';
 import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
-import { budgetRetryAt, EXPIRED_REASON, isExpired, SKIP_REASONS, wasAnswered, type SkipReason, type WriteBack, type WriteOutcome } from '../write-back';
+import { budgetRetryAt, EXPIRED_REASON, isExpired, SKIP_REASONS, wasAnswered, type SkipReason, type WriteBack } from '../write-back';
 import type { Logger } from './logger';
 import { formatAttemptLog, type AttemptLogEntry } from '../ops/attempt-log';
 
@@ -18,6 +18,17 @@ export interface ErrorClass {
 
 export interface ApplyDeps {
   patchAttributes(conversationId: string, participantId: string, attributes: Record<string, string>): Promise<{ status: number }>;
+  /**
+   * The conversation's customer participant id, for a write whose webhook named none (@ivr/genesys
+   * createCustomerResolver: GET /api/v2/conversations/{id}, cached in Redis). Rejects with a fatal reason when the
+   * conversation is unknown or has no customer participant.
+   */
+  resolveParticipant(conversationId: string): Promise<string>;
+  /**
+   * Records the write's final outcome on the decision (written, failed with the reason, skipped, expired): the ONE
+   * call for the decision record (emitWriteOutcome: a `write-outcome` report job -> recordWriteOutcomes).
+   */
+  recordOutcome(outcome: WriteOutcome): Promise<void>;
   classify(err: unknown): ErrorClass;
   redis: Redis;
   ks: Keyspace;
@@ -30,16 +41,11 @@ export interface ApplyDeps {
   writeBack?: WriteBack;
   /** WRITE_MAX_AGE_S in ms: an older write is not sent (default 30 000). */
   maxAgeMs?: number;
-  /**
-   * Where a write's outcome goes (skipped, expired), the ONE call for the decision record (recordWriteOutcomes of
-   * the decision store, through the report path). Unset: the outcome is only the job's result.
-   */
-  onOutcome?(outcome: WriteOutcome): Promise<void> | void;
   now?: () => number;
 }
 
 export type ApplyResult =
-  | { status: 'applied'; httpStatus: number; sequence: number; writeStatus: 'written'; lagMs: number }
+  | { status: 'applied'; httpStatus: number; sequence: number; writeStatus: 'written'; lagMs: number; participantId: string }
   | { status: 'skipped'; sequence: number; writeStatus: 'skipped'; skipReason: SkipReason; writeReason: string }
   | { status: 'expired'; sequence: number; writeStatus: 'expired'; writeReason: typeof EXPIRED_REASON; ageMs: number }
   | { status: 'superseded'; sequence: number; currentSequence: number };
@@ -90,8 +96,11 @@ export function defineApplyScripts(redis: Redis) {
  * - an older decision for a conversation that has a newer one is dropped, never written after it
  *   (sequence check under a per-conversation lock, so check and write cannot interleave with the newer one);
  * - 429 pauses the queue for Retry-After and puts the job back without using an attempt;
+ * - no participant id in the job: the conversation's customer participant is resolved first; an unknown
+ *   conversation or one without a customer fails the job for good with the reason (never a made-up id);
  * - 400/403/404 fail the job for good with Genesys' message and contextId;
- * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter.
+ * - 409, 5xx, network errors and timeouts throw, so BullMQ retries with exponential backoff and jitter;
+ * - the final outcome (written, failed with the reason, skipped when superseded) is recorded on the decision.
  */
 export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade' | 'timestamp'> & Partial<Pick<Job, 'moveToDelayed' | 'opts' | 'log'>>, deps: ApplyDeps, token?: string): Promise<ApplyResult> {
   const w = genesysWriteJobSchema.parse(job.data);
@@ -122,6 +131,7 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   try {
     if (currentSeq > w.sequence) {
       log.info({ sequence: w.sequence, currentSequence: currentSeq }, 'not written: a later key press superseded this decision');
+      await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'skipped', writeReason: `superseded by a later key press on this conversation (sequence ${currentSeq})` });
       return { status: 'superseded', sequence: w.sequence, currentSequence: currentSeq };
     }
     const unneeded = await unneededWrite(w.decisionId, w.sequence, decidedAt, deps, now(), maxAgeMs);
@@ -131,8 +141,10 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
       return await ended(unneeded, w.decisionId, deps, log, now());
     }
     let res: { status: number };
+    let participantId: string;
     try {
-      res = await deps.patchAttributes(w.conversationId, w.participantId, w.attributes);
+      participantId = w.participantId ?? (await deps.resolveParticipant(w.conversationId));
+      res = await deps.patchAttributes(w.conversationId, participantId, w.attributes);
     } catch (err) {
       const c = deps.classify(err);
       const outcome = c.kind === 'rate_limited' ? 'rate_limited' : c.kind === 'fatal' ? 'failed' : c.kind === 'budget_exhausted' ? 'budget_exhausted' : 'retry';
@@ -143,13 +155,20 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
         if (isExpired(decidedAt, now() + retryInMs, maxAgeMs)) return await ended(expired(w.sequence, decidedAt, now()), w.decisionId, deps, log, now());
         throw await waitForBudget(job, token, budgetRetryAt(decidedAt, now(), retryInMs, maxAgeMs), log, c.message);
       }
-      throw await translateError(err, deps, log, job.attemptsMade, job.opts?.attempts ?? 1);
+      const attempts = job.opts?.attempts ?? 1;
+      const e = await translateError(err, deps, log, job.attemptsMade, attempts);
+      if (e instanceof UnrecoverableError || (!(e instanceof RateLimitError) && job.attemptsMade + 1 >= attempts)) {
+        const reason = e instanceof UnrecoverableError ? e.message : `${e.message} (gave up after ${attempts} attempts)`;
+        await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'failed', writeReason: reason });
+      }
+      throw e;
     }
     await attemptLog({ outcome: 'applied', status: res.status });
     applied = true;
     const lagMs = Math.max(0, now() - decidedAt);
-    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes, lagMs }, 'applied');
-    return { status: 'applied', httpStatus: res.status, sequence: w.sequence, writeStatus: 'written', lagMs };
+    log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes, lagMs, resolvedParticipant: w.participantId === undefined }, 'applied');
+    await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'written', writtenAt: new Date(now()).toISOString() });
+    return { status: 'applied', httpStatus: res.status, sequence: w.sequence, writeStatus: 'written', lagMs, participantId };
   } finally {
     // One round trip: ROUTING -> COMPLETE (when written and still this sequence) and release the lock.
     await scripts.end(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
@@ -176,13 +195,13 @@ function expired(sequence: number, decidedAt: number, at: number): ApplyResult {
 /**
  * A write that ends without being sent (skipped, expired): the job COMPLETES with that result (an expected outcome,
  * nothing to retry: a failed job would invite a pointless retry from Bull Board and count as an error), and the
- * outcome goes to the decision record through deps.onOutcome.
+ * outcome goes to the decision record through deps.recordOutcome.
  */
 async function ended(r: ApplyResult, decisionId: string, deps: ApplyDeps, log: Logger, at: number): Promise<ApplyResult> {
   const outcome = writeOutcomeOf(decisionId, r, at);
   if (r.status === 'expired') log.warn({ ageMs: r.ageMs, writeStatus: r.writeStatus }, 'not written: expired, the call has moved on');
   else log.info({ writeStatus: outcome?.writeStatus, reason: r.status === 'skipped' ? r.skipReason : undefined }, 'not written: not needed');
-  if (outcome && deps.onOutcome) await deps.onOutcome(outcome);
+  if (outcome) await deps.recordOutcome(outcome);
   return r;
 }
 

@@ -84,7 +84,8 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
     timestamp: new Date(decidedAt).toISOString(),
     flowInstanceId: ev.flowInstanceId,
     conversationId: ev.conversationId,
-    participantId: ev.participantId,
+    // Absent when the webhook named none: the write resolves the customer participant (never made up).
+    ...(ev.participantId ? { participantId: ev.participantId } : {}),
     dtmf: ev.dtmf,
     queueId: target.queueId,
     threshold: target.threshold,
@@ -118,7 +119,7 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps, ev: IvrEventJob): P
     decisionId: d.decisionId,
     idempotencyKey: d.idempotencyKey,
     conversationId: d.conversationId,
-    participantId: d.participantId,
+    ...(d.participantId ? { participantId: d.participantId } : {}),
     sequence: d.sequence,
     attributes: { finalRoutingDecision: d.routing_decision, queueOccupancyCheck: 'passed' },
   };
