@@ -46,6 +46,8 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     p = await startPipeline({ TARGET_QUEUE_ID: 'q-browser', OCCUPANCY_THRESHOLD: '3', APPLY_ATTEMPTS: '3', APPLY_BACKOFF_MS: '30' });
     await p.sim.control.setQueue('q-browser', { idle: 6 });
+    // Calls exist before their webhooks (the strict simulator answers 404 for any other).
+    for (const cid of ['c-journey', 'c-gone', 'c-flaky']) await p.sim.control.createConversation(cid, { customerId: 'cust' });
     await p.sim.control.fault({ match: 'c-journey', status: 503, rate: 1, count: 2 });
     await p.sim.control.fault({ match: 'c-gone', status: 404, rate: 1 });
     await p.sim.control.fault({ match: 'c-flaky', status: 503, rate: 1 });

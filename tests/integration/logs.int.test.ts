@@ -27,6 +27,9 @@ describe('log lines of a pipeline run', () => {
     const logger = createLogger('pipeline', 'debug', { destination: { write: (s: string) => void raw.push(...s.split('\n').filter(Boolean)) } });
     p = await startPipeline({ TARGET_QUEUE_ID: 'q-logs', APPLY_ATTEMPTS: '2', APPLY_BACKOFF_MS: '20', LOG_LEVEL: 'debug' }, { logger });
     await p.sim.control.setQueue('q-logs', { idle: 9 });
+    // Calls exist before their webhooks (the strict simulator answers 404 for any other).
+    for (const cid of ['log-ok', 'log-404', 'log-503']) await p.sim.control.createConversation(cid, { customerId: 'p' });
+    await p.sim.control.createConversation('log-flow', { customerId: 'cust' });
 
     // Decided and written (both payload shapes), a duplicate, a conflicting reuse of a key, a Prefer: wait.
     await p.post({ conversationId: 'log-ok', participantId: 'p', dtmf: '1' }, { 'idempotency-key': 'log-k1' });

@@ -28,6 +28,8 @@ describe('operator console on the real pipeline', () => {
     reportsDir = await mkdtemp(join(tmpdir(), 'ivr-console-'));
     app = createDashboardApp({ queues: p.receiver.queues.all, store: p.workers.store, reportsDir, adminToken: TOKEN });
     await p.sim.control.setQueue('q-console', { idle: 6 });
+    // Calls exist before their webhooks (the strict simulator answers 404 for any other).
+    for (const cid of ['c-journey', 'c-gone', 'c-flaky', 'c-failopen']) await p.sim.control.createConversation(cid, { customerId: 'cust' });
     // c-journey: two 503s, then the write lands; c-gone: 404 (call ended); c-flaky: 503 on every attempt.
     await p.sim.control.fault({ match: 'c-journey', status: 503, rate: 1, count: 2 });
     await p.sim.control.fault({ match: 'c-gone', status: 404, rate: 1 });

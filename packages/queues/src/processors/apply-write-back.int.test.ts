@@ -85,7 +85,10 @@ describe('writes that are not sent', () => {
     expect(a).toMatchObject({ status: 'skipped', skipReason: 'answered_synchronously', writeStatus: 'skipped' });
     expect(b).toMatchObject({ status: 'applied', writeStatus: 'written' });
     expect(patched).toEqual(['conv-4']);
-    expect(outcomes).toEqual([{ decisionId: 'd-3', writeStatus: 'skipped', writeReason: expect.stringContaining('synchronous answer') }]);
+    expect(outcomes).toEqual([
+      { decisionId: 'd-3', writeStatus: 'skipped', writeReason: expect.stringContaining('synchronous answer') },
+      { decisionId: 'd-4', writeStatus: 'written', writtenAt: expect.any(String) },
+    ]);
     expect(await redis.hget(ks.conversation('conv-3'), 'state')).toBe('COMPLETE');
   });
 
