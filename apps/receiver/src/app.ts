@@ -7,6 +7,7 @@ import {
   jsonDepth,
   parseWebhookBody,
   resolveIdempotencyKey,
+  scopedKey,
 } from '@ivr/core';
 import type { IngestOutcome, IvrEventJob } from '@ivr/queues';
 import { errorBody, HttpError, withTimeout } from './errors';
@@ -28,10 +29,10 @@ export interface ReceiverLogger {
 export interface ReceiverDeps {
   /** Store the event exactly once per key (claim + enqueue + confirm). Rejects when Redis is unavailable. */
   ingest(job: IvrEventJob, fingerprint: string): Promise<IngestOutcome>;
-  /** Wait for the decision of `key` (Prefer: wait). */
+  /** Wait for the decision of `key`, the event's scopedKey (Prefer: wait). */
   waitForDecision?(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
-  /** Redis reachable? */
-  ready(): Promise<boolean>;
+  /** Redis reachable and the queue able to accept jobs? `reason` says why not (shown by /readyz). */
+  ready(): Promise<boolean | { ok: boolean; reason?: string }>;
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */
   authenticate?(req: { headers: Headers; body: string }): void;
   /** Called with every event stored as new (e.g. to record to NDJSON). */
@@ -57,8 +58,11 @@ export function createApp(deps: ReceiverDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const ok = await withTimeout(deps.ready(), 1000, 'Redis ping').catch(() => false);
-    return ok ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', reason: 'Redis not reachable' }, 503, { 'Retry-After': '1' });
+    const r = await withTimeout(deps.ready(), 1000, 'Redis ping').catch(() => false);
+    const state = typeof r === 'boolean' ? { ok: r, reason: r ? undefined : 'Redis not reachable' } : r;
+    return state.ok
+      ? c.json({ status: 'ready' })
+      : c.json({ status: 'unavailable', reason: state.reason ?? 'not ready' }, 503, { 'Retry-After': '1' });
   });
 
   const metrics = deps.metrics;
@@ -98,12 +102,12 @@ export function createApp(deps: ReceiverDeps): Hono {
       const digest = bodyDigest(body); // canonical JSON + SHA-256 once, for the fingerprint and a hash key alike
       const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body, digest);
       if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
-      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, receivedAt };
+      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt };
       let outcome: IngestOutcome;
       try {
         outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');
       } catch (err) {
-        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key), err: (err as Error).message }, 'event not stored: Redis unavailable');
+        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message }, 'event not stored: Redis unavailable');
         throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });
       }
       const log = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: outcome.jobId };
@@ -119,7 +123,7 @@ export function createApp(deps: ReceiverDeps): Hono {
       }
       const waitMs = Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000);
       if (waitMs > 0 && deps.waitForDecision) {
-        const answer = await deps.waitForDecision(key.key, waitMs).catch(() => undefined);
+        const answer = await deps.waitForDecision(scopedKey(key.key, key.space), waitMs).catch(() => undefined);
         if (answer) return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
       }
       return outcome.kind === 'accepted'

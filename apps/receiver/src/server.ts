@@ -12,6 +12,7 @@ import {
   decisionAnswer,
   ingestEvent,
   keyspace,
+  queueReadiness,
   waitForRedis,
   type IvrMetrics,
   type IvrQueues,
@@ -47,7 +48,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   const waiter = createDecisionWaiter({
     subscriber,
     ks,
-    lookup: async (key) => {
+    lookup: async (key) => { // key: the event's scopedKey (app.ts)
       const v = await producer.get(ks.decision(key));
       return v ? decisionAnswer(JSON.parse(v) as DecisionRecord) : undefined;
     },
@@ -67,7 +68,10 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
     ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
-    ready: async () => (await producer.ping()) === 'PONG',
+    ready: async () => {
+      if ((await producer.ping()) !== 'PONG') return { ok: false, reason: 'Redis not reachable' };
+      return queueReadiness(producer, [queues.events]);
+    },
     logger: eventLogger(logger),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     ...extra,

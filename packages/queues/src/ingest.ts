@@ -1,6 +1,6 @@
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobIdForKey } from '@ivr/core';
+import { jobIdForKey, scopedKey } from '@ivr/core';
 import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
 import type { IvrEventJob } from './jobs';
 import { defineScript } from './lua';
@@ -115,7 +115,8 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
 /**
  * Store one webhook event exactly once per idempotency key, in ONE round trip: a MULTI/EXEC of
  * 1. claim the key (new | pending claim of this body | stored | same key with another body),
- * 2. BullMQ's own add of the job (jobId derived from the key; the arguments built by BullMQ's Job.addJob),
+ * 2. BullMQ's own add of the job (jobId derived from the scoped key by jobIdForKey, never the client's string;
+ *    the arguments built by BullMQ's Job.addJob),
  * 3. finish: confirm the claim when the job is in Redis, or undo it when the add failed.
  * The transaction is atomic, so no other client ever sees a claim without its job. A duplicate or a conflict
  * never adds a job: the add is a no-op when the job exists, and when it was already completed and removed
@@ -125,11 +126,12 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
  * The caller may answer 2xx once this resolves.
  */
 export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string): Promise<IngestOutcome> {
-  const jobId = jobIdForKey(job.idempotencyKey);
+  const space = job.keySpace ?? 'client';
+  const jobId = jobIdForKey(job.idempotencyKey, space);
   const queue = deps.events;
   const conn = await connectionFor(deps);
   const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId }, jobId));
-  const replies = await send(conn, { deps, key: job.idempotencyKey, jobKey: queue.keys[''] + jobId, fingerprint, add });
+  const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add });
   const [claim, added] = replies;
   if (claim instanceof Error) throw claim;
   if (added instanceof Error) throw added;
