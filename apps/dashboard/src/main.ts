@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
+import { createLogger, decisionStoreConfig, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
 import { createQueues, createRedis, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
 import { createDashboardApp } from './app';
@@ -33,6 +33,8 @@ const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname }
     `dashboard listening on http://${hostname}:${info.port}/admin/queues (decision store: ${store.kind})`,
   );
 });
+
+server.once('error', (err) => exitOnStartupFailure(err, { app: 'dashboard', portVar: 'DASHBOARD_PORT' }));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -9,7 +9,7 @@ import {
   resolveIdempotencyKey,
   scopedKey,
 } from '@ivr/core';
-import type { IngestOutcome, IvrEventJob } from '@ivr/queues';
+import { ingestFailure, type IngestOutcome, type IvrEventJob } from '@ivr/queues';
 import { errorBody, HttpError, withTimeout } from './errors';
 import { preferWaitMs } from './prefer';
 
@@ -49,6 +49,15 @@ export interface ReceiverDeps {
 }
 
 const MAX_DEPTH = 32;
+
+/**
+ * A request body read that failed because the client went away: Node's IncomingMessage errors with
+ * `aborted` / ECONNRESET, and @hono/node-server's body stream surfaces it (or an AbortError) to `c.req.text()`.
+ */
+export function isClientAbort(err: Error): boolean {
+  const code = (err as { code?: string }).code;
+  return err.name === 'AbortError' || code === 'ECONNRESET' || code === 'ECONNABORTED' || err.message === 'aborted' || err.message === 'The operation was aborted';
+}
 
 export function createApp(deps: ReceiverDeps): Hono {
   const app = new Hono();
@@ -107,7 +116,13 @@ export function createApp(deps: ReceiverDeps): Hono {
       try {
         outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');
       } catch (err) {
-        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message }, 'event not stored: Redis unavailable');
+        const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };
+        if (ingestFailure(err) === 'unknown') {
+          // Redis did not answer in time (frozen, slow, connection lost mid-request): the event may be stored.
+          deps.logger.error(fields, 'event outcome unknown: Redis did not answer; a retry with the same key is safe');
+          throw new HttpError(503, 'store_outcome_unknown', 'outcome unknown: Redis did not answer in time, the event may or may not be stored; retrying with the same idempotency key is safe', { 'Retry-After': '1' });
+        }
+        deps.logger.error(fields, 'event not stored: Redis unavailable');
         throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });
       }
       const log = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: outcome.jobId };
@@ -137,6 +152,12 @@ export function createApp(deps: ReceiverDeps): Hono {
     if (err instanceof HttpError) {
       observe(`error_${err.status}`);
       return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    }
+    if (isClientAbort(err)) {
+      // The client went away mid-request (closed the connection, timed out): nothing to answer, not our error.
+      deps.logger.info({ path: c.req.path, err: err.message }, 'client aborted the request');
+      observe('aborted');
+      return c.body(null, 499 as never);
     }
     deps.logger.error({ err: err.message, stack: err.stack }, 'unhandled error');
     observe('error_500');

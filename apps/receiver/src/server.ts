@@ -29,6 +29,21 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * Node http.Server timeouts from config (issue 13: only Node's 300 s requestTimeout applied, so a body trickled
+ * one byte at a time held its connection for minutes). Node enforces headersTimeout and requestTimeout from a
+ * periodic check every `connectionsCheckingInterval` (default 30 s): 1 s here, so a slow client is cut at most
+ * ~1 s after its deadline. See https://nodejs.org/api/http.html#httpcreateserveroptions-requestlistener.
+ */
+export function receiverServerOptions(config: Pick<Config, 'RECEIVER_HEADERS_TIMEOUT_MS' | 'RECEIVER_REQUEST_TIMEOUT_MS' | 'RECEIVER_KEEPALIVE_TIMEOUT_MS'>) {
+  return {
+    headersTimeout: config.RECEIVER_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.RECEIVER_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.RECEIVER_KEEPALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: 1000,
+  };
+}
+
 /** Wire config → Redis connections → queues → Hono app → HTTP server. */
 export async function startReceiver(config: Config, logger: Logger, extra: Partial<ReceiverDeps> = {}): Promise<RunningReceiver> {
   // Built first: a malformed WEBHOOK_SECRET fails before any connection is opened.
@@ -74,12 +89,21 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     },
     logger: eventLogger(logger),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    storeTimeoutMs: config.STORE_TIMEOUT_MS,
     ...extra,
   });
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.RECEIVER_PORT, hostname: config.RECEIVER_HOST }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.RECEIVER_PORT, hostname: config.RECEIVER_HOST, serverOptions: receiverServerOptions(config) }, () => resolve(s));
+      s.once('error', reject); // EADDRINUSE and friends: a one-line reason in main (exitOnStartupFailure)
+    });
+  } catch (err) {
+    await queues.close().catch(() => undefined);
+    for (const c of [producer, ingestTx, subscriber]) c.disconnect();
+    throw err;
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.RECEIVER_PORT;
   const url = `http://127.0.0.1:${port}`;

@@ -5,6 +5,27 @@ import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
 import type { IvrEventJob } from './jobs';
 import { defineScript } from './lua';
 
+/**
+ * What a failed ingest means for the event, so the receiver can say it truthfully:
+ * - `not_stored`: Redis certainly did not store it: the command was never sent (connection down; the producer
+ *   connection has no offline queue, ioredis says "Stream isn't writeable"), or Redis answered with an error
+ *   (a MULTI with an error reply is aborted or undone by the finish step: no claim without its job);
+ * - `unknown`: the transaction may have been applied but its answer did not arrive (timeout, frozen Redis,
+ *   connection lost after sending). Retrying with the same key is safe: a stored event answers 200 duplicate.
+ * Anything not known to be `not_stored` is `unknown`.
+ */
+export function ingestFailure(err: unknown): 'not_stored' | 'unknown' {
+  const e = err as { name?: string; message?: string } | undefined;
+  const msg = String(e?.message ?? '');
+  if (e?.name === 'ReplyError' || e?.name === 'IngestRefused') return 'not_stored';
+  if (/Stream isn't writeable|enableOfflineQueue/.test(msg)) return 'not_stored';
+  return 'unknown';
+}
+
+class IngestRefused extends Error {
+  override name = 'IngestRefused';
+}
+
 export type IngestOutcome =
   | { kind: 'accepted'; jobId: string }
   | { kind: 'duplicate'; jobId: string }
@@ -135,9 +156,9 @@ export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprin
   const [claim, added] = replies;
   if (claim instanceof Error) throw claim;
   if (added instanceof Error) throw added;
-  if (typeof added === 'number' && added < 0) throw new Error(`BullMQ refused the job ${jobId} (code ${added})`);
+  if (typeof added === 'number' && added < 0) throw new IngestRefused(`BullMQ refused the job ${jobId} (code ${added})`);
   const outcome = CLAIM_OUTCOMES[claim as number];
-  if (!outcome) throw new Error(`idempotency claim returned ${String(claim)}`);
+  if (!outcome) throw new IngestRefused(`idempotency claim returned ${String(claim)}`);
   if (outcome.kind === 'conflict') return { kind: 'conflict', jobId };
   return outcome.kind === 'new' ? { kind: 'accepted', jobId } : { kind: 'duplicate', jobId };
 }
