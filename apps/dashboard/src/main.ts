@@ -60,3 +60,4 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+if (process.send) process.once('disconnect', () => void shutdown('parent exited')); // started by scripts/start.ts, which is gone

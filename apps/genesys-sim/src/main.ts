@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (process.send) process.once('disconnect', () => stop('parent exited')); // started by scripts/start.ts, which is gone
 }
 
 main().catch((err: unknown) => {
