@@ -146,7 +146,8 @@ export const envSchema = z.object({
   APPLY_BACKOFF_MS: int(1000, 1, 600000),
   GENESYS_RATE_PER_MIN: int(250, 1, 100000),
   LOCK_DURATION_MS: int(30000, 1000, 600000),
-  STALLED_INTERVAL_MS: int(30000, 1000, 600000),
+  // A crashed worker's jobs come back within LOCK_DURATION_MS + 2 × STALLED_INTERVAL_MS (docs/reliability.md): 60 s by default.
+  STALLED_INTERVAL_MS: int(15000, 1000, 600000),
   WORKER_METRICS_PORT: int(9464, 0, 65535), // 0 disables; process N of `pnpm start --workers` uses port + N - 1
   WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
   WORKER_INDEX: int(1, 1, 1000), // set by `pnpm start --workers N` (1..N)
