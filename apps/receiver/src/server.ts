@@ -11,6 +11,7 @@ import {
   createRedis,
   decisionAnswer,
   ingestEvent,
+  assertRedisMemory,
   keyspace,
   queueReadiness,
   waitForRedis,
@@ -57,7 +58,13 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   for (const [name, conn] of [['producer', producer], ['ingest', ingestTx], ['subscriber', subscriber]] as const) {
     conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
   }
-  await Promise.all([waitForRedis(producer, 10000), waitForRedis(ingestTx, 10000), waitForRedis(subscriber, 10000)]);
+  try {
+    await Promise.all([waitForRedis(producer, 10000), waitForRedis(ingestTx, 10000), waitForRedis(subscriber, 10000)]);
+    await assertRedisMemory(producer, logger); // too small or too full: a one-line refusal (StartupError)
+  } catch (err) {
+    for (const c of [producer, ingestTx, subscriber]) c.disconnect();
+    throw err;
+  }
   const queues = createQueues(producer, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS }, { skipWaitingForReady: true });
   const idempotency = createIdempotencyStore(producer, ks, config.IDEMPOTENCY_TTL_S);
   const waiter = createDecisionWaiter({

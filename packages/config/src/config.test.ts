@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       elasticsearchUsername: undefined,
       elasticsearchPassword: undefined,
       elasticsearchIndex: 'custom',
+      retentionDays: 30,
     });
   });
 });

@@ -115,6 +115,7 @@ export const envSchema = z.object({
   REPORT_BATCH_SIZE: int(500, 1, 10000),
   REPORT_LINGER_MS: int(250, 0, 60000),
   REPORTS_DIR: z.string().default('reports'),
+  STORE_RETENTION_DAYS: int(30, 1, 3650), // embedded store: decisions older than this are removed (with their counts)
 
   WEBHOOK_SECRET: secret(webhookSecretProblem),
   WEBHOOK_TOKEN: secret(),
@@ -226,5 +227,6 @@ export function decisionStoreConfig(config: Config) {
     elasticsearchUsername: config.ELASTICSEARCH_USERNAME,
     elasticsearchPassword: config.ELASTICSEARCH_PASSWORD,
     elasticsearchIndex: config.ELASTICSEARCH_INDEX,
+    retentionDays: config.STORE_RETENTION_DAYS,
   };
 }
