@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { routeFor, type DecisionRecord, type Route } from '@ivr/core';
+import { routeFor, scopedKey, type DecisionRecord, type Route } from '@ivr/core';
 import { keyspace } from '../names';
 import type { RecordedEvent } from './recorder';
 
@@ -97,7 +97,7 @@ export async function loadObservedDecisions(
   defaultPrefix: string,
   prefix?: string,
 ): Promise<{ decisions: ObservedDecision[]; missing: number; prefixes: string[] }> {
-  const keys = events.map((e) => keyspace(prefix ?? e.prefix ?? defaultPrefix).decision(e.idempotencyKey));
+  const keys = events.map((e) => keyspace(prefix ?? e.prefix ?? defaultPrefix).decision(scopedKey(e.idempotencyKey, e.keySpace)));
   const decisions: ObservedDecision[] = [];
   let missing = 0;
   for (let i = 0; i < keys.length; i += 500) {
