@@ -232,8 +232,9 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
     kind: 'embedded',
 
     async init() {
-      // Nothing to create (keys appear with the first write); drop what outlived the retention.
-      await prune();
+      // Nothing to create (keys appear with the first write); drop what outlived the retention. A store that
+      // cannot be reached now must not stop a start (decisions go on; the next write's prune retries).
+      await prune().catch(() => undefined);
     },
 
     prune,

@@ -88,7 +88,7 @@ export function formatWhatIf(r: WhatIfResult, context: { recorded: number; missi
 }
 
 /**
- * The stored decision of each recorded event, from Redis `{prefix}:ivr:decision:{key}` (kept IDEMPOTENCY_TTL_S).
+ * The stored decision of each recorded event, from Redis `ks.decision(scopedKey)` (kept IDEMPOTENCY_TTL_S).
  * `prefix` overrides the prefix recorded on each line.
  */
 export async function loadObservedDecisions(
