@@ -98,3 +98,17 @@ describe('embedded store retention (STORE_RETENTION_DAYS, issue 13 item 8)', () 
     }
   });
 });
+
+describe('embedded store without a retention (a direct createEmbeddedStore, as tests use)', () => {
+  it('keeps old decisions', async () => {
+    const t = testRedis('storeret3');
+    try {
+      const store = createEmbeddedStore(t.redis, t.prefix);
+      await store.writeBatch([makeDoc(1, { timestamp: '2001-01-01T00:00:00Z' })]);
+      expect(await store.prune()).toBe(0);
+      expect(await store.count()).toBe(1);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

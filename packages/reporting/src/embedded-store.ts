@@ -64,14 +64,12 @@ end
 return removed
 `;
 
-/** Default STORE_RETENTION_DAYS: the embedded store keeps 30 days of decisions (about 450 B each in Redis). */
-export const DEFAULT_RETENTION_DAYS = 30;
 /** At most one prune per this interval per store instance (writes trigger it; init runs one). */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_PAGE = 500;
 
 export interface EmbeddedStoreOptions {
-  /** Decisions older than this many days are removed (STORE_RETENTION_DAYS). */
+  /** Decisions older than this many days are removed (STORE_RETENTION_DAYS, default 30 in @ivr/config); unset = kept forever. */
   retentionDays?: number;
   now?: () => number;
 }
@@ -108,7 +106,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
   };
   const writeScript = defineScript<number[]>(redis, 'ivrDecisionStoreWriteBatch', 6, WRITE_BATCH_LUA);
   const pruneScript = defineScript<number>(redis, 'ivrDecisionStorePrune', 6, PRUNE_LUA);
-  const retentionMs = (opts.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400_000;
+  const retentionMs = opts.retentionDays === undefined ? undefined : opts.retentionDays * 86_400_000;
   const now = opts.now ?? Date.now;
   let lastPrune = 0;
   let requests = 0;
@@ -116,6 +114,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
   /** Remove every decision older than the retention, a page at a time; returns how many. */
   async function prune(): Promise<number> {
     lastPrune = now();
+    if (retentionMs === undefined) return 0;
     const cutoff = `(${now() - retentionMs}`;
     let removed = 0;
     for (;;) {
@@ -135,7 +134,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
   }
   /** After a write: prune at most once a minute, in the background (a failure is retried by the next one). */
   const maybePrune = () => {
-    if (now() - lastPrune >= PRUNE_EVERY_MS) prune().catch(() => undefined);
+    if (retentionMs !== undefined && now() - lastPrune >= PRUNE_EVERY_MS) prune().catch(() => undefined);
   };
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
