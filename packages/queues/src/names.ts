@@ -28,6 +28,8 @@ export function keyspace(prefix: string) {
     conversation: (cid: string) => `${prefix}:ivr:conv:${nameOf(cid)}`,
     /** `key` is the event's scopedKey (a client key as sent, a derived one with its space). */
     decision: (key: string) => `${prefix}:ivr:decision:${nameOf(key)}`,
+    /** SCAN/KEYS pattern matching every decision record (the key part is hashed, so decision('*') is not one). */
+    decisionPattern: `${prefix}:ivr:decision:*`,
     decisionChannel: (key: string) => `${prefix}:ivr:decided:${key}`,
     applyLock: (cid: string) => `${prefix}:ivr:applylock:${nameOf(cid)}`,
     occupancy: (queueId: string) => `${prefix}:ivr:occ:${nameOf(queueId)}`,
