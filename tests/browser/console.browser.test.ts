@@ -3,6 +3,7 @@
  * sign in and out; find a call by its conversation id and see each attempt; narrow the heatmap to the last hour;
  * retry the retryable failures. Screenshots at 1440×900 and 390×844 under reports/screenshots/.
  */
+import { scopedKey } from '@ivr/core';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
     history.push(makeDoc(20_000, { decisionId: 'hist-old', timestamp: new Date(now - 3 * 86_400_000).toISOString() }));
     await p.workers.store.writeBatch(history);
     const writes = p.receiver.queues.writes;
-    await waitFor(async () => (await writes.getJobState(jobIdsForKey(keys['c-journey']!).apply)) === 'completed', 'c-journey written', 20000);
+    await waitFor(async () => (await writes.getJobState(jobIdsForKey(scopedKey(keys['c-journey']!, 'body')).apply)) === 'completed', 'c-journey written', 20000);
     await waitFor(async () => (await writes.getFailedCount()) === 2, 'c-gone and c-flaky failed', 20000);
 
     reportsDir = await mkdtemp(join(tmpdir(), 'ivr-console-browser-'));
@@ -213,8 +214,8 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
     await Promise.all([page.waitForURL(/retried=1&left=1/), page.click('#retry-retryable')]);
     expect(await page.textContent('#failures-message')).toContain('Retried 1 job(s); 1 left failed');
     const writes = p.receiver.queues.writes;
-    await waitFor(async () => (await writes.getJobState(jobIdsForKey(keys['c-flaky']!).apply)) === 'completed', 'c-flaky written', 20000);
-    expect(await writes.getJobState(jobIdsForKey(keys['c-gone']!).apply)).toBe('failed');
+    await waitFor(async () => (await writes.getJobState(jobIdsForKey(scopedKey(keys['c-flaky']!, 'body')).apply)) === 'completed', 'c-flaky written', 20000);
+    expect(await writes.getJobState(jobIdsForKey(scopedKey(keys['c-gone']!, 'body')).apply)).toBe('failed');
     const phone = await browser.newContext({ viewport: SIZES.phone, storageState: await ctx.storageState() });
     const pp = await phone.newPage();
     await pp.goto(`${server.url}/admin/failures`);
@@ -228,7 +229,7 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
     await page.goto(`${server.url}/admin/queues`);
     await page.getByText('Genesys writes (apply)').first().waitFor({ timeout: 20000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'console-bull-board-1440.png'), fullPage: true });
-    await page.goto(`${server.url}/admin/queues/queue/genesys-writes/${encodeURIComponent(jobIdsForKey(keys['c-gone']!).apply)}`);
+    await page.goto(`${server.url}/admin/queues/queue/genesys-writes/${encodeURIComponent(jobIdsForKey(scopedKey(keys['c-gone']!, 'body')).apply)}`);
     const link = page.getByRole('link', { name: 'Call journey' });
     await link.first().waitFor({ timeout: 20000 });
     expect(await link.first().getAttribute('href')).toContain('/admin/events?q=');

@@ -105,7 +105,7 @@ describe('chaos 1: duplicates under load', () => {
     await waitFor(async () => (await decidedCount(redis, prefix, uniqueKeys)) === uniqueKeys.size, 'every unique event decided', 120_000, 500).catch(() => undefined);
     await waitDrained(queues, 'all queues drained', 120_000).catch(() => undefined);
     const decided = await decidedCount(redis, prefix, uniqueKeys);
-    const decisionKeys = await countKeys(redis, `${keyspace(prefix).decision('*')}`);
+    const decisionKeys = await countKeys(redis, keyspace(prefix).decisionPattern);
     const sim2 = await appliedInSim(sim.url, uniques.filter((u) => uniqueKeys.has(u.key)).map((u) => u.body.conversationId));
     const stored = await createEmbeddedStore(redis, prefix).count();
     const writes = Object.values(await queues.writes.getJobCounts()).reduce((a, b) => a + b, 0);

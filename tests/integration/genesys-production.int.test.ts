@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ivr/config';
+import { jobIdFor } from '@ivr/core';
 import { createIdempotencyStore, createQueues, ingestEvent, keyspace, type IvrEventJob, type IvrQueues } from '@ivr/queues';
 import { createConversation, silentLogger, startApp, startTestSim, testRedis, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
@@ -107,9 +108,9 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
     await ingestAll(list);
     await waitFor(async () => ((await sim.control.stats()).byEndpoint?.attributes?.['200'] ?? 0) >= 3000 + 150, 'all 150 written', 60000, 100);
     const ids = await Promise.all(list.map(async (e) => JSON.parse((await t.redis.get(keyspace(t.prefix).decision(e.idempotencyKey)))!).decisionId as string));
-    const jobs = await Promise.all(ids.map((id) => queues.writes.getJob(`apply-${id}`)));
+    const jobs = await Promise.all(ids.map((id) => queues.writes.getJob(jobIdFor('apply', id))));
     await waitFor(async () => (await Promise.all(jobs.map((j) => j!.isCompleted()))).every(Boolean), 'apply jobs completed', 30000);
-    const fresh = await Promise.all(ids.map((id) => queues.writes.getJob(`apply-${id}`)));
+    const fresh = await Promise.all(ids.map((id) => queues.writes.getJob(jobIdFor('apply', id))));
     const attempts = fresh.map((j) => j!.attemptsMade);
     expect(Math.max(...attempts)).toBe(1); // the rate-limited job went back to wait without using an attempt
     const calls = (await sim.control.calls('attributes')).slice(since);

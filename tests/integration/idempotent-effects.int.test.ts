@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ivr/config';
-import { decisionIdFor } from '@ivr/core';
+import { decisionIdFor, jobIdFor } from '@ivr/core';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 import { genesysFromConfig, startWorkers, type RunningWorkers } from '@ivr/worker';
 import { createConversation, silentLogger, startTestSim, testRedis, waitFor, type TestSim } from '@ivr/testing';
@@ -113,7 +113,7 @@ describe('idempotent effects', () => {
     await sim.control.setQueue('demo-queue', { idle: 9 });
     const older = await post({ conversationId: cid, participantId: pid, dtmf: '1' }, 'idem-old', { prefer: 'wait=5' });
     expect(older.body).toMatchObject({ status: 'decided', routing: 'route_to_queue' });
-    const olderApplyId = `apply-${decisionIdFor('idem-old')}`;
+    const olderApplyId = jobIdFor('apply', decisionIdFor('idem-old'));
     await waitFor(async () => ((await receiver.queues.writes.getJob(olderApplyId))?.attemptsMade ?? 0) >= 2, 'the older write failing and retrying', 10000, 20);
     expect(await receiver.queues.writes.getJobState(olderApplyId)).toMatch(/delayed|waiting|active/);
 
@@ -122,7 +122,7 @@ describe('idempotent effects', () => {
     expect(newer.body).toMatchObject({ status: 'decided', routing: 'route_to_vm' });
     await sim.control.clearFaults();
 
-    const newerApplyId = `apply-${decisionIdFor('idem-new')}`;
+    const newerApplyId = jobIdFor('apply', decisionIdFor('idem-new'));
     const done = await waitFor(async () => {
       const [o, n] = await Promise.all([receiver.queues.writes.getJob(olderApplyId), receiver.queues.writes.getJob(newerApplyId)]);
       return o?.finishedOn && n?.finishedOn ? { o, n } : undefined;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ivr/config';
-import { decisionIdFor } from '@ivr/core';
+import { decisionIdFor, jobIdFor } from '@ivr/core';
 import { parseExposition, parseStrictJson, waitFor } from '@ivr/testing';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 
@@ -42,8 +42,8 @@ describe('log lines of a pipeline run', () => {
     await p.post({ conversationId: 'log-404', participantId: 'p', dtmf: '1' }, { 'idempotency-key': 'log-k404' });
     await p.post({ conversationId: 'log-503', participantId: 'p', dtmf: '1' }, { 'idempotency-key': 'log-k503' });
 
-    await failedFor(`apply-${decisionIdFor('log-k404')}`);
-    await failedFor(`apply-${decisionIdFor('log-k503')}`);
+    await failedFor(jobIdFor('apply', decisionIdFor('log-k404')));
+    await failedFor(jobIdFor('apply', decisionIdFor('log-k503')));
     await waitFor(async () => (await p.workers.store.count()) >= 4, 'four decisions stored');
     // The worker's `failed` event (and its log line) follows the move to the failed set: wait for the lines themselves.
     await waitFor(() => raw.filter((l) => l.includes('"job failed for good"')).length >= 2, 'both final-failure lines');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createConversation, waitFor } from '@ivr/testing';
 import { formatFailed, listFailed } from '@ivr/queues';
+import { decisionIdFor, jobIdFor, scopedKey } from '@ivr/core';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 
 type Conv = { participants: Array<{ id: string; attributes: Record<string, string> }> } | undefined;
@@ -24,7 +25,7 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
 
   /** Waits until the apply job of this webhook answer is failed, and returns it. */
   const failedApply = async (idempotencyKey: string) => {
-    const jobId = `apply-${await decisionIdOf(idempotencyKey)}`;
+    const jobId = jobIdFor('apply', await decisionIdOf(idempotencyKey));
     await waitFor(async () => (await p.receiver.queues.writes.getJob(jobId))?.isFailed(), 'apply job failed');
     // Read it again once failed: a job object fetched while it was still active has no failedReason.
     return (await p.receiver.queues.writes.getJob(jobId))!;
@@ -81,7 +82,7 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
     await p.sim.control.setQueue('q-main', { idle: 9 });
     await p.sim.control.fault({ match: 'c-409', status: 409, rate: 1, count: 3 });
     const res = await p.post({ conversationId: 'c-409', participantId: 'p', dtmf: '1' });
-    const jobId = `apply-${await decisionIdOf(res.body.idempotencyKey as string)}`;
+    const jobId = jobIdFor('apply', await decisionIdOf(res.body.idempotencyKey as string));
     const attrs = await waitFor(() => attributesOf('c-409', 'p'), 'attributes after 409s', 15000);
     expect(attrs.finalRoutingDecision).toBe('route_to_queue');
     const job = await p.receiver.queues.writes.getJob(jobId);
@@ -94,7 +95,7 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
     await createConversation(p.sim, 'c-404', { customerId: 'p' });
     await p.sim.control.fault({ match: 'c-404', status: 404, rate: 1 });
     const res = await p.post({ conversationId: 'c-404', participantId: 'p', dtmf: '1' });
-    const jobId = `apply-${await decisionIdOf(res.body.idempotencyKey as string)}`;
+    const jobId = jobIdFor('apply', await decisionIdOf(res.body.idempotencyKey as string));
     const failed = await failedApply(res.body.idempotencyKey as string);
     expect(failed.id).toBe(jobId);
     expect(failed.attemptsMade).toBe(1);
@@ -107,7 +108,7 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
     await p.sim.control.fault({ match: 'c-429', status: 429, rate: 1, count: 1, retryAfterS: 1 });
     const start = Date.now();
     const res = await p.post({ conversationId: 'c-429', participantId: 'p', dtmf: '1' });
-    const jobId = `apply-${await decisionIdOf(res.body.idempotencyKey as string)}`;
+    const jobId = jobIdFor('apply', await decisionIdOf(res.body.idempotencyKey as string));
     await waitFor(() => attributesOf('c-429', 'p'), 'attributes after 429', 15000);
     const elapsed = Date.now() - start;
     const job = await waitFor(async () => {
@@ -205,8 +206,8 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
     }, 'reports/heatmap.html', 10000, 100);
   });
 
+  /** The decision id of a keyless webhook (its key was derived from the body: the `body` key space). */
   async function decisionIdOf(key: string): Promise<string> {
-    const { decisionIdFor } = await import('@ivr/core');
-    return decisionIdFor(key);
+    return decisionIdFor(scopedKey(key, 'body'));
   }
 });

@@ -3,6 +3,7 @@
  * find a call by any of its ids and see each Genesys attempt, failures grouped with hints, "retry all retryable"
  * leaving 404s alone, fail-open decisions as "unknown", the 429-only badge.
  */
+import { scopedKey } from '@ivr/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ describe('operator console on the real pipeline', () => {
       keys[cid] = res.body.idempotencyKey as string;
     }
     const writes = p.receiver.queues.writes;
-    await waitFor(async () => (await writes.getJobState(jobIdsForKey(keys['c-journey']!).apply)) === 'completed', 'c-journey written', 20000);
+    await waitFor(async () => (await writes.getJobState(jobIdsForKey(scopedKey(keys['c-journey']!, 'body')).apply)) === 'completed', 'c-journey written', 20000);
     await waitFor(async () => (await writes.getFailedCount()) === 2, 'c-gone and c-flaky failed', 20000);
     await waitFor(async () => (await p.workers.store.count()) >= 3, 'three decisions stored', 20000);
   }, 60000);
@@ -66,7 +67,7 @@ describe('operator console on the real pipeline', () => {
     ]);
     expect(byConv?.apply?.attempts[0]?.contextId).toBeTruthy();
     expect(byConv?.decision).toMatchObject({ conversationId: 'c-journey', routing_decision: 'route_to_queue', queue_occupancy: 6, threshold: 3 });
-    const ids = jobIdsForKey(keys['c-journey']!);
+    const ids = jobIdsForKey(scopedKey(keys['c-journey']!, 'body'));
     for (const [q, as] of [
       [keys['c-journey']!, 'idempotency key'],
       [ids.decisionId, 'decision id'],
@@ -118,8 +119,8 @@ describe('operator console on the real pipeline', () => {
     const res = await app.request('/admin/failures/retry-retryable', { method: 'POST', headers: { Authorization: H.Authorization, accept: 'application/json' } });
     expect(await res.json()).toEqual({ retried: 1, left: 1 });
     const writes = p.receiver.queues.writes;
-    await waitFor(async () => (await writes.getJobState(jobIdsForKey(keys['c-flaky']!).apply)) === 'completed', 'c-flaky written after the retry', 20000);
-    expect(await writes.getJobState(jobIdsForKey(keys['c-gone']!).apply)).toBe('failed');
+    await waitFor(async () => (await writes.getJobState(jobIdsForKey(scopedKey(keys['c-flaky']!, 'body')).apply)) === 'completed', 'c-flaky written after the retry', 20000);
+    expect(await writes.getJobState(jobIdsForKey(scopedKey(keys['c-gone']!, 'body')).apply)).toBe('failed');
   });
 
   it('records a fail-open decision as unknown occupancy and shows it in its own heatmap row', async () => {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createLogger, decisionStoreConfig, loadConfigOrExit } from '@ivr/config';
+import { createLogger, decisionStoreConfig, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
 import { createMetrics, createQueues, createRedis, httpMetrics, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
 import { createDashboardApp } from './app';
@@ -56,6 +56,8 @@ const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname: 
   );
 });
 
+server.once('error', (err) => exitOnStartupFailure(err, { app: 'dashboard', portVar: 'DASHBOARD_PORT' }));
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -80,3 +82,4 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+if (process.send) process.once('disconnect', () => void shutdown('parent exited')); // started by scripts/start.ts, which is gone

@@ -14,9 +14,12 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (process.send) process.once('disconnect', () => stop('parent exited')); // started by scripts/start.ts, which is gone
 }
 
 main().catch((err: unknown) => {
-  logger.error({ err }, 'Genesys simulator failed to start');
+  // A port in use is an expected failure: one line, no stack trace (issue 13).
+  if (/EADDRINUSE/.test(String((err as Error).message))) process.stderr.write(`genesys-sim: cannot start: ${(err as Error).message} (SIM_PORT); stop the other process or choose another port\n`);
+  else logger.error({ err }, 'Genesys simulator failed to start');
   process.exit(1);
 });

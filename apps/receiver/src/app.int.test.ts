@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, testRedis } from '@ivr/testing';
 import { createIdempotencyStore, createQueues, ingestEvent, keyspace, type IvrQueues } from '@ivr/queues';
+import { jobIdForKey } from '@ivr/core';
 import { createApp, type ReceiverDeps } from './app';
 
 const tutorial = { flowInstanceId: 'flow-123', participants: [{ id: 'cust-1', input: { dtmf: '1' } }] };
@@ -47,14 +48,14 @@ describe('POST /webhook/genesys-dtmf (real Redis + BullMQ)', () => {
   it('accepts the data-action payload with an Idempotency-Key header', async () => {
     const res = await post(app, dataAction, { 'idempotency-key': 'abc-1' });
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ status: 'accepted', jobId: 'abc-1', idempotencyKey: 'abc-1' });
+    expect(await res.json()).toEqual({ status: 'accepted', jobId: jobIdForKey('abc-1'), idempotencyKey: 'abc-1' });
   });
 
   it('same key and body: 200 duplicate and never a second job; same key, other body: 422', async () => {
     await post(app, dataAction, { 'idempotency-key': 'k' });
     const dup = await post(app, dataAction, { 'idempotency-key': 'k' });
     expect(dup.status).toBe(200);
-    expect(await dup.json()).toMatchObject({ status: 'duplicate', jobId: 'k' });
+    expect(await dup.json()).toMatchObject({ status: 'duplicate', jobId: jobIdForKey('k') });
     const conflict = await post(app, { ...dataAction, dtmf: '3' }, { 'idempotency-key': 'k' });
     expect(conflict.status).toBe(422);
     expect(((await conflict.json()) as { error: { code: string } }).error.code).toBe('idempotency_conflict');

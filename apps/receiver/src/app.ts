@@ -8,8 +8,9 @@ import {
   jsonDepth,
   parseWebhookBody,
   resolveIdempotencyKey,
+  scopedKey,
 } from '@ivr/core';
-import type { IngestOutcome, IvrEventJob } from '@ivr/queues';
+import { ingestFailure, type IngestOutcome, type IvrEventJob } from '@ivr/queues';
 import { errorBody, HttpError, withTimeout } from './errors';
 import { afterDelivery, preferWaitMs } from './prefer';
 
@@ -29,12 +30,12 @@ export interface ReceiverLogger {
 export interface ReceiverDeps {
   /** Store the event exactly once per key (claim + enqueue + confirm). Rejects when Redis is unavailable. */
   ingest(job: IvrEventJob, fingerprint: string): Promise<IngestOutcome>;
-  /** Wait for the decision of `key` (Prefer: wait). */
+  /** Wait for the decision of `key`, the event's scopedKey (Prefer: wait). */
   waitForDecision?(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
   /** The synchronous answer of `decisionId` reached the client (WRITE_BACK=unanswered: its write is skipped). */
   markAnswered?(decisionId: string): Promise<void>;
-  /** Redis reachable? */
-  ready(): Promise<boolean>;
+  /** Redis reachable and the queue able to accept jobs? `reason` says why not (shown by /readyz). */
+  ready(): Promise<boolean | { ok: boolean; reason?: string }>;
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */
   authenticate?(req: { headers: Headers; body: string }): void;
   /** Called with every event stored as new (e.g. to record to NDJSON). */
@@ -54,6 +55,15 @@ export interface ReceiverDeps {
 
 const MAX_DEPTH = 32;
 
+/**
+ * A request body read that failed because the client went away: Node's IncomingMessage errors with
+ * `aborted` / ECONNRESET, and @hono/node-server's body stream surfaces it (or an AbortError) to `c.req.text()`.
+ */
+export function isClientAbort(err: Error): boolean {
+  const code = (err as { code?: string }).code;
+  return err.name === 'AbortError' || code === 'ECONNRESET' || code === 'ECONNABORTED' || err.message === 'aborted' || err.message === 'The operation was aborted';
+}
+
 export function createApp(deps: ReceiverDeps): Hono {
   const app = new Hono();
   const limit = deps.bodyLimitBytes ?? 64 * 1024;
@@ -63,8 +73,11 @@ export function createApp(deps: ReceiverDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const ok = await withTimeout(deps.ready(), 1000, 'Redis ping').catch(() => false);
-    return ok ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', reason: 'Redis not reachable' }, 503, { 'Retry-After': '1' });
+    const r = await withTimeout(deps.ready(), 1000, 'Redis ping').catch(() => false);
+    const state = typeof r === 'boolean' ? { ok: r, reason: r ? undefined : 'Redis not reachable' } : r;
+    return state.ok
+      ? c.json({ status: 'ready' })
+      : c.json({ status: 'unavailable', reason: state.reason ?? 'not ready' }, 503, { 'Retry-After': '1' });
   });
 
   const metrics = deps.metrics;
@@ -105,12 +118,18 @@ export function createApp(deps: ReceiverDeps): Hono {
       const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body, digest);
       if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
       const waitMs = deps.waitForDecision ? Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000) : 0;
-      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, receivedAt, ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
+      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt, ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
       let outcome: IngestOutcome;
       try {
         outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');
       } catch (err) {
-        deps.logger.error({ idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key), err: (err as Error).message }, 'event not stored: Redis unavailable');
+        const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };
+        if (ingestFailure(err) === 'unknown') {
+          // Redis did not answer in time (frozen, slow, connection lost mid-request): the event may be stored.
+          deps.logger.error(fields, 'event outcome unknown: Redis did not answer; a retry with the same key is safe');
+          throw new HttpError(503, 'store_outcome_unknown', 'outcome unknown: Redis did not answer in time, the event may or may not be stored; retrying with the same idempotency key is safe', { 'Retry-After': '1' });
+        }
+        deps.logger.error(fields, 'event not stored: Redis unavailable');
         throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });
       }
       const log = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: outcome.jobId };
@@ -125,9 +144,9 @@ export function createApp(deps: ReceiverDeps): Hono {
         deps.onAccepted?.(raw, job, c.req.raw.headers);
       }
       if (waitMs > 0 && deps.waitForDecision) {
-        const answer = await deps.waitForDecision(key.key, Math.max(1, waitMs - (now() - receivedAt))).catch(() => undefined);
+        const answer = await deps.waitForDecision(scopedKey(key.key, key.space), Math.max(1, waitMs - (now() - receivedAt))).catch(() => undefined);
         if (answer) {
-          const decisionId = decisionIdFor(key.key); // derived from the key, never a string from the body
+          const decisionId = decisionIdFor(scopedKey(key.key, key.space)); // derived from the key, never a string from the body
           if (deps.markAnswered) afterDelivery(c.env, () => void deps.markAnswered!(decisionId).catch((err: Error) => deps.logger.warn({ idempotencyKey: key.key, decisionId, err: err.message }, 'answered mark not stored: the decision will be written too')));
           return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
         }
@@ -143,6 +162,12 @@ export function createApp(deps: ReceiverDeps): Hono {
     if (err instanceof HttpError) {
       observe(`error_${err.status}`);
       return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    }
+    if (isClientAbort(err)) {
+      // The client went away mid-request (closed the connection, timed out): nothing to answer, not our error.
+      deps.logger.info({ path: c.req.path, err: err.message }, 'client aborted the request');
+      observe('aborted');
+      return c.body(null, 499 as never);
     }
     deps.logger.error({ err: err.message, stack: err.stack }, 'unhandled error');
     observe('error_500');

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { createLogger, loadConfigOrExit } from '@ivr/config';
+import { createLogger, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
 import { startReceiver } from './server';
 import { onShutdown } from '@ivr/queues';
 
@@ -9,7 +9,7 @@ const logger = createLogger('receiver', config.LOG_LEVEL);
 if (config.RECEIVER_WORKERS > 1 && cluster.isPrimary) {
   runPrimary(config.RECEIVER_WORKERS);
 } else {
-  const receiver = await startReceiver(config, logger);
+  const receiver = await startReceiver(config, logger).catch((err: unknown) => exitOnStartupFailure(err, { app: 'receiver', portVar: 'RECEIVER_PORT' }));
   onShutdown(logger, cluster.isWorker ? `receiver ${cluster.worker?.id}` : 'receiver', () => receiver.close());
 }
 

@@ -12,9 +12,11 @@ import {
   decisionAnswer,
   httpMetrics,
   ingestEvent,
+  assertRedisMemory,
   keyspace,
   answeredMarkTtlS,
   markAnswered,
+  queueReadiness,
   waitForRedis,
   type IvrMetrics,
   type IvrQueues,
@@ -31,6 +33,21 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * Node http.Server timeouts from config (issue 13: only Node's 300 s requestTimeout applied, so a body trickled
+ * one byte at a time held its connection for minutes). Node enforces headersTimeout and requestTimeout from a
+ * periodic check every `connectionsCheckingInterval` (default 30 s): 1 s here, so a slow client is cut at most
+ * ~1 s after its deadline. See https://nodejs.org/api/http.html#httpcreateserveroptions-requestlistener.
+ */
+export function receiverServerOptions(config: Pick<Config, 'RECEIVER_HEADERS_TIMEOUT_MS' | 'RECEIVER_REQUEST_TIMEOUT_MS' | 'RECEIVER_KEEPALIVE_TIMEOUT_MS'>) {
+  return {
+    headersTimeout: config.RECEIVER_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.RECEIVER_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.RECEIVER_KEEPALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: 1000,
+  };
+}
+
 /** Wire config → Redis connections → queues → Hono app → HTTP server. */
 export async function startReceiver(config: Config, logger: Logger, extra: Partial<ReceiverDeps> = {}): Promise<RunningReceiver> {
   // Built first: a malformed WEBHOOK_SECRET fails before any connection is opened.
@@ -44,13 +61,19 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   for (const [name, conn] of [['producer', producer], ['ingest', ingestTx], ['subscriber', subscriber]] as const) {
     conn.on('error', (err) => logger.warn({ connection: name, err: err.message }, 'Redis connection error'));
   }
-  await Promise.all([waitForRedis(producer, 10000), waitForRedis(ingestTx, 10000), waitForRedis(subscriber, 10000)]);
+  try {
+    await Promise.all([waitForRedis(producer, 10000), waitForRedis(ingestTx, 10000), waitForRedis(subscriber, 10000)]);
+    await assertRedisMemory(producer, logger); // too small or too full: a one-line refusal (StartupError)
+  } catch (err) {
+    for (const c of [producer, ingestTx, subscriber]) c.disconnect();
+    throw err;
+  }
   const queues = createQueues(producer, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS }, { skipWaitingForReady: true });
   const idempotency = createIdempotencyStore(producer, ks, config.IDEMPOTENCY_TTL_S);
   const waiter = createDecisionWaiter({
     subscriber,
     ks,
-    lookup: async (key) => {
+    lookup: async (key) => { // key: the event's scopedKey (app.ts)
       const v = await producer.get(ks.decision(key));
       return v ? decisionAnswer(JSON.parse(v) as DecisionRecord) : undefined;
     },
@@ -73,15 +96,27 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     waitForDecision: (key, ms) => waiter.wait(key, ms),
     // WRITE_BACK=unanswered: a delivered synchronous answer makes the attribute write unnecessary (apply checks the mark).
     ...(config.WRITE_BACK === 'unanswered' ? { markAnswered: (decisionId: string) => markAnswered(producer, ks, decisionId, answeredMarkTtlS(config.WRITE_MAX_AGE_S)) } : {}),
-    ready: async () => (await producer.ping()) === 'PONG',
+    ready: async () => {
+      if ((await producer.ping()) !== 'PONG') return { ok: false, reason: 'Redis not reachable' };
+      return queueReadiness(producer, [queues.events]);
+    },
     logger: eventLogger(logger),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    storeTimeoutMs: config.STORE_TIMEOUT_MS,
     ...extra,
   });
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.RECEIVER_PORT, hostname: config.RECEIVER_HOST }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.RECEIVER_PORT, hostname: config.RECEIVER_HOST, serverOptions: receiverServerOptions(config) }, () => resolve(s));
+      s.once('error', reject); // EADDRINUSE and friends: a one-line reason in main (exitOnStartupFailure)
+    });
+  } catch (err) {
+    await queues.close().catch(() => undefined);
+    for (const c of [producer, ingestTx, subscriber]) c.disconnect();
+    throw err;
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.RECEIVER_PORT;
   const url = `http://127.0.0.1:${port}`;

@@ -1,4 +1,4 @@
-import { createLogger, describeParts, loadConfigOrExit } from '@ivr/config';
+import { createLogger, describeParts, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
 import { onShutdown } from '@ivr/queues';
 import { genesysFromConfig } from './genesys';
 import { startWorkers } from './workers';
@@ -21,7 +21,7 @@ try {
   logger.fatal({ err: (e as Error).message }, 'Genesys login failed; not starting');
   process.exit(1);
 }
-const running = await startWorkers(config, logger, genesys);
+const running = await startWorkers(config, logger, genesys).catch((err: unknown) => exitOnStartupFailure(err, { app: 'worker' }));
 const metricsServer = await startWorkerMetrics(config, running.metrics, logger);
 onShutdown(logger, 'worker', async () => {
   await running.close();

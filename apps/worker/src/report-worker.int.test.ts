@@ -3,6 +3,7 @@
  * documents in the index, a mapping rejection failing its own job with Elasticsearch's reason, and a store that is
  * down when the worker starts. Under CI=true this fails without a node; elsewhere it is skipped with the reason.
  */
+import { jobIdFor } from '@ivr/core';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +67,7 @@ describe.runIf(target.run)('report worker against a real Elasticsearch', () => {
     const workers: RunningWorkers = await startWorkers(config, logger, genesysFromConfig(config, logger), ['report']);
     const queues: IvrQueues = createQueues(t.redis, t.prefix, { applyAttempts: 5, applyBackoffMs: 1000 });
     const add = (docs: ReturnType<typeof makeDoc>[]) =>
-      queues.reports.addBulk(docs.map((d) => ({ name: 'report', data: d, opts: { jobId: `report-${d.decisionId}` } })));
+      queues.reports.addBulk(docs.map((d) => ({ name: 'report', data: d, opts: { jobId: jobIdFor('report', d.decisionId) } })));
     const esCount = async () => {
       const admin = testClient(target.url!);
       try {

@@ -22,6 +22,7 @@ import {
   logJobFailure,
   waitForRedis,
   warnIfEvicting,
+  assertRedisMemory,
   type IvrMetrics,
   type OccupancyCache,
   type ReportBatcher,
@@ -66,6 +67,7 @@ export async function startWorkers(
   }
   await waitForRedis(client, 10000);
   await warnIfEvicting(client, logger);
+  await assertRedisMemory(client, logger);
   const policy = loadRoutingPolicy(config);
   const queues = createQueues(client, prefix, { applyAttempts: config.APPLY_ATTEMPTS, applyBackoffMs: config.APPLY_BACKOFF_MS });
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);

@@ -35,6 +35,59 @@ describe('loadConfig', () => {
       elasticsearchUsername: undefined,
       elasticsearchPassword: undefined,
       elasticsearchIndex: 'custom',
+      retentionDays: 30,
     });
+  });
+});
+
+describe('config edges (issue 13 item 7)', () => {
+  const problem = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    return undefined;
+  };
+
+  it('integers are parsed strictly: 0x10, 1e3, " 5", 5.0, -1 and 5abc are errors; unset and empty mean the default', () => {
+    for (const bad of ['0x10', '1e3', ' 5', '5 ', '5.0', '-1', '5abc', '+5']) {
+      expect(problem({ OCCUPANCY_THRESHOLD: bad }), bad).toMatch(/OCCUPANCY_THRESHOLD: must be a whole number in decimal digits/);
+    }
+    expect(loadConfig({ OCCUPANCY_THRESHOLD: '16' }).OCCUPANCY_THRESHOLD).toBe(16);
+    expect(loadConfig({ OCCUPANCY_THRESHOLD: '' }).OCCUPANCY_THRESHOLD).toBe(5);
+    expect(problem({ RECEIVER_PORT: '70000' })).toMatch(/RECEIVER_PORT: must be between 0 and 65535/);
+    expect(problem({ LOCK_DURATION_MS: '0x3e8' })).toMatch(/LOCK_DURATION_MS/);
+  });
+
+  it('a blank (whitespace) WEBHOOK_SECRET is an error, not "authentication off"; empty means unset', () => {
+    expect(problem({ WEBHOOK_SECRET: ' ' })).toMatch(/WEBHOOK_SECRET: is set but blank/);
+    expect(problem({ WEBHOOK_TOKEN: '\t' })).toMatch(/WEBHOOK_TOKEN: is set but blank/);
+    expect(loadConfig({ WEBHOOK_SECRET: '' }).WEBHOOK_SECRET).toBeUndefined();
+  });
+
+  it('secrets and tokens have a minimum length; whsec_ alone is a one-line error; values are never echoed', () => {
+    const five = problem({ WEBHOOK_SECRET: 'abcde' });
+    expect(five).toMatch(/WEBHOOK_SECRET: must be at least 16 bytes/);
+    expect(five).not.toContain('abcde');
+    expect(problem({ WEBHOOK_SECRET: 'whsec_' })).toMatch(/^Invalid configuration: WEBHOOK_SECRET: is "whsec_" with nothing after it/);
+    expect(problem({ WEBHOOK_SECRET: 'whsec_' })).not.toContain('\n');
+    expect(problem({ WEBHOOK_SECRET: `whsec_${Buffer.from('short').toString('base64')}` })).toMatch(/decodes to 5 bytes/);
+    expect(loadConfig({ WEBHOOK_SECRET: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }).WEBHOOK_SECRET).toMatch(/^whsec_/);
+    expect(problem({ WEBHOOK_TOKEN: 'short-token' })).toMatch(/WEBHOOK_TOKEN: must be at least 16 bytes/);
+    expect(loadConfig({ WEBHOOK_TOKEN: 'a-token-long-enough' }).WEBHOOK_TOKEN).toBe('a-token-long-enough');
+  });
+
+  it('ADMIN_TOKEN has a minimum strength: 16 characters, 8 different ones', () => {
+    expect(problem({ ADMIN_TOKEN: 'a' })).toMatch(/ADMIN_TOKEN: must be at least 16 characters/);
+    expect(problem({ ADMIN_TOKEN: 'abababababababababab' })).toMatch(/ADMIN_TOKEN: must use at least 8 different characters/);
+    expect(loadConfig({ ADMIN_TOKEN: 'test-admin-token-5f2c' }).ADMIN_TOKEN).toBe('test-admin-token-5f2c');
+  });
+
+  it('several problems stay on one line, each naming its variable', () => {
+    const msg = problem({ OCCUPANCY_THRESHOLD: '1e3', WEBHOOK_SECRET: ' ' })!;
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toMatch(/OCCUPANCY_THRESHOLD.*; WEBHOOK_SECRET/);
   });
 });

@@ -4,8 +4,73 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/**
+ * A whole number from the environment, parsed strictly: decimal digits only. `0x10`, `1e3`, `" 5"`, `5.0`, `-1`
+ * are errors (Number() and z.coerce accept them all). Unset or empty = the default.
+ */
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      if (!/^[0-9]{1,15}$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number in decimal digits (no spaces, sign, 0x, exponent or decimals)' });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** Shortest accepted WEBHOOK_SECRET (its key bytes), WEBHOOK_TOKEN and ADMIN_TOKEN: 16 bytes = 128 bits. */
+export const MIN_SECRET_BYTES = 16;
+/** ADMIN_TOKEN must also use at least this many different characters (`aaaaaaaaaaaaaaaa` is not a token). */
+export const MIN_ADMIN_TOKEN_DISTINCT = 8;
+
+/**
+ * A secret from the environment. Unset or empty (`WEBHOOK_SECRET=` as in .env.example) = not configured; set but
+ * only whitespace is an error, never "authentication off" (issue 13); shorter than MIN_SECRET_BYTES is an error.
+ */
+const secret = (check?: (v: string) => string | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const t = v.trim();
+      if (t === '') {
+        ctx.addIssue({ code: 'custom', message: `is set but blank (whitespace only); leave it empty to turn this off, or set at least ${MIN_SECRET_BYTES} bytes` });
+        return z.NEVER;
+      }
+      const problem = check ? check(t) : Buffer.byteLength(t, 'utf8') < MIN_SECRET_BYTES ? `must be at least ${MIN_SECRET_BYTES} bytes long` : undefined;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return t;
+    });
+
+/** WEBHOOK_SECRET: `whsec_<base64>` (Standard Webhooks: the key is the decoded bytes) or a plain secret (its UTF-8 bytes). */
+function webhookSecretProblem(v: string): string | undefined {
+  if (v.startsWith('whsec_')) {
+    const b64 = v.slice('whsec_'.length);
+    if (b64 === '') return 'is "whsec_" with nothing after it; use whsec_<base64 of at least 16 random bytes>';
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) return 'starts with whsec_ but the rest is not valid base64 (use whsec_<base64> or a plain secret without the prefix)';
+    const n = Buffer.from(b64, 'base64').length;
+    return n < MIN_SECRET_BYTES ? `decodes to ${n} bytes; a whsec_ key must be at least ${MIN_SECRET_BYTES} bytes` : undefined;
+  }
+  return Buffer.byteLength(v, 'utf8') < MIN_SECRET_BYTES ? `must be at least ${MIN_SECRET_BYTES} bytes long (or whsec_<base64>)` : undefined;
+}
+
+function adminTokenProblem(v: string): string | undefined {
+  if (v.length < MIN_SECRET_BYTES) return `must be at least ${MIN_SECRET_BYTES} characters long (it guards Bull Board and the admin routes)`;
+  if (new Set(v).size < MIN_ADMIN_TOKEN_DISTINCT) return `must use at least ${MIN_ADMIN_TOKEN_DISTINCT} different characters (e.g. openssl rand -hex 24)`;
+  return undefined;
+}
 
 const optionalString = z
   .string()
@@ -53,10 +118,11 @@ export const envSchema = z.object({
   REPORT_BATCH_SIZE: int(500, 1, 10000),
   REPORT_LINGER_MS: int(250, 0, 60000),
   REPORTS_DIR: z.string().default('reports'),
+  STORE_RETENTION_DAYS: int(30, 1, 3650), // embedded store: decisions older than this are removed (with their counts)
 
-  WEBHOOK_SECRET: optionalString,
-  WEBHOOK_TOKEN: optionalString,
-  ADMIN_TOKEN: optionalString,
+  WEBHOOK_SECRET: secret(webhookSecretProblem),
+  WEBHOOK_TOKEN: secret(),
+  ADMIN_TOKEN: secret(adminTokenProblem),
   DASHBOARD_READ_ONLY: bool.default(false),
 
   RECEIVER_PORT: int(3000, 0, 65535),
@@ -66,6 +132,11 @@ export const envSchema = z.object({
   DASHBOARD_HOST: optionalString, // unset: 0.0.0.0 with ADMIN_TOKEN, 127.0.0.1 without (a non-loopback address without a token is refused)
   SIM_PORT: int(4010, 0, 65535),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+  // Receiver socket timeouts (Node http.Server): a client slower than these is cut (408 / connection closed).
+  RECEIVER_HEADERS_TIMEOUT_MS: int(10_000, 1000, 120_000), // all request headers must arrive within this
+  RECEIVER_REQUEST_TIMEOUT_MS: int(15_000, 1000, 300_000), // the whole request, body included (a trickled body is cut)
+  RECEIVER_KEEPALIVE_TIMEOUT_MS: int(5_000, 0, 600_000), // an idle keep-alive connection is closed after this; above a load balancer's idle timeout
+  STORE_TIMEOUT_MS: int(2_000, 100, 30_000), // storing one webhook in Redis; longer = 503 "outcome unknown"
   IDEMPOTENCY_TTL_S: int(86400, 300, 30 * 86400), // >= the 5-minute signature window, so a replay cannot outlive its key
 
   WORKER_ROLES: z
@@ -87,7 +158,8 @@ export const envSchema = z.object({
   WRITE_MAX_AGE_S: int(30, 1, 3600), // an older attribute write is not sent: the caller has left the menu
   WRITE_ANSWER_GRACE_MS: int(1000, 0, 60000), // after a Prefer: wait deadline, before the write of an unanswered decision
   LOCK_DURATION_MS: int(30000, 1000, 600000),
-  STALLED_INTERVAL_MS: int(30000, 1000, 600000),
+  // A crashed worker's jobs come back within LOCK_DURATION_MS + 2 × STALLED_INTERVAL_MS (docs/reliability.md): 60 s by default.
+  STALLED_INTERVAL_MS: int(15000, 1000, 600000),
   WORKER_METRICS_PORT: int(9464, 0, 65535), // 0 disables; process N of `pnpm start --workers` uses port + N - 1
   WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
   WORKER_INDEX: int(1, 1, 1000), // set by `pnpm start --workers N` (1..N)
@@ -99,6 +171,8 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+const SECRET_NAMES = new Set(['WEBHOOK_SECRET', 'WEBHOOK_TOKEN', 'ADMIN_TOKEN', 'GENESYS_CLIENT_SECRET', 'ELASTICSEARCH_PASSWORD', 'ELASTICSEARCH_API_KEY']);
+
 export interface Config extends Env {
   /** ELASTICSEARCH_URL, else ELASTICSEARCH_HOST, else undefined (embedded store). */
   elasticsearchUrl: string | undefined;
@@ -108,7 +182,7 @@ export interface Config extends Env {
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`Invalid configuration: ${problems.join('; ')}`); // one line (issue 13): each problem names its variable
     this.name = 'ConfigError';
   }
 }
@@ -118,12 +192,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`),
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '');
+        // Never echo a secret's value, not even a bad one.
+        const got = SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
+        return `${i.path.join('.') || '(env)'}: ${i.message}${got}`;
+      }),
     );
   }
   const e = parsed.data;
   if (/^rediss?-cluster:/.test(e.REDIS_URL) && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
     throw new ConfigError([`QUEUE_PREFIX: on Redis Cluster it must contain a hash tag such as {ivr} so every key of a job lands in one slot (got ${JSON.stringify(e.QUEUE_PREFIX)})`]);
+  }
+  if (e.RECEIVER_HEADERS_TIMEOUT_MS > e.RECEIVER_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([`RECEIVER_HEADERS_TIMEOUT_MS (${e.RECEIVER_HEADERS_TIMEOUT_MS}) must not exceed RECEIVER_REQUEST_TIMEOUT_MS (${e.RECEIVER_REQUEST_TIMEOUT_MS})`]);
   }
   if (Boolean(e.GENESYS_CLIENT_ID) !== Boolean(e.GENESYS_CLIENT_SECRET)) {
     throw new ConfigError(['GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET must be set together (or both unset to use the simulator)']);
@@ -140,8 +222,11 @@ export function loadConfigOrExit(env: Record<string, string | undefined> = proce
   try {
     return loadConfig(env);
   } catch (e) {
-    console.error(e instanceof ConfigError ? e.message : e);
-    process.exit(78);
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
   }
 }
 
@@ -153,5 +238,6 @@ export function decisionStoreConfig(config: Config) {
     elasticsearchUsername: config.ELASTICSEARCH_USERNAME,
     elasticsearchPassword: config.ELASTICSEARCH_PASSWORD,
     elasticsearchIndex: config.ELASTICSEARCH_INDEX,
+    retentionDays: config.STORE_RETENTION_DAYS,
   };
 }

@@ -2,3 +2,4 @@ export { loadConfig, loadConfigOrExit, decisionStoreConfig, ConfigError, type Co
 export { describeParts, redactUrl } from './describe-parts';
 export { envSchema } from './config';
 export * from './logger';
+export * from './startup';

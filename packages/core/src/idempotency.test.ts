@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey } from './idempotency';
+import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey } from './idempotency';
 
 describe('idempotency keys', () => {
   const body = { conversationId: 'c', dtmf: '1', idempotencyKey: 'from-body' };
 
   it('takes the first present of Idempotency-Key, webhook-id, body.idempotencyKey', () => {
-    expect(resolveIdempotencyKey({ idempotencyKey: 'h', webhookId: 'w' }, body)).toEqual({ ok: true, key: 'h', from: 'header' });
-    expect(resolveIdempotencyKey({ webhookId: 'w' }, body)).toEqual({ ok: true, key: 'w', from: 'webhook-id' });
-    expect(resolveIdempotencyKey({}, body)).toEqual({ ok: true, key: 'from-body', from: 'body' });
+    expect(resolveIdempotencyKey({ idempotencyKey: 'h', webhookId: 'w' }, body)).toEqual({ ok: true, key: 'h', from: 'header', space: 'client' });
+    expect(resolveIdempotencyKey({ webhookId: 'w' }, body)).toEqual({ ok: true, key: 'w', from: 'webhook-id', space: 'client' });
+    expect(resolveIdempotencyKey({}, body)).toEqual({ ok: true, key: 'from-body', from: 'body', space: 'client' });
   });
 
   it('falls back to a hash of the canonical body, equal for reordered keys and different for other bodies', () => {
@@ -15,6 +15,7 @@ describe('idempotency keys', () => {
     const b = resolveIdempotencyKey({}, { a: { x: 1, y: 2 }, b: 1 });
     const c = resolveIdempotencyKey({}, { a: { x: 1, y: 3 }, b: 1 });
     expect(a.ok && a.from).toBe('hash');
+    expect(a.ok && a.space).toBe('body');
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });
@@ -31,10 +32,13 @@ describe('idempotency keys', () => {
   });
 
   it('job ids are BullMQ-safe and stable; decision ids are deterministic per key', () => {
-    expect(jobIdForKey('abc-1')).toBe('abc-1');
-    expect(jobIdForKey('a:b')).toMatch(/^k-[0-9a-f]{40}$/);
-    expect(jobIdForKey('123')).toMatch(/^k-/);
+    // Never the client's string itself (packages/queues/src/job-ids.property.test.ts proves the rest).
+    expect(jobIdForKey('abc-1')).toMatch(/^E\d{39}$/);
+    expect(jobIdForKey('meta')).not.toBe('meta');
     expect(jobIdForKey('a:b')).toBe(jobIdForKey('a:b'));
+    expect(jobIdForKey('x', 'client')).not.toBe(jobIdForKey('x', 'body'));
+    expect(scopedKey('k')).toBe('k'); // client keys keep their decisions' ids
+    expect(scopedKey('k', 'body')).not.toBe('k');
     expect(decisionIdFor('x')).toBe(decisionIdFor('x'));
     expect(decisionIdFor('x')).not.toBe(decisionIdFor('y'));
   });

@@ -26,7 +26,16 @@ export function bodyFingerprint(body: unknown, digest = bodyDigest(body)): strin
   return digest.slice(0, 22);
 }
 
-export type KeyResult = { ok: true; key: string; from: 'header' | 'webhook-id' | 'body' | 'hash' } | { ok: false; message: string };
+/**
+ * Where an idempotency key comes from: `client` = chosen by the sender (header or body), `body` = derived by the
+ * receiver from the body's hash (`sha256-…`). The two are separate name spaces: a client key that happens to look
+ * like a derived one is a different event (it can never pre-empt a keyless payload).
+ */
+export type KeySpace = 'client' | 'body';
+
+export type KeyResult =
+  | { ok: true; key: string; from: 'header' | 'webhook-id' | 'body' | 'hash'; space: KeySpace }
+  | { ok: false; message: string };
 
 /** First present of: Idempotency-Key header, webhook-id header, body.idempotencyKey, else a hash of the canonical body. */
 export function resolveIdempotencyKey(
@@ -44,9 +53,9 @@ export function resolveIdempotencyKey(
     if (!KEY_RE.test(value)) {
       return { ok: false, message: `idempotency key (${from}) must be 1-200 printable ASCII characters without spaces` };
     }
-    return { ok: true, key: value, from };
+    return { ok: true, key: value, from, space: 'client' };
   }
-  return { ok: true, key: `sha256-${(digest ?? bodyDigest(body)).slice(0, 32)}`, from: 'hash' };
+  return { ok: true, key: `sha256-${(digest ?? bodyDigest(body)).slice(0, 32)}`, from: 'hash', space: 'body' };
 }
 
 function bodyKey(body: Record<string, unknown>): string | undefined {
@@ -55,9 +64,39 @@ function bodyKey(body: Record<string, unknown>): string | undefined {
   return typeof v === 'string' ? v : '\u0000'; // a non-string key fails validation with a clear message
 }
 
-/** BullMQ job ids cannot contain ':' nor be integers; map any key to a safe, stable job id. */
-export function jobIdForKey(key: string): string {
-  return /^[A-Za-z0-9._~-]{1,100}$/.test(key) && !/^\d+$/.test(key) ? key : `k-${sha256(key, 'hex').slice(0, 40)}`;
+/**
+ * The one string that identifies an event's key across both spaces, used wherever the key is turned into an
+ * id or a Redis name (idempotency record, decision record, decision id, job id). Injective: a client key is
+ * 1-200 printable ASCII characters without spaces (resolveIdempotencyKey enforces it), so it is kept as is
+ * (existing decisions and tools that look them up by the client's key keep working), and a receiver-derived
+ * key is prefixed with `body ` (a space, which no client key can contain). Two distinct (space, key) pairs
+ * therefore never give one string, and nothing derived from it can collide across the spaces.
+ */
+export function scopedKey(key: string, space: KeySpace = 'client'): string {
+  return space === 'client' ? key : `body ${key}`;
+}
+
+/** The queue a job id is for; each has its own tag letter so ids of different kinds never meet. */
+export type JobKind = 'event' | 'apply' | 'report';
+const JOB_TAG: Record<JobKind, string> = { event: 'E', apply: 'W', report: 'R' };
+
+/**
+ * A BullMQ job id derived from an identity (a scoped key, or a decision id for follow-up jobs), never the
+ * client's string itself. BullMQ keeps a job at `{prefix}:{queue}:{jobId}` beside its own structures
+ * (`wait`, `meta`, `id`, `events`, `de`, ... and `{jobId}:lock`, `:logs`), so a client-chosen job id equal to
+ * one of those names made BullMQ skip the add or write a hash over a structure it needs (issue 13).
+ * The id is one upper-case tag letter and 39 decimal digits (128 bits of SHA-256 over `kind`, a NUL and the
+ * identity): no lower-case letter (every BullMQ and project key name is lower case), no `:` separator, no `{}`
+ * hash tag, never an integer (BullMQ refuses integer custom ids), fixed length.
+ */
+export function jobIdFor(kind: JobKind, identity: string): string {
+  const digest = createHash('sha256').update(kind).update('\u0000').update(identity).digest('hex').slice(0, 32);
+  return JOB_TAG[kind] + BigInt(`0x${digest}`).toString(10).padStart(39, '0');
+}
+
+/** The `ivr-events` job id of a key in its space. */
+export function jobIdForKey(key: string, space: KeySpace = 'client'): string {
+  return jobIdFor('event', scopedKey(key, space));
 }
 
 /** Deterministic decision id: a re-run of the same event yields the same id (and the same store document). */

@@ -51,6 +51,7 @@ return -1
 
 export type ClaimOutcome = { kind: 'new' } | { kind: 'dup'; confirmed: boolean } | { kind: 'conflict' };
 
+/** Every `key` below is an event's scopedKey (@ivr/core): a client key and a derived one never share a record. */
 export interface IdempotencyStore {
   /** Atomically claim a key for a body fingerprint. */
   claim(key: string, fingerprint: string): Promise<ClaimOutcome>;

@@ -6,6 +6,7 @@ import { createQueues, type IvrQueues } from './queues';
 import { keyspace } from './names';
 import { ingestEvent } from './ingest';
 import type { IvrEventJob } from './jobs';
+import { jobIdForKey } from '@ivr/core';
 
 const job = (key: string, dtmf = '1'): IvrEventJob => ({
   idempotencyKey: key,
@@ -100,11 +101,11 @@ describe.each([
     const deps = { idempotency: idem, events: queues.events, tx };
     expect((await ingestEvent(deps, job('gone-job'), 'fp')).kind).toBe('accepted');
     await queues.events.obliterate({ force: true }); // as removeOnComplete does once the job is done
-    expect(await t.redis.exists(`${t.prefix}:ivr-events:gone-job`)).toBe(0);
+    expect(await t.redis.exists(queues.events.toKey(jobIdForKey('gone-job')))).toBe(0);
     expect((await ingestEvent(deps, job('gone-job'), 'fp')).kind).toBe('duplicate');
     expect((await ingestEvent(deps, job('gone-job', '7'), 'other-fp')).kind).toBe('conflict');
     expect(await queues.events.count()).toBe(0);
-    expect(await t.redis.exists(`${t.prefix}:ivr-events:gone-job`)).toBe(0);
+    expect(await t.redis.exists(queues.events.toKey(jobIdForKey('gone-job')))).toBe(0);
   });
 
   it('one round trip: the claim, the BullMQ add and the finish go out as one MULTI/EXEC', async () => {
@@ -137,6 +138,6 @@ describe.each([
     ]);
     expect(out.map((o) => o.kind)).toEqual(['accepted', 'conflict', 'accepted', 'duplicate']);
     expect(await queues.events.count()).toBe(2);
-    expect((await queues.events.getJob('b1'))?.data).toMatchObject({ dtmf: '1' });
+    expect((await queues.events.getJob(jobIdForKey('b1')))?.data).toMatchObject({ dtmf: '1' });
   });
 });

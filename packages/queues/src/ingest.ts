@@ -1,9 +1,30 @@
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobIdForKey } from '@ivr/core';
+import { jobIdForKey, scopedKey } from '@ivr/core';
 import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
 import type { IvrEventJob } from './jobs';
 import { defineScript } from './lua';
+
+/**
+ * What a failed ingest means for the event, so the receiver can say it truthfully:
+ * - `not_stored`: Redis certainly did not store it: the command was never sent (connection down; the producer
+ *   connection has no offline queue, ioredis says "Stream isn't writeable"), or Redis answered with an error
+ *   (a MULTI with an error reply is aborted or undone by the finish step: no claim without its job);
+ * - `unknown`: the transaction may have been applied but its answer did not arrive (timeout, frozen Redis,
+ *   connection lost after sending). Retrying with the same key is safe: a stored event answers 200 duplicate.
+ * Anything not known to be `not_stored` is `unknown`.
+ */
+export function ingestFailure(err: unknown): 'not_stored' | 'unknown' {
+  const e = err as { name?: string; message?: string } | undefined;
+  const msg = String(e?.message ?? '');
+  if (e?.name === 'ReplyError' || e?.name === 'IngestRefused') return 'not_stored';
+  if (/Stream isn't writeable|enableOfflineQueue/.test(msg)) return 'not_stored';
+  return 'unknown';
+}
+
+class IngestRefused extends Error {
+  override name = 'IngestRefused';
+}
 
 export type IngestOutcome =
   | { kind: 'accepted'; jobId: string }
@@ -115,7 +136,8 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
 /**
  * Store one webhook event exactly once per idempotency key, in ONE round trip: a MULTI/EXEC of
  * 1. claim the key (new | pending claim of this body | stored | same key with another body),
- * 2. BullMQ's own add of the job (jobId derived from the key; the arguments built by BullMQ's Job.addJob),
+ * 2. BullMQ's own add of the job (jobId derived from the scoped key by jobIdForKey, never the client's string;
+ *    the arguments built by BullMQ's Job.addJob),
  * 3. finish: confirm the claim when the job is in Redis, or undo it when the add failed.
  * The transaction is atomic, so no other client ever sees a claim without its job. A duplicate or a conflict
  * never adds a job: the add is a no-op when the job exists, and when it was already completed and removed
@@ -125,17 +147,18 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
  * The caller may answer 2xx once this resolves.
  */
 export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string): Promise<IngestOutcome> {
-  const jobId = jobIdForKey(job.idempotencyKey);
+  const space = job.keySpace ?? 'client';
+  const jobId = jobIdForKey(job.idempotencyKey, space);
   const queue = deps.events;
   const conn = await connectionFor(deps);
   const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId }, jobId));
-  const replies = await send(conn, { deps, key: job.idempotencyKey, jobKey: queue.keys[''] + jobId, fingerprint, add });
+  const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add });
   const [claim, added] = replies;
   if (claim instanceof Error) throw claim;
   if (added instanceof Error) throw added;
-  if (typeof added === 'number' && added < 0) throw new Error(`BullMQ refused the job ${jobId} (code ${added})`);
+  if (typeof added === 'number' && added < 0) throw new IngestRefused(`BullMQ refused the job ${jobId} (code ${added})`);
   const outcome = CLAIM_OUTCOMES[claim as number];
-  if (!outcome) throw new Error(`idempotency claim returned ${String(claim)}`);
+  if (!outcome) throw new IngestRefused(`idempotency claim returned ${String(claim)}`);
   if (outcome.kind === 'conflict') return { kind: 'conflict', jobId };
   return outcome.kind === 'new' ? { kind: 'accepted', jobId } : { kind: 'duplicate', jobId };
 }

@@ -4,7 +4,10 @@ const route = z.enum(['route_to_queue', 'route_to_vm']);
 
 /** `ivr-events`: one per accepted webhook; jobId derives from the idempotency key. */
 export const ivrEventJobSchema = z.object({
+  /** The key as the sender knows it (answers, logs, records); with keySpace it identifies the event (scopedKey). */
   idempotencyKey: z.string(),
+  /** `body` when the receiver derived the key from the body's hash; absent or `client` for a sender's key. */
+  keySpace: z.enum(['client', 'body']).optional(),
   receivedAt: z.number(),
   conversationId: z.string(),
   /** Absent when the webhook named none: apply resolves the conversation's customer participant. */

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 export const QUEUE_NAMES = {
   events: 'ivr-events',
   writes: 'genesys-writes',
@@ -6,19 +8,34 @@ export const QUEUE_NAMES = {
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUE_NAMES);
 
-/** Keys of our own (not BullMQ's) live under `{prefix}:ivr:*` so one prefix namespaces a whole deployment or test. */
+/**
+ * A client-chosen string (idempotency key, conversation id, queue id) as the last part of a Redis key name:
+ * 22 base64url characters (132 bits) of its SHA-256, so the name is short, has no `:` separator and no `{}`
+ * hash tag (Redis Cluster would otherwise slot the key by the client's braces, not QUEUE_PREFIX's tag).
+ */
+export function nameOf(clientString: string): string {
+  return createHash('sha256').update(clientString).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Keys of our own (not BullMQ's) live under `{prefix}:ivr:*` so one prefix namespaces a whole deployment or test.
+ * Client strings never appear in a key name as they are (nameOf); pub/sub channels are not keys and keep them.
+ */
 export function keyspace(prefix: string) {
   return {
     /** Idempotency record; `hash` is the short digest of the idempotency key (idempotency-store.ts). */
     idem: (hash: string) => `${prefix}:ivr:i:${hash}`,
-    conversation: (cid: string) => `${prefix}:ivr:conv:${cid}`,
-    decision: (key: string) => `${prefix}:ivr:decision:${key}`,
+    conversation: (cid: string) => `${prefix}:ivr:conv:${nameOf(cid)}`,
+    /** `key` is the event's scopedKey (a client key as sent, a derived one with its space). */
+    decision: (key: string) => `${prefix}:ivr:decision:${nameOf(key)}`,
+    /** SCAN/KEYS pattern matching every decision record (the key part is hashed, so decision('*') is not one). */
+    decisionPattern: `${prefix}:ivr:decision:*`,
     decisionChannel: (key: string) => `${prefix}:ivr:decided:${key}`,
-    applyLock: (cid: string) => `${prefix}:ivr:applylock:${cid}`,
+    applyLock: (cid: string) => `${prefix}:ivr:applylock:${nameOf(cid)}`,
     /** Set by a receiver once the synchronous answer of this decision was delivered (WRITE_BACK=unanswered). */
     answered: (decisionId: string) => `${prefix}:ivr:answered:${decisionId}`,
-    occupancy: (queueId: string) => `${prefix}:ivr:occ:${queueId}`,
-    occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${queueId}`,
+    occupancy: (queueId: string) => `${prefix}:ivr:occ:${nameOf(queueId)}`,
+    occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${nameOf(queueId)}`,
     root: `${prefix}:ivr:`,
   };
 }

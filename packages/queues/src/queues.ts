@@ -48,3 +48,51 @@ export function createQueues(connection: Redis, prefix: string, policy: JobPolic
     },
   };
 }
+
+/**
+ * The Redis type each BullMQ 6 structure of a queue must have (absent is fine: BullMQ creates them on use).
+ * From bullmq's QueueKeys and its Lua scripts (node_modules/bullmq/dist/esm/commands: LPUSH wait/active/paused,
+ * HSET meta, INCR id/pc/limiter, XADD events, ZADD marker/delayed/prioritized/completed/failed/waiting-children/
+ * repeat, SADD stalled, SET stalled-check).
+ */
+export const QUEUE_STRUCTURE_TYPES: Readonly<Record<string, string>> = {
+  wait: 'list',
+  active: 'list',
+  paused: 'list',
+  meta: 'hash',
+  id: 'string',
+  events: 'stream',
+  marker: 'zset',
+  delayed: 'zset',
+  prioritized: 'zset',
+  completed: 'zset',
+  failed: 'zset',
+  'waiting-children': 'zset',
+  repeat: 'zset',
+  stalled: 'set',
+  'stalled-check': 'string',
+  pc: 'string',
+  limiter: 'string',
+};
+
+export type QueueReadiness = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Can these queues accept jobs? One pipeline of TYPE commands over every structure key: a key of the wrong type
+ * (e.g. a hash written over `meta`'s neighbour or a string over `wait`) makes every add or fetch fail with
+ * WRONGTYPE, which a PING never shows. The reason names the key, the type found and the one expected.
+ */
+export async function queueReadiness(redis: Redis, queues: readonly Queue[]): Promise<QueueReadiness> {
+  const checks = queues.flatMap((q) => Object.entries(QUEUE_STRUCTURE_TYPES).map(([name, type]) => ({ key: q.toKey(name), type, queue: q.name })));
+  const p = redis.pipeline();
+  for (const c of checks) p.type(c.key);
+  const replies = (await p.exec()) ?? [];
+  const bad: string[] = [];
+  checks.forEach((c, i) => {
+    const [err, found] = replies[i] ?? [new Error('no reply')];
+    if (err) bad.push(`${c.key}: ${err.message}`);
+    else if (found !== 'none' && found !== c.type) bad.push(`${c.key} is a ${String(found)}, BullMQ needs a ${c.type}`);
+  });
+  if (!bad.length) return { ok: true };
+  return { ok: false, reason: `queue cannot accept jobs: ${bad.slice(0, 3).join('; ')}${bad.length > 3 ? ` (+${bad.length - 3} more)` : ''}; delete or rename the key` };
+}

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { StartupError } from '@ivr/config';
 
 export type RedisRole = 'producer' | 'worker' | 'client';
 
@@ -91,4 +92,59 @@ export async function checkEvictionPolicy(redis: Redis): Promise<string | undefi
   } catch {
     return undefined; // CONFIG may be disabled on managed Redis
   }
+}
+
+/** Smallest Redis `maxmemory` the system starts with (queues, idempotency keys, the embedded store share it). */
+export const MIN_REDIS_MAXMEMORY_BYTES = 64 * 1024 * 1024;
+/** Used memory (share of maxmemory) above which a start warns, and above which it refuses. */
+export const REDIS_MEMORY_WARN = 0.8;
+export const REDIS_MEMORY_REFUSE = 0.95;
+
+export type MemoryVerdict = { level: 'ok' | 'warn' | 'refuse'; reason?: string; usedBytes: number; maxBytes: number };
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+
+/**
+ * With `maxmemory-policy noeviction` a full Redis refuses every write: ingestion stops (503) and decisions stall.
+ * So at start: refuse when maxmemory is set below MIN_REDIS_MAXMEMORY_BYTES or used memory is at or above 95 % of
+ * it; warn above 80 %. maxmemory 0 (no limit; the machine's memory is the limit) passes.
+ */
+export function memoryVerdict(usedBytes: number, maxBytes: number): MemoryVerdict {
+  const base = { usedBytes, maxBytes };
+  if (maxBytes === 0) return { level: 'ok', ...base };
+  if (maxBytes < MIN_REDIS_MAXMEMORY_BYTES) {
+    return { level: 'refuse', reason: `Redis maxmemory is ${mb(maxBytes)}, below the ${mb(MIN_REDIS_MAXMEMORY_BYTES)} this system needs; raise maxmemory`, ...base };
+  }
+  const share = usedBytes / maxBytes;
+  const pct = `${(share * 100).toFixed(0)} %`;
+  if (share >= REDIS_MEMORY_REFUSE) {
+    return { level: 'refuse', reason: `Redis memory is ${pct} full (${mb(usedBytes)} of maxmemory ${mb(maxBytes)}); with noeviction new webhooks would be refused: raise maxmemory, lower STORE_RETENTION_DAYS or free memory`, ...base };
+  }
+  if (share >= REDIS_MEMORY_WARN) {
+    return { level: 'warn', reason: `Redis memory is ${pct} full (${mb(usedBytes)} of maxmemory ${mb(maxBytes)})`, ...base };
+  }
+  return { level: 'ok', ...base };
+}
+
+/** Read INFO memory and judge it (undefined where INFO is not allowed). */
+export async function checkRedisMemory(redis: Redis): Promise<MemoryVerdict | undefined> {
+  let info: string;
+  try {
+    info = await redis.info('memory');
+  } catch {
+    return undefined;
+  }
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  const used = field('used_memory');
+  const max = field('maxmemory');
+  if (!Number.isFinite(used) || !Number.isFinite(max)) return undefined;
+  return memoryVerdict(used, max);
+}
+
+/** At start: throw a StartupError (one line, no stack) when Redis is too small or too full; warn when nearly full. */
+export async function assertRedisMemory(redis: Redis, logger: { warn(obj: object, msg?: string): void }): Promise<void> {
+  const v = await checkRedisMemory(redis);
+  if (!v) return;
+  if (v.level === 'refuse') throw new StartupError(v.reason!);
+  if (v.level === 'warn') logger.warn({ usedBytes: v.usedBytes, maxmemoryBytes: v.maxBytes, reason: v.reason }, 'Redis memory nearly full');
 }

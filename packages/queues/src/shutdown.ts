@@ -2,6 +2,11 @@
  * Run `close` once on SIGTERM/SIGINT, then exit 0; a second signal or `graceMs` without finishing exits 1.
  * Workers finish their in-flight jobs in `close` (BullMQ `worker.close()`), anything unfinished returns to
  * the queue through stalled-job recovery.
+ * A second signal is the deliberate "force" of someone running the app directly (Ctrl-C twice). Under
+ * `pnpm start` the apps run in process groups of their own, so a terminal's Ctrl-C never reaches them twice:
+ * scripts/start.ts sends each exactly one SIGTERM, in order. Started with an IPC channel (scripts/start.ts does),
+ * the app also stops in order when that channel closes: its parent is gone (killed with SIGKILL), so nobody
+ * would ever stop it.
  */
 export function onShutdown(
   logger: { info(o: object, m?: string): void; error(o: object, m?: string): void },
@@ -35,4 +40,5 @@ export function onShutdown(
   };
   process.on('SIGTERM', () => handler('SIGTERM'));
   process.on('SIGINT', () => handler('SIGINT'));
+  if (process.send) process.once('disconnect', () => !closing && handler('parent exited'));
 }

@@ -9,6 +9,8 @@ export interface DecisionStoreConfig {
   elasticsearchUsername?: string;
   elasticsearchPassword?: string;
   elasticsearchIndex?: string;
+  /** Embedded store only: days of decisions kept (STORE_RETENTION_DAYS). */
+  retentionDays?: number;
 }
 
 /** Elasticsearch when a URL is configured, else the embedded (Redis) store under `${prefix}:ivr:store:*`. */
@@ -22,5 +24,5 @@ export function createDecisionStore(config: DecisionStoreConfig, redis: Redis, p
       ...(config.elasticsearchIndex ? { index: config.elasticsearchIndex } : {}),
     });
   }
-  return createEmbeddedStore(redis, prefix);
+  return createEmbeddedStore(redis, prefix, config.retentionDays !== undefined ? { retentionDays: config.retentionDays } : {});
 }

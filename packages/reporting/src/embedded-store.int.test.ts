@@ -62,3 +62,60 @@ describe('embedded store', () => {
     redis.disconnect();
   });
 });
+
+describe('embedded store retention (STORE_RETENTION_DAYS, issue 13 item 8)', () => {
+  it('removes decisions older than the retention with their counts: the all-time heatmap equals that of the kept ones', async () => {
+    const t = testRedis('storeret');
+    const ref = testRedis('storeref');
+    try {
+      const DAY = 86_400_000;
+      const now = Date.parse('2026-06-30T12:00:00Z');
+      const at = (daysAgo: number, i: number, over: Parameters<typeof makeDoc>[1] = {}) =>
+        makeDoc(i, { timestamp: new Date(now - daysAgo * DAY - i * 1000).toISOString(), ...over });
+      const old = Array.from({ length: 700 }, (_, i) => at(31 + (i % 40), i, { dtmf: String(i % 4), routing_decision: i % 3 ? 'route_to_queue' : 'route_to_vm', queue_occupancy: i % 12 }));
+      const kept = Array.from({ length: 300 }, (_, i) => at(i % 30, 1000 + i, { dtmf: String(i % 5), routing_decision: i % 2 ? 'route_to_queue' : 'route_to_vm', queue_occupancy: i % 7 }));
+      const store = createEmbeddedStore(t.redis, t.prefix, { retentionDays: 30, now: () => now });
+      await store.writeBatch([...old, ...kept]);
+      await store.prune(); // the write also started one in the background: ZREM makes each removal happen once
+      const reference = createEmbeddedStore(ref.redis, ref.prefix, { retentionDays: 30, now: () => now });
+      await reference.writeBatch(kept);
+      expect(await store.heatmap()).toEqual(await reference.heatmap());
+      expect(await store.count()).toBe(300);
+      expect(await t.redis.hlen(`${t.prefix}:ivr:store:docs`)).toBe(300);
+      expect(await t.redis.zcard(`${t.prefix}:ivr:store:by-time`)).toBe(300);
+      expect(await store.prune()).toBe(0); // idempotent
+    } finally {
+      await t.cleanup();
+      await ref.cleanup();
+    }
+  });
+
+  it('runs at start (init) and after writes, at most once a minute', async () => {
+    const t = testRedis('storeret2');
+    try {
+      let now = Date.parse('2026-06-30T12:00:00Z');
+      const first = createEmbeddedStore(t.redis, t.prefix, { retentionDays: 1, now: () => now });
+      await first.writeBatch([makeDoc(1, { timestamp: new Date(now - 1000).toISOString() })]);
+      now += 2 * 86_400_000; // two days later, a restart
+      const again = createEmbeddedStore(t.redis, t.prefix, { retentionDays: 1, now: () => now });
+      await again.init();
+      expect(await again.count()).toBe(0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('embedded store without a retention (a direct createEmbeddedStore, as tests use)', () => {
+  it('keeps old decisions', async () => {
+    const t = testRedis('storeret3');
+    try {
+      const store = createEmbeddedStore(t.redis, t.prefix);
+      await store.writeBatch([makeDoc(1, { timestamp: '2001-01-01T00:00:00Z' })]);
+      expect(await store.prune()).toBe(0);
+      expect(await store.count()).toBe(1);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

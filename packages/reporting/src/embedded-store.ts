@@ -59,6 +59,45 @@ end
 return res
 `;
 
+/**
+ * Retention: remove decisions older than the cutoff with their contributions to every counter, so the all-time
+ * heatmap stays exact (it is the sum of what is kept). ZREM guards each removal: two prunes racing remove a
+ * decision once. KEYS as WRITE_BATCH_LUA; ARGV: 5 per decision: zset entry, id, dtmf field, hour field, agents field.
+ * Returns how many were removed. meta minMs moves to the oldest decision kept.
+ */
+const PRUNE_LUA = `
+local removed = 0
+for i = 0, #ARGV / 5 - 1 do
+  local b = i * 5
+  if redis.call('ZREM', KEYS[2], ARGV[b + 1]) == 1 then
+    redis.call('HDEL', KEYS[1], ARGV[b + 2])
+    for k = 3, 5 do
+      if redis.call('HINCRBY', KEYS[k], ARGV[b + k], -1) <= 0 then redis.call('HDEL', KEYS[k], ARGV[b + k]) end
+    end
+    removed = removed + 1
+  end
+end
+if removed > 0 then
+  if redis.call('HINCRBY', KEYS[6], 'total', -removed) <= 0 then
+    redis.call('DEL', KEYS[6])
+  else
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    if first[2] then redis.call('HSET', KEYS[6], 'minMs', first[2]) end
+  end
+end
+return removed
+`;
+
+/** At most one prune per this interval per store instance (writes trigger it; init runs one). */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_PAGE = 500;
+
+export interface EmbeddedStoreOptions {
+  /** Decisions older than this many days are removed (STORE_RETENTION_DAYS, default 30 in @ivr/config); unset = kept forever. */
+  retentionDays?: number;
+  now?: () => number;
+}
+
 /** Redis replies that mean "the server cannot serve now" rather than "this command is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|READONLY|NOREPLICAS)/;
 
@@ -79,7 +118,7 @@ type Entry = [id: string, dtmf: string, routeIdx: number, agents: number | null,
  * - c:dtmf / c:hour / c:agents / meta: all-time counters → O(1) heatmap when no range is given
  * One request per writeBatch (one script call), per heatmap and per count.
  */
-export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore {
+export function createEmbeddedStore(redis: Redis, prefix: string, opts: EmbeddedStoreOptions = {}): DecisionStore & { prune(): Promise<number> } {
   const base = `${prefix}:ivr:store`;
   const keys = {
     docs: `${base}:docs`,
@@ -91,7 +130,37 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
   };
   const writeScript = defineScript<number[]>(redis, 'ivrDecisionStoreWriteBatch', 6, WRITE_BATCH_LUA);
   const outcomesScript = defineScript<number[]>(redis, 'ivrDecisionStoreRecordOutcomes', 1, RECORD_OUTCOMES_LUA);
+  const pruneScript = defineScript<number>(redis, 'ivrDecisionStorePrune', 6, PRUNE_LUA);
+  const retentionMs = opts.retentionDays === undefined ? undefined : opts.retentionDays * 86_400_000;
+  const now = opts.now ?? Date.now;
+  let lastPrune = 0;
   let requests = 0;
+
+  /** Remove every decision older than the retention, a page at a time; returns how many. */
+  async function prune(): Promise<number> {
+    lastPrune = now();
+    if (retentionMs === undefined) return 0;
+    const cutoff = `(${now() - retentionMs}`;
+    let removed = 0;
+    for (;;) {
+      // Not counted in requests(): that counts the reads and writes callers make.
+      const flat = await redis.zrange(keys.byTime, '-inf', cutoff, 'BYSCORE', 'LIMIT', 0, PRUNE_PAGE, 'WITHSCORES').catch((e: unknown) => Promise.reject(storeError(e)));
+      if (flat.length === 0) return removed;
+      const args: string[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const [id, d, routeIdx, occ] = JSON.parse(flat[i]!) as Entry;
+        const ms = Number(flat[i + 1]);
+        // The same counter fields writeBatch incremented for this decision.
+        args.push(flat[i]!, id, `${routeIdx}:${d}`, `${routeIdx}:${hourOfDay(ms)}`, `${routeIdx}:${agentBucket(occ)}`);
+      }
+      removed += Number(await pruneScript([keys.docs, keys.byTime, keys.dtmf, keys.hour, keys.agents, keys.meta], args).catch((e: unknown) => Promise.reject(storeError(e))));
+      if (flat.length < PRUNE_PAGE * 2) return removed;
+    }
+  }
+  /** After a write: prune at most once a minute, in the background (a failure is retried by the next one). */
+  const maybePrune = () => {
+    if (retentionMs !== undefined && now() - lastPrune >= PRUNE_EVERY_MS) prune().catch(() => undefined);
+  };
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
     requests++;
@@ -197,8 +266,12 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
     kind: 'embedded',
 
     async init() {
-      // Nothing to create: keys appear with the first write.
+      // Nothing to create (keys appear with the first write); drop what outlived the retention. A store that
+      // cannot be reached now must not stop a start (decisions go on; the next write's prune retries).
+      await prune().catch(() => undefined);
     },
+
+    prune,
 
     async writeBatch(docs: readonly DecisionDoc[]): Promise<WriteResult> {
       const result: WriteResult = { written: 0, duplicates: 0, failed: [] };
@@ -230,6 +303,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string): DecisionStore
         if (Number(flag) === 1) result.written++;
         else result.duplicates++;
       }
+      maybePrune();
       return result;
     },
 

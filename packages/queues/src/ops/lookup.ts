@@ -1,17 +1,22 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decisionIdFor, jobIdForKey, type DecisionRecord } from '@ivr/core';
+import { decisionIdFor, jobIdFor, scopedKey, type DecisionRecord } from '@ivr/core';
 import type { Keyspace } from '../names';
 
 import { parseAttemptLogs, type AttemptLogEntry } from './attempt-log';
 
 /**
- * THE mapping from an idempotency key to the BullMQ job ids of its three jobs. Every look-up by key goes through
- * here (events page, CLI), so when job-id derivation changes (hashed/namespaced ids) only this function follows.
+ * THE mapping from an event's identity (its scopedKey: the idempotency key in its key space) to the BullMQ job ids
+ * of its three jobs. Every look-up by key goes through here (events page, CLI), with core's jobIdFor as decide uses.
  */
-export function jobIdsForKey(key: string): { event: string; apply: string; report: string; decisionId: string } {
-  const decisionId = decisionIdFor(key);
-  return { event: jobIdForKey(key), apply: `apply-${decisionId}`, report: `report-${decisionId}`, decisionId };
+export function jobIdsForKey(scoped: string): { event: string; apply: string; report: string; decisionId: string } {
+  const decisionId = decisionIdFor(scoped);
+  return { event: jobIdFor('event', scoped), apply: jobIdFor('apply', decisionId), report: jobIdFor('report', decisionId), decisionId };
+}
+
+/** The identities a typed key may have: a client key, or (for the receiver's `sha256-…` form) a body-derived one. */
+function candidateKeys(query: string): string[] {
+  return query.startsWith('sha256-') ? [scopedKey(query, 'client'), scopedKey(query, 'body')] : [scopedKey(query, 'client')];
 }
 
 export interface JobView {
@@ -84,9 +89,16 @@ async function storedDecision(deps: LookupDeps, key: string): Promise<DecisionRe
   }
 }
 
+/**
+ * The event identity (scopedKey) of a job's data: an event job says its key space; a write or report job carries the
+ * decision id, which tells a body-derived key from a client key of the same text.
+ */
 const keyOf = (data: unknown): string | undefined => {
-  const k = (data as { idempotencyKey?: unknown } | null)?.idempotencyKey;
-  return typeof k === 'string' ? k : undefined;
+  const d = data as { idempotencyKey?: unknown; keySpace?: unknown; decisionId?: unknown } | null;
+  const k = d?.idempotencyKey;
+  if (typeof k !== 'string') return undefined;
+  if (d?.keySpace === 'body' || d?.keySpace === 'client') return scopedKey(k, d.keySpace);
+  return candidateKeys(k).find((scoped) => decisionIdFor(scoped) === d?.decisionId) ?? scopedKey(k, 'client');
 };
 
 /**
@@ -96,15 +108,16 @@ const keyOf = (data: unknown): string | undefined => {
 export async function resolveCallKey(deps: LookupDeps, q: string): Promise<{ key: string; matchedAs: CallJourney['matchedAs'] } | null> {
   const query = q.trim();
   if (!query) return null;
-  const ids = jobIdsForKey(query);
-  if ((await deps.queues.events.getJob(ids.event)) || (await deps.redis.exists(deps.ks.decision(query)))) return { key: query, matchedAs: 'idempotency key' };
+  for (const scoped of candidateKeys(query)) {
+    if ((await deps.queues.events.getJob(jobIdsForKey(scoped).event)) || (await deps.redis.exists(deps.ks.decision(scoped)))) return { key: scoped, matchedAs: 'idempotency key' };
+  }
   for (const queue of [deps.queues.events, deps.queues.writes, deps.queues.reports]) {
     const key = keyOf((await queue.getJob(query))?.data);
     if (key) return { key, matchedAs: 'job id' };
   }
   const convKey = await deps.redis.hget(deps.ks.conversation(query), 'key');
   if (convKey) return { key: convKey, matchedAs: 'conversation id' };
-  for (const [queue, id] of [[deps.queues.writes, `apply-${query}`], [deps.queues.reports, `report-${query}`]] as const) {
+  for (const [queue, id] of [[deps.queues.writes, jobIdFor('apply', query)], [deps.queues.reports, jobIdFor('report', query)]] as const) {
     const key = keyOf((await queue.getJob(id))?.data);
     if (key) return { key, matchedAs: 'decision id' };
   }

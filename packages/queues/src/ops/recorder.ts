@@ -10,6 +10,8 @@ export interface RecordedEvent {
   /** When the receiver accepted it (ISO 8601). */
   receivedAt: string;
   idempotencyKey: string;
+  /** `body` when the receiver derived the key from the body (scopedKey); absent for a sender's key. */
+  keySpace?: 'body';
   /** QUEUE_PREFIX of the receiver that recorded it: where `--what-if` finds the decision. */
   prefix?: string;
   headers: Record<string, string>;
@@ -19,7 +21,7 @@ export interface RecordedEvent {
 
 export interface Recorder {
   /** Queue one accepted webhook for writing; never blocks the request. */
-  record(raw: string, job: Pick<IvrEventJob, 'idempotencyKey' | 'receivedAt'>, headers?: Headers): void;
+  record(raw: string, job: Pick<IvrEventJob, 'idempotencyKey' | 'receivedAt' | 'keySpace'>, headers?: Headers): void;
   /** Write everything queued so far. */
   flush(): Promise<void>;
   /** Flush and close the file. */
@@ -37,7 +39,7 @@ export interface RecorderOptions {
   logger?: { error(obj: object, msg?: string): void };
 }
 
-export function recordedLine(raw: string, job: Pick<IvrEventJob, 'idempotencyKey' | 'receivedAt'>, headers: Headers | undefined, prefix?: string): string {
+export function recordedLine(raw: string, job: Pick<IvrEventJob, 'idempotencyKey' | 'receivedAt' | 'keySpace'>, headers: Headers | undefined, prefix?: string): string {
   const kept: Record<string, string> = {};
   for (const h of RECORDED_HEADERS) {
     const v = headers?.get(h);
@@ -49,7 +51,7 @@ export function recordedLine(raw: string, job: Pick<IvrEventJob, 'idempotencyKey
   } catch {
     body = raw; // the receiver only accepts JSON, so this is not expected; keep the text rather than lose the event
   }
-  const line: RecordedEvent = { receivedAt: new Date(job.receivedAt).toISOString(), idempotencyKey: job.idempotencyKey, ...(prefix ? { prefix } : {}), headers: kept, body };
+  const line: RecordedEvent = { receivedAt: new Date(job.receivedAt).toISOString(), idempotencyKey: job.idempotencyKey, ...(job.keySpace === 'body' ? { keySpace: 'body' as const } : {}), ...(prefix ? { prefix } : {}), headers: kept, body };
   return `${JSON.stringify(line)}\n`;
 }
 

@@ -16,7 +16,7 @@ export function parseRecording(text: string, source = 'recording'): RecordedEven
     if (typeof r !== 'object' || r === null || typeof r.idempotencyKey !== 'string' || r.body === undefined) {
       throw new Error(`${source}:${i + 1}: not a recorded webhook (needs "idempotencyKey" and "body"; written by the receiver when RECORD_PATH is set)`);
     }
-    out.push({ receivedAt: String(r.receivedAt ?? ''), idempotencyKey: r.idempotencyKey, ...(r.prefix ? { prefix: r.prefix } : {}), headers: r.headers ?? {}, body: r.body });
+    out.push({ receivedAt: String(r.receivedAt ?? ''), idempotencyKey: r.idempotencyKey, ...(r.keySpace === 'body' ? { keySpace: 'body' as const } : {}), ...(r.prefix ? { prefix: r.prefix } : {}), headers: r.headers ?? {}, body: r.body });
   });
   return out;
 }

@@ -60,7 +60,10 @@ export async function replay(events: readonly RecordedEvent[], opts: ReplayOptio
   async function send(e: RecordedEvent): Promise<void> {
     const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body);
     const key = `${e.idempotencyKey}${opts.keySuffix ?? ''}`;
-    const headers: Record<string, string> = { 'content-type': e.headers['content-type'] ?? 'application/json', 'idempotency-key': key };
+    const headers: Record<string, string> = { 'content-type': e.headers['content-type'] ?? 'application/json' };
+    // A key the receiver derived from the body is derived again from the same body (sent as a header it would
+    // be a sender's key: another key space, another event); a suffix or a signature needs it as a header.
+    if (e.keySpace !== 'body' || opts.keySuffix || opts.webhookSecret) headers['idempotency-key'] = key;
     if (e.headers['user-agent']) headers['user-agent'] = e.headers['user-agent'];
     if (opts.webhookToken) headers['x-webhook-token'] = opts.webhookToken;
     if (opts.webhookSecret) Object.assign(headers, signStandardWebhook(opts.webhookSecret, key, body, new Date()));

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { routeFor, type DecisionRecord, type Route } from '@ivr/core';
+import { routeFor, scopedKey, type DecisionRecord, type Route } from '@ivr/core';
 import { keyspace } from '../names';
 import type { RecordedEvent } from './recorder';
 
@@ -88,7 +88,7 @@ export function formatWhatIf(r: WhatIfResult, context: { recorded: number; missi
 }
 
 /**
- * The stored decision of each recorded event, from Redis `{prefix}:ivr:decision:{key}` (kept IDEMPOTENCY_TTL_S).
+ * The stored decision of each recorded event, from Redis `ks.decision(scopedKey)` (kept IDEMPOTENCY_TTL_S).
  * `prefix` overrides the prefix recorded on each line.
  */
 export async function loadObservedDecisions(
@@ -97,7 +97,7 @@ export async function loadObservedDecisions(
   defaultPrefix: string,
   prefix?: string,
 ): Promise<{ decisions: ObservedDecision[]; missing: number; prefixes: string[] }> {
-  const keys = events.map((e) => keyspace(prefix ?? e.prefix ?? defaultPrefix).decision(e.idempotencyKey));
+  const keys = events.map((e) => keyspace(prefix ?? e.prefix ?? defaultPrefix).decision(scopedKey(e.idempotencyKey, e.keySpace)));
   const decisions: ObservedDecision[] = [];
   let missing = 0;
   for (let i = 0; i < keys.length; i += 500) {

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decisionIdFor, resolveTarget, routeFor, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
+import { decisionIdFor, jobIdFor, resolveTarget, scopedKey, routeFor, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
 import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob } from '../jobs';
 import type { ConversationStore } from '../conversation-store';
 import type { OccupancyCache } from '../occupancy-cache';
@@ -54,12 +54,13 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const ev = ivrEventJobSchema.parse(job.data);
   const now = deps.now ?? Date.now;
   // decisionId is derived from the key, so every line about this event can carry it, even before the decision exists.
-  const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id, decisionId: decisionIdFor(ev.idempotencyKey) });
+  const key = scopedKey(ev.idempotencyKey, ev.keySpace); // the event's identity: a derived key never meets a client's
+  const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id, decisionId: decisionIdFor(key) });
 
-  const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, ev.idempotencyKey, ev.receivedAt);
+  const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt);
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
-    await dispatch(started.decision, deps, ev);
+    await dispatch(started.decision, key, deps, ev);
     // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
     log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
     return decided(started.decision, true);
@@ -77,7 +78,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const available = reading.source === 'fail_open' ? null : reading.observation.idle;
   const routing = available === null ? deps.defaultRoute : routeFor(available, target.threshold);
   const decidedAt = now();
-  const decisionId = decisionIdFor(ev.idempotencyKey);
+  const decisionId = decisionIdFor(key);
   const record: DecisionRecord = {
     decisionId,
     idempotencyKey: ev.idempotencyKey,
@@ -98,14 +99,14 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
     ...(reading.source === 'fail_open' ? { reason: `${reading.reason}; DEFAULT_ROUTE ${deps.defaultRoute} applied` } : {}),
   };
 
-  const committed = await deps.conversations.commitDecision(ev.conversationId, ev.idempotencyKey, seq, record);
+  const committed = await deps.conversations.commitDecision(ev.conversationId, key, seq, record);
   if (!('decision' in committed)) {
     if (committed.kind === 'superseded') return superseded(log, seq, Number(committed.detail));
     log.warn({ from: committed.detail, to: 'ROUTING' }, 'transition rejected');
     throw new Error(`invalid transition ${committed.detail} -> ROUTING for conversation ${ev.conversationId}`);
   }
   const decision = committed.decision;
-  await dispatch(decision, deps, ev);
+  await dispatch(decision, key, deps, ev);
   log.info(
     { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
     'decided',
@@ -114,7 +115,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
 }
 
 /** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
-async function dispatch(d: DecisionRecord, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
+async function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
   const write: GenesysWriteJob = {
     decisionId: d.decisionId,
     idempotencyKey: d.idempotencyKey,
@@ -125,9 +126,9 @@ async function dispatch(d: DecisionRecord, deps: DecideDeps, ev: IvrEventJob): P
   };
   const report: DecisionReportJob = { ...d };
   await Promise.all([
-    deps.writes.add('apply', write, { jobId: `apply-${d.decisionId}`, delay: writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000) }),
-    deps.reports.add('report', report, { jobId: `report-${d.decisionId}` }),
-    deps.publisher.publish(deps.ks.decisionChannel(d.idempotencyKey), JSON.stringify(decisionAnswer(d))),
+    deps.writes.add('apply', write, { jobId: jobIdFor('apply', d.decisionId), delay: writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000) }),
+    deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) }),
+    deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d))),
   ]);
 }
 
