@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoutingPolicy, policyQueues, resolveTarget, routeFor, singleQueuePolicy } from './routing-policy';
-import { observationsQueryBody, observationsToCounts } from './occupancy';
-import { canTransition, FLOW_STATES } from './state-machine';
+import { observationsToCounts } from './occupancy';
 
 describe('routeFor (the tutorial rule: available >= threshold -> queue)', () => {
   it.each([
@@ -60,17 +59,5 @@ describe('observations', () => {
     expect(counts.get('a')).toMatchObject({ idle: 3, waiting: 2, interacting: 0 });
     expect(counts.get('b')).toMatchObject({ idle: 0, interacting: 4 });
     expect(counts.get('c')).toMatchObject({ idle: 0, interacting: 0, waiting: 0 });
-  });
-  it('one query body carries a predicate per queue', () => {
-    const b = observationsQueryBody(['a', 'b']);
-    expect(b.filter.predicates.map((p) => p.value)).toEqual(['a', 'b']);
-    expect(b.metrics).toContain('oOnQueueUsers');
-  });
-});
-
-describe('state machine', () => {
-  it('allows exactly the tutorial transitions', () => {
-    const allowed = FLOW_STATES.flatMap((f) => FLOW_STATES.filter((t) => canTransition(f, t)).map((t) => `${f}->${t}`));
-    expect(allowed.sort()).toEqual(['CHECKING_QUEUE->IDLE', 'CHECKING_QUEUE->ROUTING', 'IDLE->WAITING_DTMF', 'ROUTING->COMPLETE', 'WAITING_DTMF->CHECKING_QUEUE']);
   });
 });
