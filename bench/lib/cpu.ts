@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) used so far by `pid` and its descendants; NaN where /proc is unavailable. */
-export function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number): number {
   try {
     const stats = new Map<number, { ppid: number; ticks: number }>();
     for (const d of readdirSync('/proc')) {

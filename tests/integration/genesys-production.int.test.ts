@@ -76,17 +76,21 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
     for (let i = 0; i < list.length; i += 200) await Promise.all(list.slice(i, i + 200).map((e) => ingestEvent(deps, e, e.idempotencyKey)));
   }
 
-  it('3,000 decisions over 3 queues from 3 processes cost at most 30 analytics calls', async () => {
+  it('3,000 decisions over 3 queues from 3 processes: at most one analytics call per queue per OCCUPANCY_CACHE_MS', async () => {
     const before = total(await sim.control.stats(), 'observations');
     const start = Date.now();
     await ingestAll(events(3000, 'load'));
     await waitFor(async () => ((await queues.events.getJobCounts('completed')).completed ?? 0) >= 3000, '3,000 decisions', 120000, 100);
-    const seconds = (Date.now() - start) / 1000;
+    const elapsedMs = Date.now() - start;
     const calls = total(await sim.control.stats(), 'observations') - before;
     const decided = await Promise.all(['load-0', 'load-1', 'load-2'].map(async (k) => JSON.parse((await t.redis.get(keyspace(t.prefix).decision(k)))!)));
-    console.log(`3,000 decisions in ${seconds.toFixed(1)} s over 3 queues and 3 processes: ${calls} analytics calls (${(calls / 3000).toFixed(4)} per decision)`);
+    // A bench figure, not a bound: how many calls 3,000 decisions cost depends on how long they took.
+    console.log(`3,000 decisions in ${(elapsedMs / 1000).toFixed(1)} s over 3 queues and 3 processes: ${calls} analytics calls (${(calls / 3000).toFixed(4)} per decision)`);
     expect(calls).toBeGreaterThan(0);
-    expect(calls).toBeLessThanOrEqual(30);
+    // The bound that holds however long the run took: the shared cache holds each queue's reading
+    // OCCUPANCY_CACHE_MS, so each of the 3 queues is read at most once per window (one window more for the edges).
+    const windows = Math.ceil(elapsedMs / loadConfig(env).OCCUPANCY_CACHE_MS) + 1;
+    expect(calls).toBeLessThanOrEqual(3 * windows);
     // The policy was applied per digit: q-a (4 >= 3), q-b (1 < 3), q-c (1 >= 1).
     expect(decided.map((d) => [d.queueId, d.routing_decision])).toEqual([
       ['q-a', 'route_to_queue'],

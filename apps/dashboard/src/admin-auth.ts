@@ -6,7 +6,7 @@ import { GuessThrottle, wantsHtml } from './security';
 export const ADMIN_REALM = 'ivr-admin';
 export const SESSION_COOKIE = 'ivr_admin_session';
 /** How long a browser session lasts (the cookie's Max-Age and the signed expiry). */
-export const SESSION_TTL_MS = 12 * 3600_000;
+const SESSION_TTL_MS = 12 * 3600_000;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -21,7 +21,7 @@ export function presentedSecret(header: string | undefined): string | undefined 
 }
 
 /** Scheme, secret and (Basic) user name presented in `Authorization`. */
-export function presentedCredentials(header: string | undefined): { scheme: 'bearer' | 'basic'; secret: string; user?: string } | undefined {
+function presentedCredentials(header: string | undefined): { scheme: 'bearer' | 'basic'; secret: string; user?: string } | undefined {
   if (!header) return undefined;
   const space = header.indexOf(' ');
   if (space < 0) return undefined;
@@ -37,7 +37,7 @@ export function presentedCredentials(header: string | undefined): { scheme: 'bea
 }
 
 /** Who did something, for the audit log: "session", "bearer", "basic:<user>" or "local" (no ADMIN_TOKEN). */
-export type Actor = string;
+type Actor = string;
 
 export type AdminEnv = { Variables: { actor: Actor } };
 
@@ -51,7 +51,7 @@ export interface AdminAuthOptions {
 }
 
 /** The browser session: a signed cookie holding its expiry (HMAC key derived from ADMIN_TOKEN; a new token ends every session). */
-export function sessionSecret(token: string): string {
+function sessionSecret(token: string): string {
   return createHash('sha256').update(`ivr-admin-session\u0000${token}`).digest('hex');
 }
 

@@ -10,7 +10,7 @@ import type { Hono } from 'hono';
 export const BULL_BOARD_PATH = '/admin/queues';
 
 /** Operator-facing names and descriptions of the queues, shown by Bull Board. */
-export const QUEUE_INFO: Readonly<Record<string, { displayName: string; description: string }>> = {
+const QUEUE_INFO: Readonly<Record<string, { displayName: string; description: string }>> = {
   [QUEUE_NAMES.events]: { displayName: 'Key presses (decide)', description: 'One job per accepted webhook: read the queue occupancy, decide queue or voicemail.' },
   [QUEUE_NAMES.writes]: {
     displayName: 'Genesys writes (apply)',
@@ -20,7 +20,7 @@ export const QUEUE_INFO: Readonly<Record<string, { displayName: string; descript
 };
 
 /** The events page of the call a job belongs to (Bull Board's job view links to it). */
-export function journeyUrl(job: Pick<QueueJobJson, 'id' | 'data'>): { displayText: string; href: string } {
+function journeyUrl(job: Pick<QueueJobJson, 'id' | 'data'>): { displayText: string; href: string } {
   const key = (job.data as { idempotencyKey?: unknown } | null)?.idempotencyKey;
   const q = typeof key === 'string' ? key : String(job.id ?? '');
   return { displayText: 'Call journey', href: `/admin/events?q=${encodeURIComponent(q)}` };

@@ -1,7 +1,7 @@
 import { escapeHtml } from '@ivr/reporting';
 
 /** The pages of the shared navigation bar, in order. */
-export const NAV = [
+const NAV = [
   { id: 'home', href: '/admin', label: 'Status' },
   { id: 'events', href: '/admin/events', label: 'Find a call' },
   { id: 'heatmap', href: '/admin/heatmap', label: 'Heatmaps' },

@@ -1,8 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-
-/** Minimum ADMIN_TOKEN strength, checked at start: long enough and not a repeated pattern. */
-export const ADMIN_TOKEN_MIN_LENGTH = 16;
-export const ADMIN_TOKEN_MIN_DISTINCT = 8;
+import { MIN_ADMIN_TOKEN_DISTINCT as ADMIN_TOKEN_MIN_DISTINCT, MIN_SECRET_BYTES as ADMIN_TOKEN_MIN_LENGTH } from '@ivr/config';
 
 /** Why an admin token is too weak to open the dashboard, or null when it is fine. */
 export function adminTokenProblem(token: string): string | null {
@@ -79,7 +76,7 @@ export class GuessThrottle {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** The host name of a Host header value, lower-cased, without the port. */
-export function hostName(hostHeader: string): string {
+function hostName(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
   const colon = h.indexOf(':');

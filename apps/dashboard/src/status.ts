@@ -4,13 +4,13 @@ import { ROUTE_LABELS, type DecisionStore, type HeatmapData } from '@ivr/reporti
 import { escapeHtml, formatDuration, timeHtml } from './layout';
 
 /** The status strip's windows. */
-export const STATUS_WINDOWS = [
+const STATUS_WINDOWS = [
   { label: 'Last 15 min', preset: '15m', ms: 15 * 60_000 },
   { label: 'Last hour', preset: '1h', ms: 3600_000 },
   { label: 'Last 24 h', preset: '24h', ms: 86_400_000 },
 ] as const;
 
-export interface WindowStatus {
+interface WindowStatus {
   label: string;
   preset: string;
   total: number;

@@ -18,7 +18,7 @@ export const RANGE_PRESETS = [
 /** Bucket widths for "decisions over time": the smallest giving at most ~60 buckets for the range. */
 const BUCKETS_MS = [10_000, 30_000, 60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 3600_000, 3 * 3600_000, 6 * 3600_000, 12 * 3600_000, 86_400_000, 7 * 86_400_000];
 
-export function bucketFor(spanMs: number, maxBuckets = 60): number {
+function bucketFor(spanMs: number, maxBuckets = 60): number {
   return BUCKETS_MS.find((b) => spanMs / b <= maxBuckets) ?? BUCKETS_MS[BUCKETS_MS.length - 1]!;
 }
 

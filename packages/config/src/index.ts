@@ -1,5 +1,5 @@
 export { loadConfig, loadConfigOrExit, decisionStoreConfig, ConfigError, type Config } from './config';
 export { describeParts, redactUrl } from './describe-parts';
-export { envSchema } from './config';
+export { envSchema, MIN_SECRET_BYTES, MIN_ADMIN_TOKEN_DISTINCT } from './config';
 export * from './logger';
 export * from './startup';

@@ -54,14 +54,3 @@ export function observationsToCounts(
   }
   return out;
 }
-
-/** The observations query body for a set of queues: one predicate per queue, so one call serves many. */
-export function observationsQueryBody(queueIds: readonly string[]) {
-  return {
-    filter: {
-      type: 'or' as const,
-      predicates: queueIds.map((q) => ({ type: 'dimension' as const, dimension: 'queueId', operator: 'matches' as const, value: q })),
-    },
-    metrics: ['oOnQueueUsers', 'oWaiting', 'oInteracting', 'oAlerting', 'oActiveUsers'],
-  };
-}

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoutingPolicy, policyQueues, resolveTarget, routeFor, singleQueuePolicy } from './routing-policy';
-import { observationsQueryBody, observationsToCounts } from './occupancy';
-import { canTransition, FLOW_STATES } from './state-machine';
+import { observationsToCounts } from './occupancy';
 
 describe('routeFor (the tutorial rule: available >= threshold -> queue)', () => {
   it.each([
@@ -74,17 +73,5 @@ describe('observations', () => {
     };
     expect(observationsToCounts(['a'], response, 1).get('a')).toMatchObject({ idle: 0, waiting: 0 });
     expect(observationsToCounts(['a'], response, 1, 'chat').get('a')).toMatchObject({ idle: 0, waiting: 40, mediaType: 'chat' });
-  });
-  it('one query body carries a predicate per queue', () => {
-    const b = observationsQueryBody(['a', 'b']);
-    expect(b.filter.predicates.map((p) => p.value)).toEqual(['a', 'b']);
-    expect(b.metrics).toContain('oOnQueueUsers');
-  });
-});
-
-describe('state machine', () => {
-  it('allows exactly the tutorial transitions', () => {
-    const allowed = FLOW_STATES.flatMap((f) => FLOW_STATES.filter((t) => canTransition(f, t)).map((t) => `${f}->${t}`));
-    expect(allowed.sort()).toEqual(['CHECKING_QUEUE->IDLE', 'CHECKING_QUEUE->ROUTING', 'IDLE->WAITING_DTMF', 'ROUTING->COMPLETE', 'WAITING_DTMF->CHECKING_QUEUE']);
   });
 });

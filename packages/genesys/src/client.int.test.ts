@@ -141,12 +141,15 @@ describe('token lifecycle', () => {
 
   it('logs in again proactively before the token expires (no 401 seen)', async () => {
     await sim.control.config({ tokenTtlS: 2 });
-    const client = clientFor(sim, { refreshMarginMs: 1000 });
+    let clock = Date.now();
+    const client = clientFor(sim, { refreshMarginMs: 1000, now: () => clock });
     await client.login();
     await client.queryObservations(['q1']);
-    await new Promise((r) => setTimeout(r, 1100));
+    clock += 900; // not yet: the token (2 s) is refreshed 1 s before it expires
     await client.queryObservations(['q1']);
-    expect((await sim.control.calls()).map((c) => `${c.endpoint} ${c.status}`)).toEqual(['token 200', 'observations 200', 'token 200', 'observations 200']);
+    clock += 600; // now it is (the SDK's expiry is real time at the login's answer: up to 500 ms of slack)
+    await client.queryObservations(['q1']);
+    expect((await sim.control.calls()).map((c) => `${c.endpoint} ${c.status}`)).toEqual(['token 200', 'observations 200', 'observations 200', 'token 200', 'observations 200']);
     await sim.control.config({ tokenTtlS: 86399 });
   });
 

@@ -24,6 +24,8 @@ export interface GenesysClientOptions {
   timeoutMs?: number;
   /** Log in again this long before the token expires (default 60 000). */
   refreshMarginMs?: number;
+  /** The token lifecycle's clock (default Date.now; tests move it instead of waiting). */
+  now?: () => number;
   logger?: GenesysLogger;
   /**
    * The request budget every call and login goes through (GENESYS_RATE_PER_MIN, shared by all processes).
@@ -135,6 +137,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
 
   const tokens = new TokenManager({
     refreshMarginMs: opts.refreshMarginMs ?? 60_000,
+    ...(opts.now ? { now: opts.now } : {}),
     login: async () => {
       const answered = await admitLogin();
       counter.logins += 1;

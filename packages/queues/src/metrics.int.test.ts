@@ -70,7 +70,11 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
       const c = await queues.events.getJobCounts('completed', 'failed');
       return (c.completed ?? 0) + (c.failed ?? 0) === total;
     }, 'every event job to finish');
-    await new Promise((r) => setTimeout(r, 50)); // the last completed/failed event is emitted just after the move
+    // The worker's completed/failed events are emitted just after the move: wait until the counters have seen them all.
+    await waitFor(async () => {
+      const m = parseExposition(await metrics.render());
+      return (sample(m, 'ivr_jobs_total', { queue: QUEUE_NAMES.events, outcome: 'completed' }) ?? 0) + (sample(m, 'ivr_jobs_total', { queue: QUEUE_NAMES.events, outcome: 'failed' }) ?? 0) === total;
+    }, 'the worker events of every finished job to be counted');
 
     metrics.observeWebhook('accepted');
     metrics.observeWebhook('accepted');

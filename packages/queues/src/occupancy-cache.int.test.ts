@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testRedis } from '@ivr/testing';
+import { testRedis, waitFor } from '@ivr/testing';
 import { createOccupancyCache, type ObservationsFetcher } from './occupancy-cache';
 import { keyspace } from './names';
 
@@ -43,11 +43,18 @@ describe('shared occupancy cache', () => {
 
   it('refreshes after OCCUPANCY_CACHE_MS', async () => {
     const src = countingSource({ a: 1 }, 0);
-    const cache = createOccupancyCache({ redis: t.redis, ks: keyspace(t.prefix), fetch: src.fetch, cacheMs: 100 });
+    const ks = keyspace(t.prefix);
+    const cache = createOccupancyCache({ redis: t.redis, ks, fetch: src.fetch, cacheMs: 60_000 });
     await cache.get('a');
     await cache.get('a');
     expect(src.calls).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 150));
+    // the reading lives OCCUPANCY_CACHE_MS in Redis...
+    const ttl = await t.redis.pttl(ks.occupancy('a'));
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    // ...then Redis drops it (its time run out now instead of waiting a minute) and the next read calls Genesys again
+    await t.redis.pexpire(ks.occupancy('a'), 1);
+    await waitFor(async () => (await t.redis.exists(ks.occupancy('a'))) === 0, 'the cached reading to expire', 5000, 5);
     await cache.get('a');
     expect(src.calls).toHaveLength(2);
     expect(cache.stats().cacheHits).toBe(1);

@@ -43,8 +43,8 @@ export function parseClusterUrl(url: string): { nodes: Array<{ host: string; por
   if (!m) return undefined;
   const nodes = m[4]!.split(',').map((hp) => {
     const i = hp.lastIndexOf(':');
-    const host = i > 0 ? hp.slice(0, i) : hp;
-    const port = i > 0 ? Number(hp.slice(i + 1)) : 6379;
+    const host = i >= 0 ? hp.slice(0, i) : hp;
+    const port = i >= 0 ? Number(hp.slice(i + 1)) : 6379;
     if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`REDIS_URL: bad cluster node "${hp}" (expected host:port)`);
     return { host, port };
   });

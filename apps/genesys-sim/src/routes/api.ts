@@ -82,27 +82,20 @@ export function apiRoutes(state: SimState): Hono<SimEnv> {
     return c.json({ results });
   });
 
-  api.patch('/conversations/calls/:cid/participants/:pid/attributes', async (c) => {
+  // Both attribute endpoints (the calls-specific one answers 202 with the attributes, the generic one 200 empty):
+  // one handler, so their validation and refusals cannot drift apart.
+  const patchAttributes = (answer: (c: Context<SimEnv>, attributes: Record<string, string>) => Response) => async (c: Context<SimEnv>) => {
     const attributes = parseAttributes(await jsonBody(c));
     if (typeof attributes === 'string') return c.json(genesysError(400, attributes, 'bad.request'), 400);
-    const participant = state.mergeAttributes(c.req.param('cid'), c.req.param('pid'), attributes);
+    const participant = state.mergeAttributes(c.req.param('cid')!, c.req.param('pid')!, attributes);
     if (typeof participant === 'string') {
-      const r = refusal(c.req.param('cid'), c.req.param('pid'), participant);
+      const r = refusal(c.req.param('cid')!, c.req.param('pid')!, participant);
       return c.json(r.body, r.status);
     }
-    return c.json({ attributes: { ...participant.attributes } }, 202);
-  });
-
-  api.patch('/conversations/:cid/participants/:pid/attributes', async (c) => {
-    const attributes = parseAttributes(await jsonBody(c));
-    if (typeof attributes === 'string') return c.json(genesysError(400, attributes, 'bad.request'), 400);
-    const participant = state.mergeAttributes(c.req.param('cid'), c.req.param('pid'), attributes);
-    if (typeof participant === 'string') {
-      const r = refusal(c.req.param('cid'), c.req.param('pid'), participant);
-      return c.json(r.body, r.status);
-    }
-    return c.body(null, 200);
-  });
+    return answer(c, participant.attributes);
+  };
+  api.patch('/conversations/calls/:cid/participants/:pid/attributes', patchAttributes((c, attributes) => c.json({ attributes: { ...attributes } }, 202)));
+  api.patch('/conversations/:cid/participants/:pid/attributes', patchAttributes((c) => c.body(null, 200)));
 
   api.get('/conversations/:cid', (c) => {
     const cid = c.req.param('cid');

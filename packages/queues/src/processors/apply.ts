@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import { genesysWriteJobSchema, type WriteOutcome } from '../jobs';
 import type { Keyspace } from '../names';
 import { defineScript } from '../lua';
+import { stateScript } from '../conversation-store';
+import { VALID_TRANSITIONS } from '@ivr/core';
 import { budgetRetryAt, EXPIRED_REASON, isExpired, SKIP_REASONS, wasAnswered, type SkipReason, type WriteBack } from '../write-back';
 import type { Logger } from './logger';
 import { formatAttemptLog, type AttemptLogEntry } from '../ops/attempt-log';
@@ -66,17 +68,20 @@ return {0, seq}
 `;
 
 // KEYS: applyLock, conversation  ARGV: token, appliedSeq (-1: nothing written), now
+// ROUTING -> COMPLETE through `can`, the transition table of @ivr/core (stateScript prepends it).
 const APPLY_END = `
 local s = tonumber(ARGV[2])
 if s >= 0 then
   local cur = redis.call('HMGET', KEYS[2], 'seq', 'state')
-  if tonumber(cur[1]) == s and cur[2] == 'ROUTING' then
+  if tonumber(cur[1]) == s and can(cur[2], 'COMPLETE') then
     redis.call('HSET', KEYS[2], 'state', 'COMPLETE', 'updatedAt', ARGV[3])
   end
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;
+
+const applyEnd = stateScript(VALID_TRANSITIONS, 'ivrApplyEnd', APPLY_END);
 
 /**
  * Define the apply scripts on `redis`. The worker calls this at start-up, before any traffic: on a connection with
@@ -87,7 +92,7 @@ return 1
 export function defineApplyScripts(redis: Redis) {
   return {
     begin: defineScript<[number, number]>(redis, 'ivrApplyBegin', 2, APPLY_BEGIN),
-    end: defineScript<number>(redis, 'ivrApplyEnd', 2, APPLY_END),
+    end: defineScript<number>(redis, applyEnd.name, 2, applyEnd.lua),
   };
 }
 

@@ -1,0 +1,72 @@
+/**
+ * Import boundaries (issue 16, item 5), checked by `pnpm check:arch` (and so by .ci/run):
+ *   - no package imports an app;
+ *   - packages/core is pure: no I/O (network, files, processes, Redis, BullMQ, Elasticsearch, Genesys SDK, HTTP
+ *     frameworks, loggers);
+ *   - the Genesys simulator (apps/genesys-sim) shares no code with the client it stands in for: neither
+ *     packages/genesys nor the Genesys SDK (its tests may use the SDK: they are the contract the real SDK checks);
+ *   - no circular imports.
+ * Workspace packages are imported by name (@ivr/...) and resolved through pnpm's symlinks to their real path
+ * (packages/..., apps/...), which is what the rules match.
+ */
+
+/** Node built-ins that do I/O (with or without the `node:` prefix). node:crypto, node:util etc. are pure. */
+const IO_BUILTINS = ['net', 'tls', 'dgram', 'dns', 'fs', 'fs/promises', 'http', 'https', 'http2', 'child_process', 'cluster', 'worker_threads', 'readline', 'process'];
+/** I/O libraries (third-party packages that talk to something). */
+const IO_PACKAGES = ['ioredis', 'bullmq', '@elastic', 'purecloud-platform-client-v2', 'hono', '@hono', 'pino', 'prom-client', 'playwright-core', 'autocannon', '@bull-board'];
+
+const builtinPattern = `^(node:)?(${IO_BUILTINS.join('|').replace(/\//g, '\\/')})$`;
+/** Resolved (node_modules/<name>/...) or, when the package is not even a dependency, the bare name. */
+const packagePattern = `(^|node_modules/)(${IO_PACKAGES.join('|')})(/|$)`;
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-package-imports-app',
+      severity: 'error',
+      comment: 'Packages hold the logic; apps only wire it. A package that needs something from an app: move it into a package.',
+      from: {
+        path: '^packages/',
+        // NAMED EXCEPTION (remove after merging the sim helper's work, issue 16 item 4): packages/testing still
+        // starts the simulator app (src/sim.ts imports @ivr/genesys-sim) and spawns apps/*/src/main.ts.
+        pathNot: '^packages/testing/src/sim\\.ts$',
+      },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'core-does-no-io',
+      severity: 'error',
+      comment: 'packages/core is the pure model (state machine, routing policy, webhook parsing): no network, files, Redis, queues or loggers.',
+      from: { path: '^packages/core/' },
+      to: { path: [builtinPattern, packagePattern] },
+    },
+    {
+      name: 'sim-is-not-the-client',
+      severity: 'error',
+      comment:
+        'The simulator must not share code with the Genesys client it stands in for (packages/genesys, the SDK); only its tests may drive it with the real SDK. Type-only imports of the SDK models are allowed: they share no code and keep its answers in the shape of the real API.',
+      from: { path: '^apps/genesys-sim/', pathNot: '\\.test\\.ts$' },
+      to: { path: ['^packages/genesys/', '(^|node_modules/)purecloud-platform-client-v2(/|$)'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle of imports: cut it by moving the shared piece into the module both sides import.',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^integrations/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.cjs', '.mjs', '.json', '.d.ts'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

@@ -1,0 +1,85 @@
+/**
+ * createReportBatcher (packages/queues/src/processors/report.ts) against the real embedded decision store on real
+ * Redis (the store the worker uses without Elasticsearch): it lives here because the store's package depends on
+ * @ivr/queues, not the other way round.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { UnrecoverableError } from 'bullmq';
+import { createReportBatcher, type DecisionReportJob } from '@ivr/queues';
+import { createEmbeddedStore, makeDoc } from '@ivr/reporting';
+import { silentLogger, testRedis, TEST_REDIS_URL } from '@ivr/testing';
+
+const doc = (i: number, over: Partial<DecisionReportJob> = {}) => makeDoc(i, over) as DecisionReportJob;
+const logger = silentLogger as unknown as Parameters<typeof createReportBatcher>[0]['logger'];
+
+describe('createReportBatcher (real embedded store, real Redis)', () => {
+  let t: ReturnType<typeof testRedis>;
+  beforeEach(() => {
+    t = testRedis('batcher');
+  });
+  afterEach(() => t.cleanup());
+
+  it('a full batch goes out at once, in one write, without waiting for the linger', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const batches: Array<{ size: number; written: number }> = [];
+    const b = createReportBatcher({ store, batchSize: 3, lingerMs: 60_000, logger, onBatch: (x) => batches.push(x) });
+    expect(await Promise.all([b.add(doc(1)), b.add(doc(2)), b.add(doc(3))])).toEqual(['written', 'written', 'written']);
+    expect(batches).toEqual([{ size: 3, written: 3 }]);
+    expect(b.stats()).toMatchObject({ batches: 1, docs: 3, written: 3, lastBatchSize: 3 });
+    expect(await store.count()).toBe(3);
+  });
+
+  it('fewer than a batch go out when the oldest has lingered', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const b = createReportBatcher({ store, batchSize: 100, lingerMs: 20, logger });
+    expect(await Promise.all([b.add(doc(1)), b.add(doc(2))])).toEqual(['written', 'written']);
+    expect(b.stats()).toMatchObject({ batches: 1, docs: 2 });
+  });
+
+  it('flush writes what waits now (shutdown)', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const b = createReportBatcher({ store, batchSize: 100, lingerMs: 60_000, logger });
+    const added = [b.add(doc(1)), b.add(doc(2))];
+    await b.flush();
+    expect(await Promise.all(added)).toEqual(['written', 'written']);
+    expect(await store.count()).toBe(2);
+  });
+
+  it('one decision twice in a batch is stored once; stored already, it counts as a duplicate, not an error', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const batches: Array<{ size: number; written: number }> = [];
+    const b = createReportBatcher({ store, batchSize: 2, lingerMs: 60_000, logger, onBatch: (x) => batches.push(x) });
+    await Promise.all([b.add(doc(1)), b.add(doc(1))]);
+    expect(b.stats()).toMatchObject({ batches: 1, docs: 1, written: 1 });
+    await Promise.all([b.add(doc(1)), b.add(doc(1))]);
+    expect(b.stats()).toMatchObject({ batches: 2, docs: 2, written: 1, duplicates: 1, failed: 0 });
+    expect(batches).toEqual([{ size: 1, written: 1 }]); // onBatch only for a batch that stored something
+    expect(await store.count()).toBe(1);
+  });
+
+  it('a document the store rejects fails its own job for good; its neighbours are stored', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const b = createReportBatcher({ store, batchSize: 2, lingerMs: 60_000, logger });
+    const [good, bad] = await Promise.allSettled([b.add(doc(1)), b.add(doc(2, { routing_decision: 'route_to_nowhere' as never }))]);
+    expect(good).toEqual({ status: 'fulfilled', value: 'written' });
+    expect(bad.status).toBe('rejected');
+    const reason = (bad as PromiseRejectedResult).reason as Error;
+    expect(reason).toBeInstanceOf(UnrecoverableError);
+    expect(reason.message).toMatch(/^decision store rejected d-2: /);
+    expect(b.stats()).toMatchObject({ written: 1, failed: 1 });
+  });
+
+  it('a store that is down fails every job of the batch with a retryable reason', async () => {
+    const down = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const b = createReportBatcher({ store: createEmbeddedStore(down, t.prefix), batchSize: 2, lingerMs: 60_000, logger });
+    const r = await Promise.allSettled([b.add(doc(1)), b.add(doc(2))]);
+    for (const x of r) {
+      expect(x.status).toBe('rejected');
+      const e = (x as PromiseRejectedResult).reason as Error;
+      expect(e).not.toBeInstanceOf(UnrecoverableError);
+      expect(e.message).toMatch(/^decision store unavailable \(will retry\): /);
+    }
+    down.disconnect();
+  });
+});

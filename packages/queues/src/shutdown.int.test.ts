@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, waitFor } from '@ivr/testing';
+
+const SHUTDOWN_TS = fileURLToPath(new URL('./shutdown.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'ivr-shutdown-'));
+
+/**
+ * A real process that registers onShutdown with `close` (a JS expression for an async function) and prints `ready`;
+ * the logger prints one JSON line per call.
+ */
+function child(close: string, graceMs: number) {
+  const script = join(dir, `child-${Math.random().toString(36).slice(2)}.ts`);
+  writeFileSync(
+    script,
+    `import { onShutdown } from ${JSON.stringify(SHUTDOWN_TS)};
+const log = (level: string) => (o: object, msg?: string) => console.log(JSON.stringify({ level, msg, ...o }));
+onShutdown({ info: log('info'), error: log('error') }, 'probe', ${close}, ${graceMs});
+setInterval(() => undefined, 1000); // stay alive until a signal
+console.log('ready');
+`,
+  );
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const lines = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; msg: string; component: string });
+  return { proc, exited, lines, ready: () => waitFor(() => out.includes('ready'), 'the child to start', 20000) };
+}
+
+describe('onShutdown (a real process, real signals)', () => {
+  it('SIGTERM: runs close once, logs, exits 0', async () => {
+    const c = child('async () => console.log(JSON.stringify({ level: "info", msg: "closed by close()" }))', 10_000);
+    await c.ready();
+    c.proc.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    expect(c.lines().map((l) => `${l.level} ${l.msg}`)).toEqual(['info shutting down', 'info closed by close()', 'info stopped']);
+    expect(c.lines()[0]).toMatchObject({ component: 'probe', signal: 'SIGTERM' });
+  });
+
+  it('close fails: logs the reason, exits 1', async () => {
+    const c = child('async () => { throw new Error("redis gone") }', 10_000);
+    await c.ready();
+    c.proc.kill('SIGINT');
+    expect(await c.exited).toBe(1);
+    expect(c.lines().at(-1)).toMatchObject({ level: 'error', msg: 'error during shutdown', err: 'redis gone' });
+  });
+
+  it('close takes longer than the grace period: exits 1 saying so', async () => {
+    const c = child('() => new Promise<void>(() => undefined)', 50);
+    await c.ready();
+    c.proc.kill('SIGTERM');
+    expect(await c.exited).toBe(1);
+    expect(c.lines().at(-1)).toMatchObject({ level: 'error', msg: 'shutdown took longer than the grace period, exiting', graceMs: 50 });
+  });
+
+  it('a second signal while closing exits 1 at once', async () => {
+    const c = child('() => new Promise<void>(() => undefined)', 60_000);
+    await c.ready();
+    c.proc.kill('SIGTERM');
+    await waitFor(() => c.lines().some((l) => l.msg === 'shutting down'), 'the first signal to be handled');
+    c.proc.kill('SIGINT');
+    expect(await c.exited).toBe(1);
+    expect(c.lines().at(-1)).toMatchObject({ level: 'error', msg: 'second signal, exiting now', signal: 'SIGINT' });
+  });
+});
