@@ -7,8 +7,9 @@ describe('dashboard process', () => {
   afterAll(() => t.cleanup());
   it('refuses a weak ADMIN_TOKEN at start with a one-line reason', async () => {
     const app = startApp('dashboard', { ADMIN_TOKEN: 'a', DASHBOARD_PORT: String(await freePort()), QUEUE_PREFIX: t.prefix });
-    expect(await app.exited).toBe(1);
-    expect(app.output()).toMatch(/ADMIN_TOKEN is too short \(1 characters; at least 16\)/);
+    // The configuration refuses it before the dashboard starts (EX_CONFIG, one line naming the variable).
+    expect(await app.exited).toBe(78);
+    expect(app.output()).toMatch(/ADMIN_TOKEN: must be at least 16 characters long/);
     expect(app.output()).not.toMatch(/\n\s+at /); // no stack trace
   });
 

@@ -1,5 +1,5 @@
 import { createLogger, describeParts, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
-import { onShutdown } from '@ivr/queues';
+import { createRedis, onShutdown, waitForRedis } from '@ivr/queues';
 import { genesysFromConfig } from './genesys';
 import { startWorkers } from './workers';
 import { startWorkerMetrics } from './metrics-server';
@@ -15,6 +15,12 @@ try {
   logger.fatal({ err: (e as Error).message }, 'Genesys configuration invalid; not starting');
   process.exit(1);
 }
+// Redis first: the login goes through the Genesys budget, which lives in Redis; an unreachable Redis is the reason
+// to report, not the login it makes fail.
+const probe = createRedis(config.REDIS_URL, 'client', { connectionName: 'ivr-worker-start' });
+probe.on('error', () => undefined); // the timeout below says it once, in one line
+await waitForRedis(probe).catch((err: unknown) => exitOnStartupFailure(err, { app: 'worker' }));
+probe.disconnect();
 try {
   await genesys.login();
 } catch (e) {

@@ -101,7 +101,7 @@ describe.runIf(target.run)('report worker against a real Elasticsearch', () => {
       await w.add([...docs, rejected, docs[0]!]);
       await waitFor(async () => (await w.queues.reports.getCompletedCount()) === 50 && (await w.queues.reports.getFailedCount()) === 1, '50 completed, 1 failed', 30000, 100);
       const [failed] = (await w.queues.reports.getFailed()) as Job[];
-      expect(failed!.id).toBe('report-d-99');
+      expect(failed!.id).toBe(jobIdFor('report', 'd-99'));
       expect(failed!.attemptsMade, 'a mapping rejection is not retried').toBe(1);
       expect(failed!.failedReason).toMatch(/^decision store rejected d-99: (document_parsing_exception|mapper_parsing_exception): .*\[threshold\]/);
       expect(await w.esCount()).toBe(50);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey } from './idempotency';
+import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey, unscopedKey } from './idempotency';
 
 describe('idempotency keys', () => {
   const body = { conversationId: 'c', dtmf: '1', idempotencyKey: 'from-body' };
@@ -41,5 +41,11 @@ describe('idempotency keys', () => {
     expect(scopedKey('k', 'body')).not.toBe('k');
     expect(decisionIdFor('x')).toBe(decisionIdFor('x'));
     expect(decisionIdFor('x')).not.toBe(decisionIdFor('y'));
+  });
+
+  it('unscopedKey gives back the key and space scopedKey was given', () => {
+    for (const [key, space] of [['call-42-press-1', 'client'], ['sha256-abc', 'body'], ['sha256-abc', 'client']] as const) {
+      expect(unscopedKey(scopedKey(key, space))).toEqual({ key, space });
+    }
   });
 });

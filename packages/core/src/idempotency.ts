@@ -76,6 +76,11 @@ export function scopedKey(key: string, space: KeySpace = 'client'): string {
   return space === 'client' ? key : `body ${key}`;
 }
 
+/** The inverse of scopedKey: the key as the sender knows it, and its space. */
+export function unscopedKey(scoped: string): { key: string; space: KeySpace } {
+  return scoped.startsWith('body ') ? { key: scoped.slice('body '.length), space: 'body' } : { key: scoped, space: 'client' };
+}
+
 /** The queue a job id is for; each has its own tag letter so ids of different kinds never meet. */
 export type JobKind = 'event' | 'apply' | 'report';
 const JOB_TAG: Record<JobKind, string> = { event: 'E', apply: 'W', report: 'R' };

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decisionIdFor, jobIdFor, scopedKey, type DecisionRecord } from '@ivr/core';
+import { decisionIdFor, jobIdFor, scopedKey, unscopedKey, type DecisionRecord } from '@ivr/core';
 import type { Keyspace } from '../names';
 
 import { parseAttemptLogs, type AttemptLogEntry } from './attempt-log';
@@ -135,6 +135,6 @@ export async function findCall(deps: LookupDeps, q: string): Promise<CallJourney
     view(deps.queues.writes, ids.apply),
     view(deps.queues.reports, ids.report),
   ]);
-  return { idempotencyKey: found.key, matchedAs: found.matchedAs, decisionId: decision?.decisionId ?? ids.decisionId, event, decision, apply, report };
+  return { idempotencyKey: unscopedKey(found.key).key, matchedAs: found.matchedAs, decisionId: decision?.decisionId ?? ids.decisionId, event, decision, apply, report };
 }
 
