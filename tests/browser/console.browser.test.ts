@@ -76,7 +76,7 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
     await waitFor(async () => (await writes.getFailedCount()) === 2, 'c-gone and c-flaky failed', 20000);
 
     reportsDir = await mkdtemp(join(tmpdir(), 'ivr-console-browser-'));
-    const app = createDashboardApp({ queues: p.receiver.queues.all, store: p.workers.store, reportsDir, adminToken: TOKEN, ratePerMin: 250 });
+    const app = createDashboardApp({ queues: p.receiver.queues.all, store: p.workers.store, reportsDir, adminToken: TOKEN });
     server = await serveOnEphemeralPort(app);
     browser = await launchChromium();
   }, 90000);

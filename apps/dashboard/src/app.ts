@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { BudgetUsage } from '@ivr/genesys';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { findCall, groupFailed, keyspace, retryRetryableFailed, type CallJourney } from '@ivr/queues';
@@ -48,8 +49,8 @@ export interface DashboardDeps {
   /** The client's address (wrong-guess throttle key, audit log); main.ts reads the socket. */
   clientAddress?: ((c: Context) => string) | undefined;
   throttle?: GuessThrottle | undefined;
-  /** GENESYS_RATE_PER_MIN, shown next to the write budget. */
-  ratePerMin?: number | undefined;
+  /** The shared Genesys request budget's use right now (budgetUsage of @ivr/genesys), for the status page. */
+  budget?: (() => Promise<BudgetUsage>) | undefined;
   /** Where each process's /metrics is (the metrics page). */
   metricsLinks?: ReadonlyArray<{ label: string; url: string }> | undefined;
   now?: (() => number) | undefined;
@@ -195,9 +196,9 @@ export function createDashboardApp(deps: DashboardDeps): Hono<AdminEnv> {
   });
 
   app.get('/admin', async (c) => {
-    const status = await collectStatus(deps.queues, deps.store, now());
+    const status = await collectStatus(deps.queues, deps.store, now(), deps.budget);
     c.header('Cache-Control', 'no-store');
-    return c.html(page({ ...nav(c, 'home'), title: 'Status', body: statusHtml(status, { ratePerMin: deps.ratePerMin, storeSource: describeStoreSource(deps.store) }), refreshSeconds: 15 }));
+    return c.html(page({ ...nav(c, 'home'), title: 'Status', body: statusHtml(status, { storeSource: describeStoreSource(deps.store) }), refreshSeconds: 15 }));
   });
 
   app.get('/admin/events', async (c) => {

@@ -4,6 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createLogger, decisionStoreConfig, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
 import { createMetrics, createQueues, createRedis, httpMetrics, warnIfEvicting } from '@ivr/queues';
 import { createDecisionStore } from '@ivr/reporting';
+import { budgetUsage } from '@ivr/genesys';
 import { createDashboardApp } from './app';
 import { dashboardBind } from './security';
 import { guardStore } from './store-guard';
@@ -39,7 +40,7 @@ const app = createDashboardApp({
   metrics: () => metrics.render(),
   httpMetrics: httpMetrics(metrics),
   clientAddress: (c) => getConnInfo(c).remote.address ?? 'unknown',
-  ratePerMin: config.GENESYS_RATE_PER_MIN,
+  budget: () => budgetUsage(redis, config.QUEUE_PREFIX, config.GENESYS_RATE_PER_MIN, config.GENESYS_BUDGET_WINDOW_MS),
   metricsLinks: [
     { label: 'receiver', url: `http://${config.RECEIVER_HOST === '0.0.0.0' ? '127.0.0.1' : config.RECEIVER_HOST}:${config.RECEIVER_PORT}/metrics` },
     ...(config.WORKER_METRICS_PORT ? [{ label: 'worker 1 (worker N: port + N − 1)', url: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics` }] : []),

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { QUEUE_NAMES, genesysPauseMs, groupFailed, limiterWindow, queueBacklog, recentWriteLag, type FailureGroup, type QueueBacklog } from '@ivr/queues';
+import { QUEUE_NAMES, genesysPauseMs, groupFailed, queueBacklog, recentWriteLag, type FailureGroup, type QueueBacklog } from '@ivr/queues';
+import type { BudgetUsage } from '@ivr/genesys';
 import { ROUTE_LABELS, type DecisionStore, type HeatmapData } from '@ivr/reporting';
 import { escapeHtml, formatDuration, timeHtml } from './layout';
 
@@ -25,7 +26,8 @@ export interface DashboardStatus {
   failures: FailureGroup[];
   backlog: QueueBacklog[];
   genesysPauseMs: number;
-  limiter: { used: number; resetsInMs: number } | null;
+  /** The shared Genesys request budget (GENESYS_RATE_PER_MIN), null when unknown (no reader, or Redis did not answer). */
+  budget: BudgetUsage | null;
   writeLag: { count: number; p50: number; p99: number } | null;
 }
 
@@ -38,27 +40,27 @@ function windowStatus(label: string, preset: string, h: HeatmapData): WindowStat
 }
 
 /** Everything the home page shows; store failures are reported in `windows`, never thrown (the queues still show). */
-export async function collectStatus(queues: readonly Queue[], store: DecisionStore, now = Date.now()): Promise<DashboardStatus> {
+export async function collectStatus(queues: readonly Queue[], store: DecisionStore, now = Date.now(), readBudget?: () => Promise<BudgetUsage>): Promise<DashboardStatus> {
   const writes = queues.find((q) => q.name === QUEUE_NAMES.writes);
   const to = new Date(now).toISOString();
   const windowsP = Promise.all(STATUS_WINDOWS.map((w) => store.heatmap({ from: new Date(now - w.ms).toISOString(), to }).then((h) => windowStatus(w.label, w.preset, h)))).catch(
     (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }),
   );
-  const [windows, failures, backlog, pause, limiter, writeLag] = await Promise.all([
+  const [windows, failures, backlog, pause, budget, writeLag] = await Promise.all([
     windowsP,
     groupFailed(queues, 500),
     queueBacklog(queues, now),
     writes ? genesysPauseMs(writes) : Promise.resolve(0),
-    writes ? limiterWindow(writes) : Promise.resolve(null),
+    readBudget ? readBudget().catch(() => null) : Promise.resolve(null),
     writes ? recentWriteLag(writes) : Promise.resolve(null),
   ]);
-  return { at: to, windows, failures, backlog, genesysPauseMs: pause, limiter, writeLag };
+  return { at: to, windows, failures, backlog, genesysPauseMs: pause, budget, writeLag };
 }
 
 const num = (n: number) => escapeHtml(String(n));
 
 /** The home page body: the status strip. */
-export function statusHtml(s: DashboardStatus, opts: { ratePerMin?: number | undefined; storeSource: string }): string {
+export function statusHtml(s: DashboardStatus, opts: { storeSource: string }): string {
   const routes = Object.keys(ROUTE_LABELS);
   const calls = Array.isArray(s.windows)
     ? `<table id="status-calls" class="stack"><thead><tr><th>Window</th><th class="num">Decisions</th>${routes.map((r) => `<th class="num">${escapeHtml(ROUTE_LABELS[r] ?? r)}</th>`).join('')}<th class="num">Genesys unavailable</th><th class="num">Latency p50 / p99</th></tr></thead><tbody>${s.windows
@@ -82,9 +84,10 @@ export function statusHtml(s: DashboardStatus, opts: { ratePerMin?: number | und
   const pause = s.genesysPauseMs > 0
     ? `<p class="bad" id="status-429">Genesys 429: writes paused for ${escapeHtml(formatDuration(s.genesysPauseMs))} more (Retry-After).</p>`
     : '<p class="ok" id="status-429">No Genesys 429 pause.</p>';
-  const budget = s.limiter
-    ? `<p>Write budget: ${num(s.limiter.used)}${opts.ratePerMin ? ` of ${num(opts.ratePerMin)}` : ''} writes in the current window (resets in ${escapeHtml(formatDuration(s.limiter.resetsInMs))}).</p>`
-    : `<p class="muted">Write budget${opts.ratePerMin ? ` (${num(opts.ratePerMin)}/min)` : ''}: no window open in BullMQ's limiter.</p>`;
+  const b = s.budget;
+  const budget = b
+    ? `<p id="status-budget"${b.used >= b.limit ? ' class="warn"' : ''}>Genesys budget: ${num(b.used)} of ${num(b.limit)} requests in the last ${escapeHtml(formatDuration(b.windowMs))} (every process, every endpoint)${b.pausedMs > 0 ? `; all requests paused ${escapeHtml(formatDuration(b.pausedMs))} more after a 429` : ''}.</p>`
+    : '<p class="muted" id="status-budget">Genesys budget: not known here.</p>';
   const lag = s.writeLag
     ? `<p>Write lag (job added → Genesys write done), last ${num(s.writeLag.count)} writes: p50 ${escapeHtml(formatDuration(s.writeLag.p50))}, p99 ${escapeHtml(formatDuration(s.writeLag.p99))}.</p>`
     : '<p class="muted">Write lag: no completed writes kept.</p>';

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type TestSim } from '@ivr/testing';
-import { budgetKeys, createRedisBudget, priorityOf, type GenesysBudget } from './budget';
+import { budgetKeys, budgetUsage, createRedisBudget, priorityOf, type GenesysBudget } from './budget';
 import { createGenesysClient } from './client';
 import { GenesysApiError } from './errors';
 
@@ -100,6 +100,19 @@ describe('Redis budget', () => {
     const g = await b.take('observations');
     expect(g).toMatchObject({ granted: false, reason: 'paused' });
     if (!g.granted) expect(g.retryInMs).toBeGreaterThan(2000);
+  });
+
+  it('budgetUsage reads what every process took in the window and the 429 pause (the operator console)', async () => {
+    const p = prefix('budget-usage');
+    const reader = connection();
+    expect(await budgetUsage(reader, p, 10, 5000)).toEqual({ used: 0, limit: 10, windowMs: 5000, pausedMs: 0 });
+    const budgets = [0, 1].map(() => createRedisBudget({ redis: connection(), prefix: p, limit: 10, windowMs: 5000 }));
+    await takeMany(budgets, 'observations', 7);
+    expect(await budgetUsage(reader, p, 10, 5000)).toMatchObject({ used: 7, pausedMs: 0 });
+    await budgets[0]!.pause(3000);
+    const paused = await budgetUsage(reader, p, 10, 5000);
+    expect(paused.pausedMs).toBeGreaterThan(2000);
+    expect(paused.pausedMs).toBeLessThanOrEqual(3000);
   });
 
   it('keys share one hash tag (Redis Cluster): the prefix tag when there is one', () => {

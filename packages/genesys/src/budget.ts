@@ -112,6 +112,24 @@ if redis.call('PTTL', KEYS[1]) < ms then redis.call('SET', KEYS[1], '1', 'PX', m
 return 1
 `;
 
+/** What the shared budget holds right now (the operator console): requests in the current window, and a 429 pause. */
+export interface BudgetUsage {
+  used: number;
+  limit: number;
+  windowMs: number;
+  /** ms left of a Genesys 429 pause on every process's requests; 0 when none. */
+  pausedMs: number;
+}
+
+/** Read the budget's window and pause keys (budgetKeys) on the Redis server's clock, as the TAKE script counts. */
+export async function budgetUsage(redis: Redis, prefix: string, limit: number, windowMs: number): Promise<BudgetUsage> {
+  const keys = budgetKeys(prefix);
+  const [sec, micro] = await redis.time();
+  const now = Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
+  const [used, pttl] = await Promise.all([redis.zcount(keys.window, `(${now - windowMs}`, '+inf'), redis.pttl(keys.pause)]);
+  return { used, limit, windowMs, pausedMs: pttl > 0 ? pttl : 0 };
+}
+
 /** The budget in Redis, shared by every process that uses the same Redis and QUEUE_PREFIX. */
 export function createRedisBudget(opts: RedisBudgetOptions): GenesysBudget {
   const { redis, limit } = opts;
