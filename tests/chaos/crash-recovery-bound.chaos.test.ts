@@ -14,7 +14,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@ivr/testing';
-import { baseEnv, Cleanup, makeEvents, openQueues, postWebhook, recordRow, scenarioRedis, secondsSince, SHARED_REDIS_URL, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
+import { baseEnv, Cleanup, createCalls, makeEvents, openQueues, postWebhook, recordRow, scenarioRedis, secondsSince, SHARED_REDIS_URL, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
 
 const LOCK_MS = 10_000;
 const STALLED_MS = 5_000;
@@ -44,6 +44,7 @@ describe('chaos 8: crash recovery bound', () => {
     await sim.control.fault({ match: 'attributes', latencyMs: CALL_MS });
 
     const events = makeEvents('bound', 40);
+    await createCalls(sim.url, events); // calls exist before their webhooks (strict simulator)
     const first = events.slice(0, 20);
     await Promise.all(first.map((e) => postWebhook(receiver.url, e.body, e.key)));
     await waitFor(async () => (await queues.writes.getActiveCount()) > 0, 'apply jobs active', 30000, 50);

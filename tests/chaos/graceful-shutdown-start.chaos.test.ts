@@ -126,11 +126,14 @@ describe('chaos 7: pnpm start stops in order', () => {
     await waitUp(`http://127.0.0.1:${rxPort}/healthz`, run);
     await waitUp(`http://127.0.0.1:${run.ports[1]}/healthz`, run).catch(() => undefined); // dashboard: best effort
     for (const p of pids()) seen.add(p);
-    await simControl(`http://127.0.0.1:${simPort}`).fault({ match: 'attributes', latencyMs: 800 });
+    const sim = simControl(`http://127.0.0.1:${simPort}`);
+    await sim.fault({ match: 'attributes', latencyMs: 800 });
 
     const queues = openQueues(SHARED_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
     const N = 80;
+    // Calls exist before their webhooks (strict simulator): the writes in flight are real writes, not 404s.
+    await Promise.all(Array.from({ length: N }, (_, i) => sim.createConversation(`c-stop-${i}`, { customerId: 'p' })));
     const statuses = await Promise.all(
       Array.from({ length: N }, async (_, i) => {
         const res = await fetch(`http://127.0.0.1:${rxPort}/webhook/genesys-dtmf`, {

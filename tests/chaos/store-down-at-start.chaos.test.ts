@@ -19,6 +19,7 @@ import {
   openQueues,
   paced,
   postWebhook,
+  createCalls,
   recordRow,
   scenarioRedis,
   secondsSince,
@@ -80,6 +81,7 @@ describe.runIf(node.run)('chaos 5b: decision store (real Elasticsearch) down whe
   it('decides and writes to Genesys with the store down; stores everything once it is back', async () => {
     const t0 = Date.now();
     const events = makeEvents('storestart', EVENTS);
+    await createCalls(sim.url, events); // calls exist before their webhooks (strict simulator)
     const keys = events.map((e) => e.key);
     const answers: Answer[] = new Array(EVENTS);
     await paced(events, RATE, 50, async (e, i) => {
