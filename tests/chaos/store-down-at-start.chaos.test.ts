@@ -100,7 +100,8 @@ describe.runIf(node.run)('chaos 5b: decision store (real Elasticsearch) down whe
     const up = await startChaosNode();
     if (up.problem) throw new Error(up.problem);
     const tUp = Date.now();
-    await waitFor(async () => (await queues.reports.getCompletedCount()) >= EVENTS, 'every report stored after the store came back', 180000, 500).catch(() => undefined);
+    // Two report jobs per decision: its document and its write's outcome (recorded on the document).
+    await waitFor(async () => (await queues.reports.getCompletedCount()) >= 2 * EVENTS, 'every report and write outcome stored after the store came back', 180000, 500).catch(() => undefined);
     const drainS = (Date.now() - tUp) / 1000;
     const stored = await storedFigures(es, index, keys.map((k) => decisionIdFor(k)));
     const mapping = await es.indices.getMapping({ index });

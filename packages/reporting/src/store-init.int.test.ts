@@ -40,6 +40,10 @@ describe.runIf(target.run)('initInBackground (real Elasticsearch behind a gate)'
       const err = await store.writeBatch([makeDoc(1)]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreUnavailableError);
       expect((err as Error).message).toMatch(/^decision store not initialised yet \(index template and index\): Elasticsearch unavailable \(index template\): .*ECONNREFUSED/);
+      // a write outcome waits for the template too (an update would otherwise create the index without it)
+      const outcomeErr = await store.recordWriteOutcomes([{ decisionId: 'd-1', writeStatus: 'written', writtenAt: new Date().toISOString() }]).catch((e: unknown) => e);
+      expect(outcomeErr).toBeInstanceOf(StoreUnavailableError);
+      expect((outcomeErr as Error).message).toMatch(/^decision store not initialised yet/);
       await waitFor(async () => logs.filter((l) => l.msg === 'decision store not initialised; retrying').length >= 2, 'init retried in the background', 10000, 20);
       expect(logs.find((l) => l.level === 'warn')!.obj.err).toMatch(/ECONNREFUSED/);
       // nothing was written behind the template's back: no index exists yet

@@ -60,6 +60,16 @@ export function initInBackground(store: DecisionStore, opts: BackgroundInitOptio
     return inFlight;
   }
 
+  /** Resolves once the store is initialised (trying now if not); rejects with the reason, retryable, otherwise. */
+  async function initialised(): Promise<void> {
+    if (ready) return;
+    try {
+      await attempt();
+    } catch {
+      throw new StoreUnavailableError(`decision store not initialised yet (index template and index): ${error ?? 'unknown error'}`);
+    }
+  }
+
   function loop(): void {
     if (ready || closed) return;
     attempt().catch(() => {
@@ -77,15 +87,15 @@ export function initInBackground(store: DecisionStore, opts: BackgroundInitOptio
     async init() {
       loop();
     },
+    // Nothing is written before the template and index exist: an Elasticsearch `_bulk` (create or update) against a
+    // missing index would create it without the template's mapping.
     async writeBatch(docs) {
-      if (!ready) {
-        try {
-          await attempt();
-        } catch {
-          throw new StoreUnavailableError(`decision store not initialised yet (index template and index): ${error ?? 'unknown error'}`);
-        }
-      }
+      await initialised();
       return store.writeBatch(docs);
+    },
+    async recordWriteOutcomes(outcomes) {
+      await initialised();
+      return store.recordWriteOutcomes(outcomes);
     },
     ready: () => readyPromise,
     isReady: () => ready,
