@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CallLog } from './call-log';
 import type { ActiveFault } from './faults';
+import { SimNotifications } from './notifications';
 import { MEDIA_TYPES, type FaultSpec, type MediaCounts, type MediaType, type Participant, type ParticipantPurpose, type QueueCounts, type QueueInput, type SimConversation, type SimOptions } from './types';
 
 const zeroMedia = (): Record<MediaType, MediaCounts> =>
@@ -37,8 +38,10 @@ export class SimState {
   faults: ActiveFault[] = [];
   readonly calls: CallLog;
   tokensIssued = 0;
+  readonly notifications: SimNotifications;
 
   constructor(options: SimOptions = {}) {
+    this.notifications = new SimNotifications(options);
     this.clientId = options.clientId ?? 'sim-client';
     this.clientSecret = options.clientSecret ?? 'sim-secret';
     this.tokenTtlS = options.tokenTtlS ?? 86399;
@@ -52,6 +55,7 @@ export class SimState {
   setQueue(queueId: string, input: QueueInput): QueueCounts {
     const next = queueCounts(input);
     this.queues.set(queueId, next);
+    this.notifications.publishQueue(queueId, next);
     return next;
   }
 
@@ -121,5 +125,6 @@ export class SimState {
     this.faults = [];
     this.calls.clear();
     this.tokensIssued = 0;
+    this.notifications.reset();
   }
 }

@@ -104,5 +104,30 @@ export function apiRoutes(state: SimState): Hono<SimEnv> {
     return c.json(conversationBody(conversation));
   });
 
+  // Notifications (see notifications.ts for the documented behaviour). connectUri: Genesys answers
+  // wss://streaming.{region}/channels/{id}; the simulator's socket is on its own host and port.
+  api.post('/notifications/channels', (c) => {
+    const channel = state.notifications.create();
+    const url = new URL(c.req.url);
+    const body: Models.Channel = {
+      id: channel.id,
+      connectUri: `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}/channels/${channel.id}`,
+      expires: new Date(channel.expiresAt).toISOString(),
+    };
+    return c.json(body);
+  });
+  api.put('/notifications/channels/:id/subscriptions', async (c) => {
+    const result = state.notifications.subscribe(c.req.param('id'), await jsonBody(c));
+    if (!result.ok) return c.json(genesysError(result.status, result.message, result.status === 404 ? 'not.found' : 'bad.request'), result.status);
+    const body: Models.ChannelTopicEntityListing = { entities: result.topics.map((id) => ({ id })) };
+    return c.json(body);
+  });
+  api.get('/notifications/channels/:id/subscriptions', (c) => {
+    const channel = state.notifications.channel(c.req.param('id'));
+    if (!channel) return c.json(genesysError(404, `Channel ${c.req.param('id')} not found (it may have expired)`, 'not.found'), 404);
+    const body: Models.ChannelTopicEntityListing = { entities: channel.topics.map((id) => ({ id })) };
+    return c.json(body);
+  });
+
   return api;
 }

@@ -11,5 +11,6 @@ export function classifyPath(path: string): SimEndpoint {
   if (path === '/api/v2/analytics/queues/observations/query') return 'observations';
   if (path.endsWith('/attributes')) return 'attributes';
   if (path.startsWith('/api/v2/conversations/')) return 'conversation';
+  if (path.startsWith('/api/v2/notifications/') || path.startsWith('/channels/')) return 'notifications';
   return 'other';
 }
