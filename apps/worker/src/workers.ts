@@ -25,11 +25,13 @@ import {
   assertRedisMemory,
   type IvrMetrics,
   type OccupancyCache,
+  type OccupancyPush,
   type ReportBatcher,
 } from '@ivr/queues';
 import { loadRoutingPolicy } from './policy';
 import { policyQueues } from '@ivr/core';
 import { instrumentGenesys } from './genesys-metrics';
+import { startOccupancyPushRole } from './occupancy-push';
 
 export type Role = 'decide' | 'apply' | 'report';
 
@@ -37,6 +39,8 @@ export interface RunningWorkers {
   workers: Worker[];
   genesys: GenesysClient;
   occupancy: OccupancyCache;
+  /** The notification channel candidate (decide role, OCCUPANCY_SOURCE not polling). */
+  push: OccupancyPush | undefined;
   batcher: ReportBatcher;
   store: DecisionStore;
   /** This process's Prometheus metrics (serve with serveMetrics, as main.ts does). */
@@ -73,6 +77,7 @@ export async function startWorkers(
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
   // Every script this process runs on `client` is defined here, before any job: see defineApplyScripts.
   defineApplyScripts(client);
+  const push = roles.includes('decide') ? startOccupancyPushRole(config, logger, api, client, ks, policyQueues(policy)) : undefined;
   const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), mediaType: config.MEDIA_TYPE, lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
   // The store's init (Elasticsearch: index template, index) runs in the background until it succeeds: a store that
   // is down at start does not stop decisions or Genesys writes; report jobs fail with the reason and are retried.
@@ -149,12 +154,14 @@ export async function startWorkers(
     workers,
     genesys,
     occupancy,
+    push,
     batcher,
     store,
     metrics,
     async close() {
       // Stop taking jobs and let in-flight ones finish; the batcher flushes what its jobs are waiting on.
       const closing = workers.map((w) => w.close());
+      await push?.stop(); // gives the lease up: another process takes the channel over at once
       await batcher.flush();
       await Promise.all(closing);
       await regenerate.flush();

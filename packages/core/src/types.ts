@@ -32,6 +32,6 @@ export interface DecisionRecord {
   state: 'ROUTING' | 'COMPLETE';
   sequence: number;
   latencyMs: number; // webhook received -> decision made
-  occupancySource: 'live' | 'cache' | 'fail_open';
+  occupancySource: 'live' | 'cache' | 'notification' | 'fail_open';
   reason?: string;
 }

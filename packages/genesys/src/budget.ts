@@ -11,6 +11,8 @@ export type BudgetPriority = 'live' | 'write';
 export const ENDPOINT_PRIORITY: Readonly<Record<string, BudgetPriority>> = {
   token: 'live',
   observations: 'live',
+  // The push channel feeds decisions like observations do (and replaces them): opening it is a live read.
+  notifications: 'live',
   conversation: 'write',
   attributes: 'write',
 };

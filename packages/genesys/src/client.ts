@@ -95,6 +95,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   const sdk: SdkApiClient = createSdkClient({ environment: opts.environment, apiBase: opts.apiBase, timeoutMs: opts.timeoutMs ?? 16_000 });
   const analytics = new platformClient.AnalyticsApi(sdk);
   const conversations = new platformClient.ConversationsApi(sdk);
+  const notifications = new platformClient.NotificationsApi(sdk);
   const counter = new StatsCounter();
   const url = loginUrl(sdk);
 
@@ -193,6 +194,15 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     async getConversation(conversationId) {
       const res = await callApi<Models.Conversation>('conversation', () => conversations.getConversation(conversationId));
       return res.body;
+    },
+    async createNotificationChannel() {
+      const res = await callApi<Models.Channel>('notifications', () => notifications.postNotificationsChannels());
+      const { id, connectUri, expires } = res.body;
+      if (!id || !connectUri) throw new GenesysApiError({ kind: 'fatal', message: 'Genesys created a notification channel without an id or connectUri' }, 'notifications');
+      return { id, connectUri, ...(expires ? { expires } : {}) };
+    },
+    async subscribeNotificationChannel(channelId, topics) {
+      await callApi('notifications', () => notifications.putNotificationsChannelSubscriptions(channelId, topics.map((id) => ({ id }))));
     },
     stats: () => ({ ...counter.snapshot(), ...(budget ? { budget: budget.stats() } : {}) }),
   };

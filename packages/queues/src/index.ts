@@ -14,3 +14,4 @@ export * from './metrics';
 export * from './write-back';
 export * from './ops/index';
 export * from './http-metrics';
+export * from './occupancy-push';
