@@ -17,8 +17,8 @@ import type { QueueCounts } from './types';
  *   `{"message":"ping"}` is answered `{"topicName":"channel.metadata","eventBody":{"message":"pong"}}`.
  * Only the queue observation topic is simulated; any other topic is refused (400), never silently accepted.
  */
-export const MAX_CHANNELS = 20;
-export const MAX_TOPICS_PER_CHANNEL = 1000;
+const MAX_CHANNELS = 20;
+const MAX_TOPICS_PER_CHANNEL = 1000;
 const TOPIC = /^v2\.analytics\.queues\.([^.\s]+)\.observations$/;
 
 /** The metrics an observation event carries (what the simulator knows of a queue). */
@@ -30,7 +30,7 @@ const EVENT_METRICS = ['oOnQueueUsers', 'oActiveUsers', 'oMemberUsers', 'oWaitin
  * per event, `{group: {queueId[, mediaType]}, data: [{interval, metrics: ObservationMetricData[]}]}`, the same
  * groups and metric data (qualifier, stats.count) as an observations query answers.
  */
-export interface ObservationEventBody {
+interface ObservationEventBody {
   group: { queueId: string; mediaType?: string };
   data: Array<{ interval: string; metrics: ObservationDatum[] }>;
 }
