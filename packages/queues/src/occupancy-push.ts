@@ -173,14 +173,15 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
     write([q]).catch((err: Error) => logger.warn({ err: err.message }, 'occupancy push: could not store figures'));
   }
 
-  async function down(reason: string): Promise<void> {
+  /** `keepFigures`: the lease went to another process, whose figures may already be in the cache. */
+  async function down(reason: string, keepFigures = false): Promise<void> {
     const was = status.connected;
     status.connected = false;
     alive = false;
     socket = undefined;
     subscribed = false; // resubscribe after a reconnect
     seeded.clear(); // events were missed: re-read once reconnected
-    if (!was) return;
+    if (!was || keepFigures) return;
     logger.warn({ reason, channelId: channel?.id }, 'occupancy push down; workers poll Genesys until it is back');
     // Take the pushed figures out now, so the workers poll instead of using figures no longer kept current.
     await redis.del(...queueIds.map((q) => ks.occupancy(q))).catch(() => undefined);
@@ -200,8 +201,9 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
     });
   }
 
-  async function connect(): Promise<void> {
+  async function connect(fresh = false): Promise<void> {
     if (!channel) {
+      fresh = true;
       const c = await api.createNotificationChannel();
       status.channels++;
       const expiresAt = c.expires ? Date.parse(c.expires) : Date.now() + 86_400_000;
@@ -216,9 +218,11 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
     }
     const ws = await open(channel.connectUri);
     if (ws === 'gone') {
-      logger.info({ channelId: channel.id }, 'occupancy push: channel expired; opening a new one');
+      const id = channel.id;
       channel = undefined;
-      return connect();
+      if (fresh) throw new Error(`notification channel ${id} was gone as soon as it was created`);
+      logger.info({ channelId: id }, 'occupancy push: channel expired; opening a new one');
+      return connect(true);
     }
     if (stopped || !status.holder) {
       ws.terminate();
@@ -278,7 +282,7 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
         logger.warn({ channelId: channel?.id }, 'occupancy push: lease lost; another process holds the channel');
         status.holder = false;
         const ws = socket;
-        await down('lease lost');
+        await down('lease lost', true);
         ws?.terminate();
         return;
       }
