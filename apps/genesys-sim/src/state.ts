@@ -7,7 +7,7 @@ import { MEDIA_TYPES, type FaultSpec, type MediaCounts, type MediaType, type Par
 const zeroMedia = (): Record<MediaType, MediaCounts> =>
   Object.fromEntries(MEDIA_TYPES.map((m) => [m, { waiting: 0, interacting: 0, alerting: 0 }])) as Record<MediaType, MediaCounts>;
 
-const ZERO: QueueCounts = Object.freeze({ idle: 0, interactingUsers: 0, media: zeroMedia() });
+const ZERO: QueueCounts = Object.freeze({ idle: 0, interactingUsers: 0, media: zeroMedia(), estimatedWaitS: 0 });
 
 /** Builds a queue's counts from `PUT /__sim/queues/{id}` input: flat figures are voice, `media` the others. */
 export function queueCounts(input: QueueInput): QueueCounts {
@@ -20,7 +20,7 @@ export function queueCounts(input: QueueInput): QueueCounts {
     Object.assign(media[type], counts);
   }
   const interactingConversations = MEDIA_TYPES.reduce((n, m) => n + media[m].interacting, 0);
-  return { idle: input.idle ?? 0, interactingUsers: input.interactingUsers ?? interactingConversations, media };
+  return { idle: input.idle ?? 0, interactingUsers: input.interactingUsers ?? interactingConversations, media, estimatedWaitS: input.estimatedWaitS ?? 0 };
 }
 
 /** Why a participant-attributes write was refused (the route turns it into Genesys' answer). */

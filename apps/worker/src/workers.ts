@@ -7,6 +7,7 @@ import { createDecisionStore, initInBackground, writeHeatmapFile, type DecisionS
 import {
   createConversationStore,
   createMetrics,
+  createEstimatedWaitCache,
   createOccupancyCache,
   createQueues,
   createRedis,
@@ -110,7 +111,8 @@ export async function startWorkers(
   const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
   const workers: Worker[] = [];
   if (roles.includes('decide')) {
-    const deps = { conversations, occupancy, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger: eventLog, writeBack: config.WRITE_BACK, answerGraceMs: config.WRITE_ANSWER_GRACE_MS };
+    const estimatedWait = createEstimatedWaitCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, lockMs: config.GENESYS_TIMEOUT_MS + 500, fetch: (q) => api.getEstimatedWaitSeconds(q, config.MEDIA_TYPE) });
+    const deps = { conversations, occupancy, estimatedWait, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger: eventLog, writeBack: config.WRITE_BACK, answerGraceMs: config.WRITE_ANSWER_GRACE_MS };
     workers.push(new Worker(QUEUE_NAMES.events, (job: Job) => processDecide(job, deps), { ...common, concurrency: config.DECIDE_CONCURRENCY }));
   }
   if (roles.includes('apply')) {

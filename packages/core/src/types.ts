@@ -33,5 +33,7 @@ export interface DecisionRecord {
   sequence: number;
   latencyMs: number; // webhook received -> decision made
   occupancySource: 'live' | 'cache' | 'notification' | 'fail_open';
+  /** Genesys' estimated wait (s) the decision used: only when the target has `maxEstimatedWaitS` and a figure came. */
+  estimatedWaitS?: number;
   reason?: string;
 }

@@ -13,6 +13,7 @@ export const ENDPOINT_PRIORITY: Readonly<Record<string, BudgetPriority>> = {
   observations: 'live',
   // The push channel feeds decisions like observations do (and replaces them): opening it is a live read.
   notifications: 'live',
+  estimatedwaittime: 'live', // read for a call in the IVR now, like observations
   conversation: 'write',
   attributes: 'write',
 };

@@ -43,6 +43,11 @@ export interface GenesysClient {
    */
   getConversation(conversationId: string): Promise<Models.Conversation>;
   /**
+   * GET /api/v2/routing/queues/{queueId}/mediatypes/{mediaType}/estimatedwaittime (RoutingApi): Genesys' estimated
+   * wait in seconds for a call of MEDIA_TYPE arriving now. Rejects with GenesysApiError.
+   */
+  getEstimatedWaitSeconds(queueId: string, mediaType: string): Promise<number>;
+  /**
    * POST /api/v2/notifications/channels (NotificationsApi.postNotificationsChannels): a channel whose WebSocket
    * (connectUri) carries the subscribed topics' events until `expires` (about 24 h; resubscribing extends it).
    */

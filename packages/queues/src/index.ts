@@ -15,3 +15,4 @@ export * from './write-back';
 export * from './ops/index';
 export * from './http-metrics';
 export * from './occupancy-push';
+export * from './estimated-wait-cache';

@@ -50,6 +50,7 @@ export const decisionReportJobSchema = z.object({
   sequence: z.number().int(),
   latencyMs: z.number(),
   occupancySource: z.enum(['live', 'cache', 'notification', 'fail_open']),
+  estimatedWaitS: z.number().optional(),
   reason: z.string().optional(),
 });
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;

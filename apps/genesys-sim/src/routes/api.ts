@@ -71,6 +71,8 @@ function refusal(conversationId: string, participantId: string, why: AttributesR
   };
 }
 
+const EWT_MEDIA_TYPES = ['call', 'callback', 'chat', 'email', 'message'];
+
 /** The Genesys Cloud API surface the product uses, mounted at /api/v2. */
 export function apiRoutes(state: SimState): Hono<SimEnv> {
   const api = new Hono<SimEnv>();
@@ -102,6 +104,17 @@ export function apiRoutes(state: SimState): Hono<SimEnv> {
     const conversation = state.conversations.get(cid);
     if (!conversation) return c.json(notFoundConversation(cid), 404);
     return c.json(conversationBody(conversation));
+  });
+
+  // Estimated wait: the SDK's EstimatedWaitTimePredictions, one `BEST` result whose intent is the path's media type
+  // (PredictionResults.IntentEnum: CALL, CALLBACK, CHAT, EMAIL, MESSAGE); any other media type is refused.
+  api.get('/routing/queues/:queueId/mediatypes/:mediaType/estimatedwaittime', (c) => {
+    const mediaType = c.req.param('mediaType');
+    if (!EWT_MEDIA_TYPES.includes(mediaType)) return c.json(genesysError(400, `mediaType must be one of ${EWT_MEDIA_TYPES.join(', ')}`, 'bad.request'), 400);
+    const body: Models.EstimatedWaitTimePredictions = {
+      results: [{ intent: mediaType.toUpperCase(), formula: 'BEST', estimatedWaitTimeSeconds: state.queue(c.req.param('queueId')).estimatedWaitS }],
+    };
+    return c.json(body);
   });
 
   // Notifications (see notifications.ts for the documented behaviour). connectUri: Genesys answers

@@ -18,7 +18,7 @@ function parseCounts(body: unknown): QueueInput | string {
   }
   const input = body as Record<string, unknown>;
   const out: QueueInput = {};
-  for (const key of ['idle', 'interacting', 'waiting', 'alerting', 'interactingUsers'] as const) {
+  for (const key of ['idle', 'interacting', 'waiting', 'alerting', 'interactingUsers', 'estimatedWaitS'] as const) {
     const value = input[key];
     if (value === undefined) continue;
     if (!count(value)) return `${key} must be a non-negative integer`;
