@@ -140,6 +140,7 @@ export function baseEnv(o: { redisUrl: string; prefix: string; simUrl: string; e
     APPLY_BACKOFF_MS: '100',
     REPORT_LINGER_MS: '50',
     OCCUPANCY_CACHE_MS: '500',
+    OCCUPANCY_SOURCE: 'polling', // the Genesys faults here are poll-path faults; push faults: tests/integration/occupancy-push.int.test.ts
     SHUTDOWN_GRACE_MS: '15000',
     ELASTICSEARCH_URL: '',
     ELASTICSEARCH_HOST: '',

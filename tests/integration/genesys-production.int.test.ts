@@ -41,6 +41,8 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
       GENESYS_RATE_PER_MIN: '100000',
       WORKER_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
+      // This suite measures the poll path (analytics calls per OCCUPANCY_CACHE_MS); pushed figures make it 0 calls.
+      OCCUPANCY_SOURCE: 'polling',
     };
     workers = [1, 2, 3].map((i) => startApp('worker', { ...env, WORKER_INDEX: String(i) }, `worker-${i}`));
     queues = createQueues(t.redis, t.prefix, { applyAttempts: 5, applyBackoffMs: 1000 });

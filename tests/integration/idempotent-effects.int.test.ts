@@ -32,6 +32,7 @@ describe('idempotent effects', () => {
       RECEIVER_HOST: '127.0.0.1',
       REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ivr-idemfx-')),
       OCCUPANCY_CACHE_MS: '0',
+      OCCUPANCY_SOURCE: 'polling',
       APPLY_ATTEMPTS: '10',
       APPLY_BACKOFF_MS: '300',
       REPORT_LINGER_MS: '20',

@@ -32,6 +32,7 @@ export async function startPipeline(env: Record<string, string> = {}, opts: { lo
     RECEIVER_HOST: '127.0.0.1',
     REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ivr-reports-')),
     OCCUPANCY_CACHE_MS: '0',
+    OCCUPANCY_SOURCE: 'polling', // these tests read the poll path; tests/integration/occupancy-push.int.test.ts the push one
     APPLY_BACKOFF_MS: '50',
     REPORT_LINGER_MS: '20',
     GENESYS_RATE_PER_MIN: '60000',

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { CallLog } from './call-log';
 import type { ActiveFault } from './faults';
+import { SimNotifications } from './notifications';
 import { MEDIA_TYPES, type FaultSpec, type MediaCounts, type MediaType, type Participant, type ParticipantPurpose, type QueueCounts, type QueueInput, type SimConversation, type SimOptions } from './types';
 
 const zeroMedia = (): Record<MediaType, MediaCounts> =>
   Object.fromEntries(MEDIA_TYPES.map((m) => [m, { waiting: 0, interacting: 0, alerting: 0 }])) as Record<MediaType, MediaCounts>;
 
-const ZERO: QueueCounts = Object.freeze({ idle: 0, interactingUsers: 0, media: zeroMedia() });
+const ZERO: QueueCounts = Object.freeze({ idle: 0, interactingUsers: 0, media: zeroMedia(), estimatedWaitS: 0 });
 
 /** Builds a queue's counts from `PUT /__sim/queues/{id}` input: flat figures are voice, `media` the others. */
 export function queueCounts(input: QueueInput): QueueCounts {
@@ -19,7 +20,7 @@ export function queueCounts(input: QueueInput): QueueCounts {
     Object.assign(media[type], counts);
   }
   const interactingConversations = MEDIA_TYPES.reduce((n, m) => n + media[m].interacting, 0);
-  return { idle: input.idle ?? 0, interactingUsers: input.interactingUsers ?? interactingConversations, media };
+  return { idle: input.idle ?? 0, interactingUsers: input.interactingUsers ?? interactingConversations, media, estimatedWaitS: input.estimatedWaitS ?? 0 };
 }
 
 /** Why a participant-attributes write was refused (the route turns it into Genesys' answer). */
@@ -37,8 +38,10 @@ export class SimState {
   faults: ActiveFault[] = [];
   readonly calls: CallLog;
   tokensIssued = 0;
+  readonly notifications: SimNotifications;
 
   constructor(options: SimOptions = {}) {
+    this.notifications = new SimNotifications(options);
     this.clientId = options.clientId ?? 'sim-client';
     this.clientSecret = options.clientSecret ?? 'sim-secret';
     this.tokenTtlS = options.tokenTtlS ?? 86399;
@@ -52,6 +55,7 @@ export class SimState {
   setQueue(queueId: string, input: QueueInput): QueueCounts {
     const next = queueCounts(input);
     this.queues.set(queueId, next);
+    this.notifications.publishQueue(queueId, next);
     return next;
   }
 
@@ -121,5 +125,6 @@ export class SimState {
     this.faults = [];
     this.calls.clear();
     this.tokensIssued = 0;
+    this.notifications.reset();
   }
 }

@@ -1,7 +1,7 @@
 /** Endpoint names used in the call log, stats and fault matching. */
-export type SimEndpoint = 'token' | 'observations' | 'attributes' | 'conversation' | 'other';
+export type SimEndpoint = 'token' | 'observations' | 'attributes' | 'conversation' | 'notifications' | 'estimatedwaittime' | 'other';
 
-export const SIM_ENDPOINTS: readonly SimEndpoint[] = ['token', 'observations', 'attributes', 'conversation', 'other'];
+export const SIM_ENDPOINTS: readonly SimEndpoint[] = ['token', 'observations', 'attributes', 'conversation', 'notifications', 'estimatedwaittime', 'other'];
 
 /**
  * Media types Genesys splits conversation metrics by (`oWaiting`, `oInteracting`, `oAlerting`): one result group
@@ -24,6 +24,8 @@ export interface QueueCounts {
   /** On-queue users busy with an interaction (`oOnQueueUsers` / `INTERACTING`). */
   interactingUsers: number;
   media: Record<MediaType, MediaCounts>;
+  /** What `GET .../estimatedwaittime` answers for this queue, seconds (every media type). */
+  estimatedWaitS: number;
 }
 
 /**
@@ -38,6 +40,7 @@ export interface QueueInput {
   alerting?: number;
   interactingUsers?: number;
   media?: Partial<Record<MediaType, Partial<MediaCounts>>>;
+  estimatedWaitS?: number;
 }
 
 export interface CallRecord {
@@ -104,4 +107,8 @@ export interface SimOptions {
   tokenTtlS?: number;
   /** How many call records to keep (counters stay exact). Default 100 000. */
   callLogCapacity?: number;
+  /** Notification heartbeat interval, ms (default 30 000, as Genesys). */
+  heartbeatMs?: number;
+  /** How long a notification channel lives without a resubscription, seconds (default 86 400, as Genesys). */
+  channelTtlS?: number;
 }

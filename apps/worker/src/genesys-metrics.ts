@@ -23,6 +23,9 @@ export function instrumentGenesys(client: GenesysClient, metrics: Pick<IvrMetric
     queryObservations: (queueIds) => timed('observations', () => client.queryObservations(queueIds), () => 200),
     patchParticipantAttributes: (cid, pid, attrs) => timed('attributes', () => client.patchParticipantAttributes(cid, pid, attrs), (r) => r.status),
     getConversation: (cid) => timed('conversation', () => client.getConversation(cid), () => 200),
+    getEstimatedWaitSeconds: (q, m) => timed('estimatedwaittime', () => client.getEstimatedWaitSeconds(q, m), () => 200),
+    createNotificationChannel: () => timed('notifications', () => client.createNotificationChannel(), () => 200),
+    subscribeNotificationChannel: (id, topics) => timed('notifications', () => client.subscribeNotificationChannel(id, topics), () => 200),
     stats: () => client.stats(),
     close: () => client.close?.() ?? Promise.resolve(),
   };

@@ -7,6 +7,7 @@ import { createDecisionStore, initInBackground, writeHeatmapFile, type DecisionS
 import {
   createConversationStore,
   createMetrics,
+  createEstimatedWaitCache,
   createOccupancyCache,
   createQueues,
   createRedis,
@@ -25,11 +26,13 @@ import {
   assertRedisMemory,
   type IvrMetrics,
   type OccupancyCache,
+  type OccupancyPush,
   type ReportBatcher,
 } from '@ivr/queues';
 import { loadRoutingPolicy } from './policy';
 import { policyQueues } from '@ivr/core';
 import { instrumentGenesys } from './genesys-metrics';
+import { startOccupancyPushRole } from './occupancy-push';
 
 export type Role = 'decide' | 'apply' | 'report';
 
@@ -37,6 +40,8 @@ export interface RunningWorkers {
   workers: Worker[];
   genesys: GenesysClient;
   occupancy: OccupancyCache;
+  /** The notification channel candidate (decide role, OCCUPANCY_SOURCE not polling). */
+  push: OccupancyPush | undefined;
   batcher: ReportBatcher;
   store: DecisionStore;
   /** This process's Prometheus metrics (serve with serveMetrics, as main.ts does). */
@@ -73,6 +78,7 @@ export async function startWorkers(
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
   // Every script this process runs on `client` is defined here, before any job: see defineApplyScripts.
   defineApplyScripts(client);
+  const push = roles.includes('decide') ? startOccupancyPushRole(config, logger, api, client, ks, policyQueues(policy)) : undefined;
   const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), mediaType: config.MEDIA_TYPE, lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
   // The store's init (Elasticsearch: index template, index) runs in the background until it succeeds: a store that
   // is down at start does not stop decisions or Genesys writes; report jobs fail with the reason and are retried.
@@ -105,7 +111,8 @@ export async function startWorkers(
   const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
   const workers: Worker[] = [];
   if (roles.includes('decide')) {
-    const deps = { conversations, occupancy, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger: eventLog, writeBack: config.WRITE_BACK, answerGraceMs: config.WRITE_ANSWER_GRACE_MS };
+    const estimatedWait = createEstimatedWaitCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, lockMs: config.GENESYS_TIMEOUT_MS + 500, fetch: (q) => api.getEstimatedWaitSeconds(q, config.MEDIA_TYPE) });
+    const deps = { conversations, occupancy, estimatedWait, policy, defaultRoute: config.DEFAULT_ROUTE, writes: queues.writes, reports: queues.reports, publisher: client, ks, logger: eventLog, writeBack: config.WRITE_BACK, answerGraceMs: config.WRITE_ANSWER_GRACE_MS };
     workers.push(new Worker(QUEUE_NAMES.events, (job: Job) => processDecide(job, deps), { ...common, concurrency: config.DECIDE_CONCURRENCY }));
   }
   if (roles.includes('apply')) {
@@ -149,12 +156,14 @@ export async function startWorkers(
     workers,
     genesys,
     occupancy,
+    push,
     batcher,
     store,
     metrics,
     async close() {
       // Stop taking jobs and let in-flight ones finish; the batcher flushes what its jobs are waiting on.
       const closing = workers.map((w) => w.close());
+      await push?.stop(); // gives the lease up: another process takes the channel over at once
       await batcher.flush();
       await Promise.all(closing);
       await regenerate.flush();

@@ -22,6 +22,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('OCCUPANCY_SOURCE: notifications, polling or unset (empty = unset); the max age covers the cache and the ping', () => {
+    expect(loadConfig({}).OCCUPANCY_SOURCE).toBeUndefined();
+    expect(loadConfig({ OCCUPANCY_SOURCE: '' }).OCCUPANCY_SOURCE).toBeUndefined();
+    expect(loadConfig({ OCCUPANCY_SOURCE: 'polling' }).OCCUPANCY_SOURCE).toBe('polling');
+    expect(() => loadConfig({ OCCUPANCY_SOURCE: 'push' })).toThrow(/OCCUPANCY_SOURCE/);
+    expect(() => loadConfig({ OCCUPANCY_MAX_AGE_MS: '500', OCCUPANCY_CACHE_MS: '1000' })).toThrow(/OCCUPANCY_MAX_AGE_MS \(500\) must be at least OCCUPANCY_CACHE_MS/);
+    expect(() => loadConfig({ OCCUPANCY_MAX_AGE_MS: '3000', OCCUPANCY_PUSH_PING_MS: '3000' })).toThrow(/more than OCCUPANCY_PUSH_PING_MS/);
+  });
+
   it('Genesys credentials come as a pair', () => {
     expect(() => loadConfig({ GENESYS_CLIENT_ID: 'x' })).toThrow(/set together/);
     expect(loadConfig({ GENESYS_CLIENT_ID: 'x', GENESYS_CLIENT_SECRET: 'y' }).useSimulator).toBe(false);

@@ -105,6 +105,13 @@ export const envSchema = z.object({
   TARGET_QUEUE_ID: z.string().min(1).default('demo-queue'),
   OCCUPANCY_THRESHOLD: int(5, 0, 100000),
   OCCUPANCY_CACHE_MS: int(1000, 0, 60000),
+  // Where queue figures come from: `notifications` (one process per deployment holds a Genesys notification channel
+  // and writes pushed figures into the occupancy cache; polling while it is down) or `polling` (observations
+  // queries only). Unset: notifications, unless the channel cannot be opened (then polling, logged).
+  OCCUPANCY_SOURCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['notifications', 'polling']).optional()),
+  OCCUPANCY_MAX_AGE_MS: int(10000, 100, 600000), // no decision uses figures older than this
+  OCCUPANCY_PUSH_LEASE_MS: int(5000, 500, 60000), // the channel holder's Redis lease: another process takes over within it
+  OCCUPANCY_PUSH_PING_MS: int(3000, 50, 60000), // the holder pings the channel this often; 2 pings unanswered = socket down
   MEDIA_TYPE: z.enum(['voice', 'callback', 'chat', 'email', 'message']).default('voice'),
   DEFAULT_ROUTE: z.enum(ROUTES).default('route_to_queue'),
   ROUTING_POLICY: optionalString,
@@ -206,6 +213,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.RECEIVER_HEADERS_TIMEOUT_MS > e.RECEIVER_REQUEST_TIMEOUT_MS) {
     throw new ConfigError([`RECEIVER_HEADERS_TIMEOUT_MS (${e.RECEIVER_HEADERS_TIMEOUT_MS}) must not exceed RECEIVER_REQUEST_TIMEOUT_MS (${e.RECEIVER_REQUEST_TIMEOUT_MS})`]);
+  }
+  if (e.OCCUPANCY_CACHE_MS > e.OCCUPANCY_MAX_AGE_MS || e.OCCUPANCY_PUSH_PING_MS >= e.OCCUPANCY_MAX_AGE_MS) {
+    throw new ConfigError([
+      `OCCUPANCY_MAX_AGE_MS (${e.OCCUPANCY_MAX_AGE_MS}) must be at least OCCUPANCY_CACHE_MS (${e.OCCUPANCY_CACHE_MS}) and more than OCCUPANCY_PUSH_PING_MS (${e.OCCUPANCY_PUSH_PING_MS})`,
+    ]);
   }
   if (Boolean(e.GENESYS_CLIENT_ID) !== Boolean(e.GENESYS_CLIENT_SECRET)) {
     throw new ConfigError(['GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET must be set together (or both unset to use the simulator)']);

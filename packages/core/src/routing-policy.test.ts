@@ -2,6 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { parseRoutingPolicy, policyQueues, resolveTarget, routeFor, singleQueuePolicy } from './routing-policy';
 import { observationsToCounts } from './occupancy';
 
+describe('routeFor with maxEstimatedWaitS (issue 19)', () => {
+  it('enough agents and a wait at most the maximum -> queue; above it -> voicemail; too few agents -> voicemail', () => {
+    expect(routeFor(5, 2, { estimatedS: 60, maxS: 60 })).toBe('route_to_queue');
+    expect(routeFor(5, 2, { estimatedS: 61, maxS: 60 })).toBe('route_to_vm');
+    expect(routeFor(1, 2, { estimatedS: 0, maxS: 60 })).toBe('route_to_vm');
+  });
+
+  it('a digit inherits the default maxEstimatedWaitS unless it sets its own; a typo in a target is refused', () => {
+    const policy = parseRoutingPolicy('default: { queueId: g, threshold: 1, maxEstimatedWaitS: 90 }\ndigits:\n  "1": { queueId: s, maxEstimatedWaitS: 30 }\n  "2": { queueId: t }\n');
+    expect(resolveTarget(policy, '1')).toEqual({ queueId: 's', threshold: 1, maxEstimatedWaitS: 30 });
+    expect(resolveTarget(policy, '2')).toEqual({ queueId: 't', threshold: 1, maxEstimatedWaitS: 90 });
+    expect(resolveTarget(parseRoutingPolicy('default: { queueId: g, threshold: 1 }'), '2')).toEqual({ queueId: 'g', threshold: 1 });
+    expect(() => parseRoutingPolicy('default: { queueId: g, threshold: 1, maxEstimatedWait: 5 }')).toThrow(/maxEstimatedWait/);
+  });
+});
+
 describe('routeFor (the tutorial rule: available >= threshold -> queue)', () => {
   it.each([
     [0, 5, 'route_to_vm'],

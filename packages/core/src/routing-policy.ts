@@ -2,15 +2,19 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import type { Route } from './types';
 
+/** `maxEstimatedWaitS`: above this estimated wait (Genesys' estimatedwaittime, seconds) the call goes to voicemail. */
+const maxWait = z.number().int().min(0).optional();
+
 const target = z.object({
   queueId: z.string().min(1),
   threshold: z.number().int().min(0).optional(),
-});
+  maxEstimatedWaitS: maxWait,
+}).strict();
 
 /** A routing policy: which queue (and threshold) a DTMF digit goes to. Unlisted digits use `default`. */
 export const routingPolicySchema = z
   .object({
-    default: z.object({ queueId: z.string().min(1), threshold: z.number().int().min(0) }),
+    default: z.object({ queueId: z.string().min(1), threshold: z.number().int().min(0), maxEstimatedWaitS: maxWait }).strict(),
     digits: z.record(z.string().regex(/^[0-9*#A-D]{1,32}$/, 'digit keys must be DTMF keys'), target).default({}),
   })
   .strict();
@@ -19,6 +23,8 @@ export type RoutingPolicy = z.infer<typeof routingPolicySchema>;
 export interface RoutingTarget {
   queueId: string;
   threshold: number;
+  /** From the digit, else the default; absent: the estimated wait is not read. */
+  maxEstimatedWaitS?: number;
 }
 
 /** The tutorial's policy: every digit goes to one queue with one threshold. */
@@ -46,12 +52,17 @@ export function resolveTarget(policy: RoutingPolicy, dtmf: string, explicitQueue
   const t = policy.digits[dtmf];
   const queueId = explicitQueueId ?? t?.queueId ?? policy.default.queueId;
   const threshold = t?.threshold ?? policy.default.threshold;
-  return { queueId, threshold };
+  const maxEstimatedWaitS = t?.maxEstimatedWaitS ?? policy.default.maxEstimatedWaitS;
+  return { queueId, threshold, ...(maxEstimatedWaitS !== undefined ? { maxEstimatedWaitS } : {}) };
 }
 
-/** The tutorial's rule: enough available agents -> queue, else voicemail. */
-export function routeFor(available: number, threshold: number): Route {
-  return available >= threshold ? 'route_to_queue' : 'route_to_vm';
+/**
+ * The tutorial's rule: enough available agents -> queue, else voicemail. With `wait` (the policy's
+ * maxEstimatedWaitS and Genesys' estimate): an estimated wait above the maximum also means voicemail.
+ */
+export function routeFor(available: number, threshold: number, wait?: { estimatedS: number; maxS: number }): Route {
+  if (available < threshold) return 'route_to_vm';
+  return wait && wait.estimatedS > wait.maxS ? 'route_to_vm' : 'route_to_queue';
 }
 
 /** All queues a policy can route to (to batch observations). */

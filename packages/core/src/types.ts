@@ -32,6 +32,8 @@ export interface DecisionRecord {
   state: 'ROUTING' | 'COMPLETE';
   sequence: number;
   latencyMs: number; // webhook received -> decision made
-  occupancySource: 'live' | 'cache' | 'fail_open';
+  occupancySource: 'live' | 'cache' | 'notification' | 'fail_open';
+  /** Genesys' estimated wait (s) the decision used: only when the target has `maxEstimatedWaitS` and a figure came. */
+  estimatedWaitS?: number;
   reason?: string;
 }

@@ -11,6 +11,9 @@ export type BudgetPriority = 'live' | 'write';
 export const ENDPOINT_PRIORITY: Readonly<Record<string, BudgetPriority>> = {
   token: 'live',
   observations: 'live',
+  // The push channel feeds decisions like observations do (and replaces them): opening it is a live read.
+  notifications: 'live',
+  estimatedwaittime: 'live', // read for a call in the IVR now, like observations
   conversation: 'write',
   attributes: 'write',
 };

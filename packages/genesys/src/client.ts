@@ -54,6 +54,22 @@ export function observationsQuery(queueIds: readonly string[]) {
   };
 }
 
+/**
+ * The estimatedwaittime path names media as its answer's `intent` does (PredictionResults.IntentEnum: CALL,
+ * CALLBACK, CHAT, EMAIL, MESSAGE, lower-cased), so MEDIA_TYPE `voice` is `call` there.
+ */
+function ewtMediaType(mediaType: string): string {
+  return mediaType === 'voice' ? 'call' : mediaType;
+}
+
+/** The `BEST` formula's figure when given (Genesys picks the best available estimate), else the first result's. */
+function estimatedWaitOf(body: Models.EstimatedWaitTimePredictions): number {
+  const results = body.results ?? [];
+  const best = results.find((r) => r.formula === 'BEST') ?? results[0];
+  if (!best || typeof best.estimatedWaitTimeSeconds !== 'number') throw new GenesysApiError({ kind: 'fatal', message: 'Genesys answered no estimated wait for the queue' }, 'estimatedwaittime');
+  return best.estimatedWaitTimeSeconds;
+}
+
 class StatsCounter {
   logins = 0;
   private readonly calls: Record<string, number> = {};
@@ -95,6 +111,8 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   const sdk: SdkApiClient = createSdkClient({ environment: opts.environment, apiBase: opts.apiBase, timeoutMs: opts.timeoutMs ?? 16_000 });
   const analytics = new platformClient.AnalyticsApi(sdk);
   const conversations = new platformClient.ConversationsApi(sdk);
+  const notifications = new platformClient.NotificationsApi(sdk);
+  const routing = new platformClient.RoutingApi(sdk);
   const counter = new StatsCounter();
   const url = loginUrl(sdk);
 
@@ -193,6 +211,19 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     async getConversation(conversationId) {
       const res = await callApi<Models.Conversation>('conversation', () => conversations.getConversation(conversationId));
       return res.body;
+    },
+    async getEstimatedWaitSeconds(queueId, mediaType) {
+      const res = await callApi<Models.EstimatedWaitTimePredictions>('estimatedwaittime', () => routing.getRoutingQueueMediatypeEstimatedwaittime(queueId, ewtMediaType(mediaType)));
+      return estimatedWaitOf(res.body);
+    },
+    async createNotificationChannel() {
+      const res = await callApi<Models.Channel>('notifications', () => notifications.postNotificationsChannels());
+      const { id, connectUri, expires } = res.body;
+      if (!id || !connectUri) throw new GenesysApiError({ kind: 'fatal', message: 'Genesys created a notification channel without an id or connectUri' }, 'notifications');
+      return { id, connectUri, ...(expires ? { expires } : {}) };
+    },
+    async subscribeNotificationChannel(channelId, topics) {
+      await callApi('notifications', () => notifications.putNotificationsChannelSubscriptions(channelId, topics.map((id) => ({ id }))));
     },
     stats: () => ({ ...counter.snapshot(), ...(budget ? { budget: budget.stats() } : {}) }),
   };

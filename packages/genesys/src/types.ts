@@ -21,6 +21,14 @@ export interface GenesysStats {
   budget?: import('./budget').BudgetStats;
 }
 
+/** A notification channel as Genesys creates it (the SDK's Channel model, id and connectUri required). */
+export interface NotificationChannel {
+  id: string;
+  connectUri: string;
+  /** ISO time the channel expires unless resubscribed. */
+  expires?: string;
+}
+
 /** Everything the workers need from Genesys Cloud. One instance per process (the SDK is a singleton). */
 export interface GenesysClient {
   /** Client-credentials login; rejects with GenesysAuthError (clear message) on bad credentials. */
@@ -34,6 +42,18 @@ export interface GenesysClient {
    * through the same request path (token, 401 re-login, classification) as the other calls. Rejects with GenesysApiError.
    */
   getConversation(conversationId: string): Promise<Models.Conversation>;
+  /**
+   * GET /api/v2/routing/queues/{queueId}/mediatypes/{mediaType}/estimatedwaittime (RoutingApi): Genesys' estimated
+   * wait in seconds for a call of MEDIA_TYPE arriving now. Rejects with GenesysApiError.
+   */
+  getEstimatedWaitSeconds(queueId: string, mediaType: string): Promise<number>;
+  /**
+   * POST /api/v2/notifications/channels (NotificationsApi.postNotificationsChannels): a channel whose WebSocket
+   * (connectUri) carries the subscribed topics' events until `expires` (about 24 h; resubscribing extends it).
+   */
+  createNotificationChannel(): Promise<NotificationChannel>;
+  /** PUT /api/v2/notifications/channels/{id}/subscriptions: replaces the channel's topics (and extends its life). */
+  subscribeNotificationChannel(channelId: string, topics: readonly string[]): Promise<void>;
   stats(): GenesysStats;
   /** Releases what the client holds (the budget's Redis connection when it owns one). */
   close?(): Promise<void>;

@@ -14,3 +14,5 @@ export * from './metrics';
 export * from './write-back';
 export * from './ops/index';
 export * from './http-metrics';
+export * from './occupancy-push';
+export * from './estimated-wait-cache';

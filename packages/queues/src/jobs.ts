@@ -49,7 +49,8 @@ export const decisionReportJobSchema = z.object({
   state: z.enum(['ROUTING', 'COMPLETE']),
   sequence: z.number().int(),
   latencyMs: z.number(),
-  occupancySource: z.enum(['live', 'cache', 'fail_open']),
+  occupancySource: z.enum(['live', 'cache', 'notification', 'fail_open']),
+  estimatedWaitS: z.number().optional(),
   reason: z.string().optional(),
 });
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;

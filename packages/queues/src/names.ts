@@ -36,6 +36,10 @@ export function keyspace(prefix: string) {
     answered: (decisionId: string) => `${prefix}:ivr:answered:${decisionId}`,
     occupancy: (queueId: string) => `${prefix}:ivr:occ:${nameOf(queueId)}`,
     occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${nameOf(queueId)}`,
+    estimatedWait: (queueId: string) => `${prefix}:ivr:ewt:${nameOf(queueId)}`,
+    estimatedWaitLock: (queueId: string) => `${prefix}:ivr:ewtlock:${nameOf(queueId)}`,
+    /** The notification channel holder's lease (occupancy-push.ts): one key, so any hash tag in the prefix is safe. */
+    occupancyPushLeader: `${prefix}:ivr:occpush:leader`,
     root: `${prefix}:ivr:`,
   };
 }

@@ -6,8 +6,9 @@ import { defineScript } from './lua';
 /** What the decide step needs from Genesys: one observations query for several queues. */
 export type ObservationsFetcher = (queueIds: readonly string[]) => Promise<{ results?: unknown[] } | undefined>;
 
+/** `live`: polled by this process now; `cache`: polled by a peer; `notification`: pushed (occupancy-push.ts). */
 export type OccupancyReading =
-  | { source: 'live' | 'cache'; observation: QueueObservation }
+  | { source: 'live' | 'cache' | 'notification'; observation: QueueObservation }
   | { source: 'fail_open'; reason: string };
 
 export interface OccupancyStats {
@@ -45,7 +46,20 @@ export interface OccupancyCacheOptions {
   now?: () => number;
 }
 
-type Cached = { o: QueueObservation } | { e: string };
+/** A cache entry: polled figures, pushed figures (`n`), or a remembered failure. */
+type Cached = { o: QueueObservation; n?: 1 } | { e: string };
+
+/**
+ * The push path's write into the same cache the workers read: each figure lives `ttlMs` (what is left of
+ * OCCUPANCY_MAX_AGE_MS since the channel last confirmed it), then the workers poll again.
+ */
+export async function storePushedObservations(redis: Redis, ks: Keyspace, entries: ReadonlyArray<{ observation: QueueObservation; ttlMs: number }>): Promise<void> {
+  const p = redis.multi();
+  for (const { observation, ttlMs } of entries) {
+    if (ttlMs > 0) p.set(ks.occupancy(observation.queueId), JSON.stringify({ o: observation, n: 1 } satisfies Cached), 'PX', Math.ceil(ttlMs));
+  }
+  await p.exec();
+}
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -74,11 +88,11 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
 
   function fromCached(c: Cached, source: 'live' | 'cache'): OccupancyReading {
     if ('e' in c) return { source: 'fail_open', reason: c.e };
-    return { source, observation: c.o };
+    return { source: c.n ? 'notification' : source, observation: c.o };
   }
 
+  // Read even when cacheMs is 0: pushed figures (storePushedObservations) are there whatever OCCUPANCY_CACHE_MS says.
   async function readCache(q: string): Promise<Cached | undefined> {
-    if (cacheMs === 0) return undefined;
     const v = await redis.get(occKey(q));
     return v ? (JSON.parse(v) as Cached) : undefined;
   }

@@ -30,7 +30,7 @@ export type StoredDecision = DecisionDoc & DerivedFields;
  * They are mapped ahead of time so a record carrying them is never refused; once they are part of DecisionRecord the
  * type below requires them anyway.
  */
-export type AnticipatedField = 'writeStatus' | 'writeReason' | 'writtenAt' | 'mediaType' | 'estimatedWaitS';
+export type AnticipatedField = 'writeStatus' | 'writeReason' | 'writtenAt' | 'mediaType';
 
 /** A mapping for every field of T (optional ones included), and for the anticipated fields at most. */
 export type FieldMappingsFor<T> = { [K in keyof Required<T>]: estypes.MappingProperty } & Partial<Record<AnticipatedField, estypes.MappingProperty>>;

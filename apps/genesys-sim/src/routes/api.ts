@@ -71,6 +71,8 @@ function refusal(conversationId: string, participantId: string, why: AttributesR
   };
 }
 
+const EWT_MEDIA_TYPES = ['call', 'callback', 'chat', 'email', 'message'];
+
 /** The Genesys Cloud API surface the product uses, mounted at /api/v2. */
 export function apiRoutes(state: SimState): Hono<SimEnv> {
   const api = new Hono<SimEnv>();
@@ -102,6 +104,42 @@ export function apiRoutes(state: SimState): Hono<SimEnv> {
     const conversation = state.conversations.get(cid);
     if (!conversation) return c.json(notFoundConversation(cid), 404);
     return c.json(conversationBody(conversation));
+  });
+
+  // Estimated wait: the SDK's EstimatedWaitTimePredictions, one `BEST` result whose intent is the path's media type
+  // (PredictionResults.IntentEnum: CALL, CALLBACK, CHAT, EMAIL, MESSAGE); any other media type is refused.
+  api.get('/routing/queues/:queueId/mediatypes/:mediaType/estimatedwaittime', (c) => {
+    const mediaType = c.req.param('mediaType');
+    if (!EWT_MEDIA_TYPES.includes(mediaType)) return c.json(genesysError(400, `mediaType must be one of ${EWT_MEDIA_TYPES.join(', ')}`, 'bad.request'), 400);
+    const body: Models.EstimatedWaitTimePredictions = {
+      results: [{ intent: mediaType.toUpperCase(), formula: 'BEST', estimatedWaitTimeSeconds: state.queue(c.req.param('queueId')).estimatedWaitS }],
+    };
+    return c.json(body);
+  });
+
+  // Notifications (see notifications.ts for the documented behaviour). connectUri: Genesys answers
+  // wss://streaming.{region}/channels/{id}; the simulator's socket is on its own host and port.
+  api.post('/notifications/channels', (c) => {
+    const channel = state.notifications.create();
+    const url = new URL(c.req.url);
+    const body: Models.Channel = {
+      id: channel.id,
+      connectUri: `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}/channels/${channel.id}`,
+      expires: new Date(channel.expiresAt).toISOString(),
+    };
+    return c.json(body);
+  });
+  api.put('/notifications/channels/:id/subscriptions', async (c) => {
+    const result = state.notifications.subscribe(c.req.param('id'), await jsonBody(c));
+    if (!result.ok) return c.json(genesysError(result.status, result.message, result.status === 404 ? 'not.found' : 'bad.request'), result.status);
+    const body: Models.ChannelTopicEntityListing = { entities: result.topics.map((id) => ({ id })) };
+    return c.json(body);
+  });
+  api.get('/notifications/channels/:id/subscriptions', (c) => {
+    const channel = state.notifications.channel(c.req.param('id'));
+    if (!channel) return c.json(genesysError(404, `Channel ${c.req.param('id')} not found (it may have expired)`, 'not.found'), 404);
+    const body: Models.ChannelTopicEntityListing = { entities: channel.topics.map((id) => ({ id })) };
+    return c.json(body);
   });
 
   return api;

@@ -18,7 +18,7 @@ function parseCounts(body: unknown): QueueInput | string {
   }
   const input = body as Record<string, unknown>;
   const out: QueueInput = {};
-  for (const key of ['idle', 'interacting', 'waiting', 'alerting', 'interactingUsers'] as const) {
+  for (const key of ['idle', 'interacting', 'waiting', 'alerting', 'interactingUsers', 'estimatedWaitS'] as const) {
     const value = input[key];
     if (value === undefined) continue;
     if (!count(value)) return `${key} must be a non-negative integer`;
@@ -113,6 +113,17 @@ export function controlRoutes(state: SimState): Hono {
     return c.json({ cleared });
   });
 
+  // Notification faults: cut every socket; keep sockets open but send nothing; expire every channel.
+  control.get('/notifications', (c) => c.json({ silent: state.notifications.silent, eventsSent: state.notifications.eventsSent, channels: state.notifications.list() }));
+  control.post('/notifications/drop', (c) => c.json({ dropped: state.notifications.drop() }));
+  control.put('/notifications/silence', async (c) => {
+    const body = (await json(c)) as Record<string, unknown> | undefined;
+    if (typeof body?.silent !== 'boolean') return badRequest(c, 'body must be {"silent": true|false}');
+    state.notifications.silent = body.silent;
+    return c.json({ silent: state.notifications.silent });
+  });
+  control.post('/notifications/expire', (c) => c.json({ expired: state.notifications.expire() }));
+
   control.post('/tokens/expire', (c) => c.json({ expired: state.expireTokens() }));
 
   control.put('/config', async (c) => {
@@ -120,7 +131,9 @@ export function controlRoutes(state: SimState): Hono {
     if (typeof body?.tokenTtlS === 'number' && body.tokenTtlS > 0) state.tokenTtlS = body.tokenTtlS;
     if (typeof body?.clientId === 'string') state.clientId = body.clientId;
     if (typeof body?.clientSecret === 'string') state.clientSecret = body.clientSecret;
-    return c.json({ tokenTtlS: state.tokenTtlS, clientId: state.clientId });
+    if (typeof body?.heartbeatMs === 'number' && body.heartbeatMs >= 10) state.notifications.setHeartbeatMs(body.heartbeatMs);
+    if (typeof body?.channelTtlS === 'number' && body.channelTtlS > 0) state.notifications.channelTtlMs = body.channelTtlS * 1000;
+    return c.json({ tokenTtlS: state.tokenTtlS, clientId: state.clientId, heartbeatMs: state.notifications.heartbeatMs, channelTtlS: state.notifications.channelTtlMs / 1000 });
   });
 
   control.post('/reset', (c) => {

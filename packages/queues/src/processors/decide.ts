@@ -4,6 +4,7 @@ import { decisionIdFor, jobIdFor, resolveTarget, scopedKey, routeFor, type Decis
 import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob } from '../jobs';
 import type { ConversationStore } from '../conversation-store';
 import type { OccupancyCache } from '../occupancy-cache';
+import type { EstimatedWaitCache } from '../estimated-wait-cache';
 import type { Keyspace } from '../names';
 import type { Logger } from './logger';
 import { writeDelayMs, type WriteBack } from '../write-back';
@@ -11,6 +12,8 @@ import { writeDelayMs, type WriteBack } from '../write-back';
 export interface DecideDeps {
   conversations: ConversationStore;
   occupancy: OccupancyCache;
+  /** Read only for targets with `maxEstimatedWaitS` (and only when the agents alone would route to the queue). */
+  estimatedWait?: EstimatedWaitCache;
   policy: RoutingPolicy;
   /** Route used when Genesys cannot tell us the queue's capacity (DEFAULT_ROUTE). */
   defaultRoute: Route;
@@ -76,7 +79,16 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const reading = await deps.occupancy.get(target.queueId);
   // Fail-open: the occupancy is unknown, recorded as null (not 0, which would read as "no agents").
   const available = reading.source === 'fail_open' ? null : reading.observation.idle;
-  const routing = available === null ? deps.defaultRoute : routeFor(available, target.threshold);
+  // The estimated wait only matters when the agents alone would send the call to the queue.
+  const wait =
+    available !== null && target.maxEstimatedWaitS !== undefined && deps.estimatedWait && available >= target.threshold
+      ? await deps.estimatedWait.get(target.queueId)
+      : undefined;
+  const estimatedWaitS = wait && wait.source !== 'fail_open' ? wait.seconds : undefined;
+  const routing =
+    available === null
+      ? deps.defaultRoute
+      : routeFor(available, target.threshold, estimatedWaitS !== undefined ? { estimatedS: estimatedWaitS, maxS: target.maxEstimatedWaitS! } : undefined);
   const decidedAt = now();
   const decisionId = decisionIdFor(key);
   const record: DecisionRecord = {
@@ -96,7 +108,9 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
     sequence: seq,
     latencyMs: Math.max(0, decidedAt - ev.receivedAt),
     occupancySource: reading.source,
+    ...(estimatedWaitS !== undefined ? { estimatedWaitS } : {}),
     ...(reading.source === 'fail_open' ? { reason: `${reading.reason}; DEFAULT_ROUTE ${deps.defaultRoute} applied` } : {}),
+    ...(wait?.source === 'fail_open' ? { reason: `${wait.reason}; routed on available agents alone` } : {}),
   };
 
   const committed = await deps.conversations.commitDecision(ev.conversationId, key, seq, record);
