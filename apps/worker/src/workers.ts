@@ -108,7 +108,11 @@ export async function startWorkers(
   if (roles.includes('report')) await store.init(); // returns at once; see initInBackground
 
   // `name` is stored on every job this process takes (job.processedBy, shown by Bull Board): which process handled it.
-  const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, autorun: true };
+  // maxStalledCount 5 (BullMQ's default is 1): a Redis outage longer than the lock makes every active job "stalled",
+  // and a job stalled twice would fail for good although its work was done (chaos 3 saw 98 report jobs and write
+  // outcomes fail so, their documents stored). All three processors are idempotent (decision per key, write under
+  // lock + sequence, documents and outcomes by decision id), so running a stalled job again is safe.
+  const common = { name: `${hostname()}-${process.pid}`, connection: workerConn, prefix, lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, maxStalledCount: 5, autorun: true };
   const workers: Worker[] = [];
   if (roles.includes('decide')) {
     const estimatedWait = createEstimatedWaitCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, lockMs: config.GENESYS_TIMEOUT_MS + 500, fetch: (q) => api.getEstimatedWaitSeconds(q, config.MEDIA_TYPE) });
