@@ -170,8 +170,10 @@ console.log(`[start] IVR routing orchestrator (pid ${process.pid}; Ctrl-C stops 
 for (const [k, v] of Object.entries(parts)) console.log(`[start]   ${k.padEnd(14)} ${k === 'redis' && redisLine ? redisLine : v}`);
 
 console.log(`[start]   ${'workers'.padEnd(14)} ${workers} process(es), roles ${config.WORKER_ROLES.join(',')}`);
-console.log(`[start]   ${'receiver'.padEnd(14)} http://127.0.0.1:${config.RECEIVER_PORT}/webhook/genesys-dtmf`);
-console.log(`[start]   ${'dashboard'.padEnd(14)} http://127.0.0.1:${config.DASHBOARD_PORT}/admin/queues${config.ADMIN_TOKEN ? ' (ADMIN_TOKEN required)' : ' (bound to 127.0.0.1; set ADMIN_TOKEN to expose it)'}`);
+// Each listener's address as it binds it (0.0.0.0 = every interface), from the same config the children read.
+const dashboardHost = config.DASHBOARD_HOST ?? (config.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1');
+console.log(`[start]   ${'receiver'.padEnd(14)} http://${config.RECEIVER_HOST}:${config.RECEIVER_PORT}/webhook/genesys-dtmf${config.RECEIVER_HOST === '0.0.0.0' ? ' (every interface)' : ''}`);
+console.log(`[start]   ${'dashboard'.padEnd(14)} http://${dashboardHost}:${config.DASHBOARD_PORT}/admin${config.ADMIN_TOKEN ? ' (ADMIN_TOKEN required)' : ' (loopback only; set ADMIN_TOKEN to expose it)'}`);
 
 if (config.useSimulator && !config.GENESYS_API_BASE) {
   run('genesys-sim', 'apps/genesys-sim/src/main.ts', 3);

@@ -8,6 +8,11 @@ export function workerMetricsPort(config: Pick<Config, 'WORKER_METRICS_PORT' | '
   return config.WORKER_METRICS_PORT + config.WORKER_INDEX - 1;
 }
 
+/** Where worker /metrics listens: WORKER_METRICS_HOST, else every interface with ADMIN_TOKEN set, loopback without. */
+export function workerMetricsHost(config: Pick<Config, 'WORKER_METRICS_HOST' | 'ADMIN_TOKEN'>): string {
+  return config.WORKER_METRICS_HOST ?? (config.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1');
+}
+
 /**
  * Serve GET /metrics for this worker process. A port that cannot be bound is logged, not fatal:
  * the process keeps working its jobs (metrics are for watching, not for routing calls).
@@ -19,8 +24,9 @@ export async function startWorkerMetrics(config: Config, metrics: IvrMetrics, lo
     return undefined;
   }
   try {
-    const server = await serveMetrics(metrics, port, config.WORKER_METRICS_HOST);
-    logger.info({ url: `http://${config.WORKER_METRICS_HOST}:${server.port}/metrics`, port: server.port, host: config.WORKER_METRICS_HOST, workerIndex: config.WORKER_INDEX }, 'worker metrics served');
+    const host = workerMetricsHost(config);
+    const server = await serveMetrics(metrics, port, host);
+    logger.info({ url: `http://${host}:${server.port}/metrics`, port: server.port, host, workerIndex: config.WORKER_INDEX }, 'worker metrics served');
     return server;
   } catch (e) {
     logger.error({ port, workerIndex: config.WORKER_INDEX, err: (e as Error).message }, 'worker metrics not served; jobs are still processed');

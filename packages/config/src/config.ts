@@ -168,7 +168,7 @@ export const envSchema = z.object({
   // A crashed worker's jobs come back within LOCK_DURATION_MS + 2 × STALLED_INTERVAL_MS (docs/reliability.md): 60 s by default.
   STALLED_INTERVAL_MS: int(15000, 1000, 600000),
   WORKER_METRICS_PORT: int(9464, 0, 65535), // 0 disables; process N of `pnpm start --workers` uses port + N - 1
-  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
+  WORKER_METRICS_HOST: optionalString, // unset: 0.0.0.0 with ADMIN_TOKEN, 127.0.0.1 without (as the dashboard: loopback mode)
   WORKER_INDEX: int(1, 1, 1000), // set by `pnpm start --workers N` (1..N)
 
   RECORD_PATH: optionalString,
