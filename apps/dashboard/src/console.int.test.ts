@@ -89,6 +89,8 @@ describe('operator console on the real pipeline', () => {
     expect(html.match(/<td class="warn"[^>]*>retry<\/td><td[^>]*>503<\/td>/g)).toHaveLength(2);
     expect(html).toMatch(/<td class="ok"[^>]*>applied<\/td><td[^>]*>200<\/td>/);
     expect(html).toContain('<p class="ok">Stored.</p>');
+    // the request headers that matter, kept with the event (never credentials)
+    expect(html).toMatch(/<dl class="kv" id="journey-headers"><dt>content-type<\/dt><dd><code>application\/json<\/code><\/dd>/);
     expect(html).not.toMatch(/receivedAt/); // shown as a time, not an epoch number
     expect((await app.request('/admin/events?q=nothing-here', { headers: H })).status).toBe(404);
   });

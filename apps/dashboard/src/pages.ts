@@ -73,14 +73,15 @@ function webhookHtml(j: JobView | null): string {
   if (!j) return '<p class="muted">The event job is no longer kept (completed jobs are removed after an hour).</p>';
   const data = (j.data ?? {}) as Record<string, unknown>;
   const received = typeof data.receivedAt === 'number' ? new Date(data.receivedAt).toISOString() : null;
-  const { receivedAt: _r, ...rest } = data;
+  const { receivedAt: _r, headers, ...rest } = data;
+  const kept = headers && typeof headers === 'object' ? Object.entries(headers as Record<string, unknown>) : [];
   return `<dl class="kv" id="journey-webhook">
     <dt>Received</dt><dd>${timeHtml(received)}</dd>
     <dt>Payload shape</dt><dd>${escapeHtml(String(data.source ?? '—'))}</dd>
     <dt>Idempotency key</dt><dd><code>${escapeHtml(String(data.idempotencyKey ?? ''))}</code></dd>
   </dl>
   <details><summary>Event as accepted (normalised body)</summary>${pre(rest)}</details>
-  <p class="muted">Request headers are not kept with the job; set <code>RECORD_PATH</code> to record each accepted webhook's content-type, idempotency-key, webhook-id, user-agent and body.</p>
+  ${kept.length ? `<dl class="kv" id="journey-headers">${kept.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd><code>${escapeHtml(String(v))}</code></dd>`).join('')}</dl>` : '<p class="muted">No request headers kept with this event.</p>'}
   ${jobSummary(j, 'event')}`;
 }
 

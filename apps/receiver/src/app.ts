@@ -10,7 +10,7 @@ import {
   resolveIdempotencyKey,
   scopedKey,
 } from '@ivr/core';
-import { ingestFailure, type IngestOutcome, type IvrEventJob } from '@ivr/queues';
+import { ingestFailure, keptHeaders, type IngestOutcome, type IvrEventJob } from '@ivr/queues';
 import { errorBody, HttpError, withTimeout } from './errors';
 import { afterDelivery, preferWaitMs } from './prefer';
 
@@ -118,7 +118,7 @@ export function createApp(deps: ReceiverDeps): Hono {
       const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body, digest);
       if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
       const waitMs = deps.waitForDecision ? Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000) : 0;
-      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt, ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
+      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt, headers: keptHeaders(c.req.raw.headers), ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
       let outcome: IngestOutcome;
       try {
         outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');

@@ -9,6 +9,8 @@ export const ivrEventJobSchema = z.object({
   /** `body` when the receiver derived the key from the body's hash; absent or `client` for a sender's key. */
   keySpace: z.enum(['client', 'body']).optional(),
   receivedAt: z.number(),
+  /** The request headers that matter for an operator (keptHeaders: content type, keys, user agent, correlation ids). */
+  headers: z.record(z.string(), z.string()).optional(),
   conversationId: z.string(),
   /** Absent when the webhook named none: apply resolves the conversation's customer participant. */
   participantId: z.string().optional(),

@@ -39,12 +39,18 @@ export interface RecorderOptions {
   logger?: { error(obj: object, msg?: string): void };
 }
 
-export function recordedLine(raw: string, job: Pick<IvrEventJob, 'idempotencyKey' | 'receivedAt' | 'keySpace'>, headers: Headers | undefined, prefix?: string): string {
+/** The request headers worth keeping with an event (RECORDED_HEADERS; never credentials): recordings, the call journey. */
+export function keptHeaders(headers: Headers | undefined): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const h of RECORDED_HEADERS) {
     const v = headers?.get(h);
     if (v !== null && v !== undefined) kept[h] = v;
   }
+  return kept;
+}
+
+export function recordedLine(raw: string, job: Pick<IvrEventJob, 'idempotencyKey' | 'receivedAt' | 'keySpace'>, headers: Headers | undefined, prefix?: string): string {
+  const kept = keptHeaders(headers);
   let body: unknown;
   try {
     body = JSON.parse(raw);
