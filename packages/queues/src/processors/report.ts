@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { jobIdFor } from '@ivr/core';
 import { decisionReportJobSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '../jobs';
 import type { Logger } from './logger';
 
@@ -23,7 +24,7 @@ export interface BatchWriter {
  */
 export async function emitWriteOutcome(reports: Pick<Queue, 'add'>, outcome: WriteOutcome): Promise<void> {
   const o = writeOutcomeJobSchema.parse(outcome);
-  await reports.add(WRITE_OUTCOME_JOB, o, { jobId: `outcome-${o.decisionId}-${o.writeStatus}` });
+  await reports.add(WRITE_OUTCOME_JOB, o, { jobId: jobIdFor('outcome', `${o.decisionId} ${o.writeStatus}`) });
 }
 
 export interface BatchStats {
