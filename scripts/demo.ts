@@ -73,6 +73,7 @@ for (let i = 0; i < CALLS; i += 50) {
   await Promise.all(Array.from({ length: Math.min(50, CALLS - i) }, (_, j) => createConversation(sim.url, conversationOf(i + j), { customerId: customerOf(i + j) })));
 }
 
+const ks = keyspace(PREFIX);
 let acks: Awaited<ReturnType<typeof sendAll>> = { statuses: {}, ackMs: [] };
 const perPhase = Math.ceil(CALLS / PHASES.length);
 for (let p = 0; p < PHASES.length; p++) {
@@ -88,9 +89,12 @@ for (let p = 0; p < PHASES.length; p++) {
   const r = await sendAll(`${receiver.url}/webhook/genesys-dtmf`, [...phase, ...redelivered], 20);
   for (const [s, n] of Object.entries(r.statuses)) acks.statuses[s] = (acks.statuses[s] ?? 0) + n;
   acks.ackMs.push(...r.ackMs);
+  // This phase's calls are decided on this phase's capacity: the queue changes only once they all are (on a loaded
+  // machine decisions lag the acks, and the next phase's figures would otherwise reach them).
+  const phaseDeadline = Date.now() + 60_000;
+  while (Date.now() < phaseDeadline && (await admin.exists(...phase.map((c) => ks.decision(c.key)))) < phase.length) await new Promise((r) => setTimeout(r, 50));
 }
 
-const ks = keyspace(PREFIX);
 const deadline = Date.now() + 120_000;
 let stored = 0;
 let applied = 0;
@@ -99,8 +103,6 @@ while (Date.now() < deadline) {
   const counts = await workers.store.heatmap();
   applied = Number(((await (await fetch(`${sim.url}/__sim/stats`)).json()) as { byEndpoint?: Record<string, Record<string, number>> }).byEndpoint?.attributes?.['200'] ?? 0);
   if (stored >= CALLS && counts.total >= CALLS) {
-    const completed = await workers.workers.find((w) => w.name === 'genesys-writes')!;
-    void completed;
     const writes = await receiver.queues.writes.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed');
     // ...and every write outcome recorded on its decision (the report queue's second kind of job).
     const reports = await receiver.queues.reports.getJobCounts('wait', 'active', 'delayed');

@@ -182,7 +182,9 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
     subscribed = false; // resubscribe after a reconnect
     seeded.clear(); // events were missed: re-read once reconnected
     if (!was || keepFigures) return;
-    logger.warn({ reason, channelId: channel?.id }, 'occupancy push down; workers poll Genesys until it is back');
+    // Stopping (deploy, Ctrl-C) is not an outage: another process takes the lease; say so at info, not warn.
+    if (stopped) logger.info({ reason, channelId: channel?.id }, 'occupancy push handed over: this process is stopping');
+    else logger.warn({ reason, channelId: channel?.id }, 'occupancy push down; workers poll Genesys until it is back');
     // Take the pushed figures out now, so the workers poll instead of using figures no longer kept current.
     await redis.del(...queueIds.map((q) => ks.occupancy(q))).catch(() => undefined);
   }
