@@ -172,8 +172,9 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
     applied = true;
     const lagMs = Math.max(0, now() - decidedAt);
     log.info({ httpStatus: res.status, attempt: job.attemptsMade + 1, attributes: w.attributes, lagMs, resolvedParticipant: w.participantId === undefined }, 'applied');
-    await deps.recordOutcome({ decisionId: w.decisionId, writeStatus: 'written', writtenAt: new Date(now()).toISOString() });
-    return { status: 'applied', httpStatus: res.status, sequence: w.sequence, writeStatus: 'written', lagMs, participantId };
+    const result: ApplyResult = { status: 'applied', httpStatus: res.status, sequence: w.sequence, writeStatus: 'written', lagMs, participantId };
+    await deps.recordOutcome(writeOutcomeOf(w.decisionId, result, now())!);
+    return result;
   } finally {
     // One round trip: ROUTING -> COMPLETE (when written and still this sequence) and release the lock.
     await scripts.end(keys, [lockToken, applied ? w.sequence : -1, Date.now()]);
