@@ -9,9 +9,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from '@ivr/config';
+import { createQueues, ALL_QUEUES } from '@ivr/queue-contract';
+import { createRedis, waitForRedis } from '@ivr/redis';
 import {
-  createQueues,
-  createRedis,
   formatFailed,
   formatReplaySummary,
   formatWhatIf,
@@ -23,10 +23,8 @@ import {
   retryRetryableFailed,
   retryFailedJob,
   selectQueues,
-  waitForRedis,
   whatIf,
-  ALL_QUEUES,
-} from '@ivr/queues';
+} from '@ivr/ops';
 
 const HELP = {
   replay: `  replay <file.ndjson> [--url http://127.0.0.1:$RECEIVER_PORT] [--rate N] [--concurrency N] [--new-keys]

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createDashboardApp } from '@ivr/dashboard';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium, type Browser, type BrowserContext, type Page } from '@ivr/dashboard/testing/chromium';
 import { serveOnEphemeralPort, type RunningServer } from '@ivr/dashboard/testing/serve';
-import { jobIdsForKey } from '@ivr/queues';
+import { jobIdsForKey } from '@ivr/ops';
 import { makeDoc } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

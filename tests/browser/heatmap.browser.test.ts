@@ -6,7 +6,7 @@ import { createDashboardApp } from '@ivr/dashboard';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium, type Browser } from '@ivr/dashboard/testing/chromium';
 import { expectedCounts, knownDecisions } from '@ivr/dashboard/testing/decisions';
 import { serveOnEphemeralPort, type RunningServer } from '@ivr/dashboard/testing/serve';
-import { createQueues, QUEUE_NAMES, type IvrQueues } from '@ivr/queues';
+import { createQueues, QUEUE_NAMES, type IvrQueues } from '@ivr/queue-contract';
 import { createEmbeddedStore, writeHeatmapFile, type DecisionStore, type HeatmapData } from '@ivr/reporting';
 import { testRedis } from '@ivr/testing';
 import { Worker } from 'bullmq';

@@ -4,7 +4,7 @@
  * and stored, nothing lost, every answer 202 (new) or 200 (duplicate).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyspace } from '@ivr/queues';
+import { keyspace } from '@ivr/queue-contract';
 import { createEmbeddedStore } from '@ivr/reporting';
 import { waitFor } from '@ivr/testing';
 import {

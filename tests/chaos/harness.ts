@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ALL_QUEUES, keyspace, QUEUE_NAMES } from '@ivr/queues';
+import { ALL_QUEUES, keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
 import { createConversation, deletePrefix, freePort, simControl, uniquePrefix, waitFor, type SimControl } from '@ivr/testing';
 
 export { freePort };

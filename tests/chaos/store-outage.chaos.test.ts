@@ -8,7 +8,7 @@
 import type { EsClient as Client } from '@ivr/reporting/real-elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionIdFor } from '@ivr/core';
-import { defaultJobOptions } from '@ivr/queues';
+import { defaultJobOptions } from '@ivr/queue-contract';
 import { waitFor } from '@ivr/testing';
 import { CHAOS_ES_URL, chaosClient, startChaosNode, stopChaosNode, storedFigures } from './store-outage-es';
 import {

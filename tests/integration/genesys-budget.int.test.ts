@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, type Job } from 'bullmq';
 import { createDecisionStore } from '@ivr/reporting';
-import { createRedis, QUEUE_NAMES } from '@ivr/queues';
+import { createRedis } from '@ivr/redis';
+import { QUEUE_NAMES } from '@ivr/queue-contract';
 import { deletePrefix, freePort, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 
 const QUEUE = 'budget-queue';

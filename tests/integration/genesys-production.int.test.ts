@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ivr/config';
 import { jobIdFor } from '@ivr/core';
-import { createIdempotencyStore, createQueues, ingestEvent, keyspace, type IvrEventJob, type IvrQueues } from '@ivr/queues';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { createQueues, keyspace, type IvrEventJob, type IvrQueues } from '@ivr/queue-contract';
 import { createConversation, silentLogger, startApp, startTestSim, testRedis, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueues, createRedis, QUEUE_NAMES, type IvrQueues } from '@ivr/queues';
+import { createQueues, QUEUE_NAMES, type IvrQueues } from '@ivr/queue-contract';
+import { createRedis } from '@ivr/redis';
 import { testRedis, TEST_REDIS_URL, waitFor } from '@ivr/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

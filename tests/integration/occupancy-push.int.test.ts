@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversation, silentLogger, startApp, waitFor, type AppProcess } from '@ivr/testing';
-import { keyspace } from '@ivr/queues';
+import { keyspace } from '@ivr/queue-contract';
 import { startOccupancyPushRole } from '@ivr/worker';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 

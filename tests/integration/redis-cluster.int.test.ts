@@ -14,16 +14,9 @@ import { Worker, type Job } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '@ivr/config';
 import { bodyFingerprint, singleQueuePolicy, type DecisionRecord } from '@ivr/core';
-import {
-  createConversationStore,
-  createIdempotencyStore,
-  createOccupancyCache,
-  createQueues,
-  ingestEvent,
-  keyspace,
-  processDecide,
-  type IvrQueues,
-} from '@ivr/queues';
+import { createConversationStore, createOccupancyCache, processDecide } from '@ivr/pipeline';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { createQueues, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { genesysFromConfig, startWorkers } from '@ivr/worker';
 import { startReceiver } from '@ivr/receiver';
 import { createConversation, silentLogger, startTestSim, waitFor, type TestSim } from '@ivr/testing';

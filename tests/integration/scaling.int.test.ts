@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
 import { bodyFingerprint, decisionIdFor, type DecisionRecord } from '@ivr/core';
-import { createIdempotencyStore, createQueues, createRedis, ingestEvent, keyspace, type IvrQueues } from '@ivr/queues';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { createQueues, keyspace, type IvrQueues } from '@ivr/queue-contract';
+import { createRedis } from '@ivr/redis';
 import { createConversation, deletePrefix, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
 
 const PROCESSES = 3;

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createMetrics, QUEUE_NAMES } from '@ivr/queues';
+import { createMetrics } from '@ivr/metrics';
+import { QUEUE_NAMES } from '@ivr/queue-contract';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (p: string) => readFileSync(join(root, p), 'utf8');

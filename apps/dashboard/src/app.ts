@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { BudgetUsage } from '@ivr/genesys';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { findCall, groupFailed, keyspace, retryRetryableFailed, type CallJourney } from '@ivr/queues';
+import { findCall, groupFailed, retryRetryableFailed, type CallJourney } from '@ivr/ops';
+import { keyspace } from '@ivr/queue-contract';
 import {
   StoreUnavailableError,
   describeStoreSource,

@@ -3,7 +3,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { QueueJobJson } from '@bull-board/api/typings/app';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { QUEUE_NAMES, genesysPauseMs } from '@ivr/queues';
+import { QUEUE_NAMES } from '@ivr/queue-contract';
+import { genesysPauseMs } from '@ivr/ops';
 import type { Queue } from 'bullmq';
 import type { Hono } from 'hono';
 

@@ -1,5 +1,6 @@
 /** The dashboard's GET /metrics: its own HTTP series (route patterns, never raw paths), outside /admin like the receiver's. */
-import { createMetrics, createQueues, httpMetrics } from '@ivr/queues';
+import { createMetrics, httpMetrics } from '@ivr/metrics';
+import { createQueues } from '@ivr/queue-contract';
 import { createEmbeddedStore } from '@ivr/reporting';
 import { parseExposition, testRedis } from '@ivr/testing';
 import { afterAll, describe, expect, it } from 'vitest';

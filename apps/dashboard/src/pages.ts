@@ -1,4 +1,4 @@
-import type { CallJourney, FailureGroup, JobView } from '@ivr/queues';
+import type { CallJourney, FailureGroup, JobView } from '@ivr/ops';
 import type { DecisionDoc } from '@ivr/reporting';
 import { escapeHtml, formatDuration, page, timeHtml, type NavOptions } from './layout';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createQueues, QUEUE_NAMES, type IvrQueues } from '@ivr/queues';
+import { createQueues, QUEUE_NAMES, type IvrQueues } from '@ivr/queue-contract';
 import { createEmbeddedStore, type DecisionStore } from '@ivr/reporting';
 import { testRedis } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

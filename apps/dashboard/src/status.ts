@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { QUEUE_NAMES, genesysPauseMs, groupFailed, queueBacklog, recentWriteLag, type FailureGroup, type QueueBacklog } from '@ivr/queues';
+import { QUEUE_NAMES } from '@ivr/queue-contract';
+import { genesysPauseMs, groupFailed, queueBacklog, recentWriteLag, type FailureGroup, type QueueBacklog } from '@ivr/ops';
 import type { BudgetUsage } from '@ivr/genesys';
 import { ROUTE_LABELS, type DecisionStore, type HeatmapData } from '@ivr/reporting';
 import { escapeHtml, formatDuration, timeHtml } from './layout';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
-import { createQueues, type IvrQueues } from '@ivr/queues';
+import { createQueues, type IvrQueues } from '@ivr/queue-contract';
 import { createElasticsearchStore, createEmbeddedStore, makeDoc } from '@ivr/reporting';
 import { TEST_REDIS_URL, testRedis, waitFor } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, testRedis } from '@ivr/testing';
-import { createIdempotencyStore, createQueues, ingestEvent, keyspace, type IvrQueues } from '@ivr/queues';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { createQueues, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { jobIdForKey } from '@ivr/core';
 import { createApp, type ReceiverDeps } from './app';
 

@@ -10,7 +10,8 @@ import {
   resolveIdempotencyKey,
   scopedKey,
 } from '@ivr/core';
-import { ingestFailure, keptHeaders, type IngestOutcome, type IvrEventJob } from '@ivr/queues';
+import { ingestFailure, keptHeaders, type IngestOutcome } from '@ivr/intake';
+import type { IvrEventJob } from '@ivr/queue-contract';
 import { errorBody, HttpError, withTimeout } from './errors';
 import { afterDelivery, preferWaitMs } from './prefer';
 

@@ -11,7 +11,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyFingerprint, jsonDepth, parseWebhookBody, resolveIdempotencyKey } from '@ivr/core';
 import { testRedis } from '@ivr/testing';
-import { createIdempotencyStore, createQueues, ingestEvent, ivrEventJobSchema, keyspace, type IvrQueues } from '@ivr/queues';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { createQueues, ivrEventJobSchema, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { createApp, type ReceiverLogger } from './app';
 import { createAuthenticator, standardWebhooksSecret } from './middleware/authenticate';
 

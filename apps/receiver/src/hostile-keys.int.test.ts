@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
 import { silentLogger, TEST_REDIS_URL, testRedis, waitFor } from '@ivr/testing';
 import { resolveIdempotencyKey } from '@ivr/core';
-import { createIdempotencyStore, createQueues, createRedis, ingestEvent, keyspace, queueReadiness, QUEUE_STRUCTURE_TYPES, type IvrQueues } from '@ivr/queues';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { createQueues, keyspace, queueReadiness, QUEUE_STRUCTURE_TYPES, type IvrQueues } from '@ivr/queue-contract';
+import { createRedis } from '@ivr/redis';
 import { createApp } from './app';
 
 /**

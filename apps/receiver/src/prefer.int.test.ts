@@ -6,7 +6,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decisionIdFor } from '@ivr/core';
-import type { IvrEventJob } from '@ivr/queues';
+import type { IvrEventJob } from '@ivr/queue-contract';
 import { silentLogger } from '@ivr/testing';
 import { createApp, type DecidedAnswer, type ReceiverDeps } from './app';
 import { preferWaitMs } from './prefer';

@@ -2,26 +2,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { describeParts, eventLogger, type Config } from '@ivr/config';
 import type { DecisionRecord } from '@ivr/core';
-import {
-  createDecisionWaiter,
-  createIdempotencyStore,
-  createMetrics,
-  createRecorder,
-  createQueues,
-  createRedis,
-  decisionAnswer,
-  httpMetrics,
-  ingestEvent,
-  assertRedisMemory,
-  keyspace,
-  answeredMarkTtlS,
-  markAnswered,
-  queueReadiness,
-  waitForRedis,
-  type IvrMetrics,
-  type IvrQueues,
-  type IvrEventJob,
-} from '@ivr/queues';
+import { createDecisionWaiter, createIdempotencyStore, createRecorder, ingestEvent } from '@ivr/intake';
+import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
+import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
+import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
+import { decisionAnswer } from '@ivr/pipeline';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticate';
 

@@ -1,5 +1,5 @@
 import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
-import type { IvrMetrics } from '@ivr/queues';
+import type { IvrMetrics } from '@ivr/metrics';
 
 /**
  * The same client, with every API call counted by endpoint and HTTP status and timed

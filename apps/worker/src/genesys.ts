@@ -1,6 +1,6 @@
 import type { Config } from '@ivr/config';
 import { createGenesysClient, createRedisBudget, type GenesysClient } from '@ivr/genesys';
-import { createRedis } from '@ivr/queues';
+import { createRedis } from '@ivr/redis';
 import type { Logger } from 'pino';
 
 /** Credentials the embedded simulator accepts (apps/genesys-sim). */

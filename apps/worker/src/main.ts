@@ -1,5 +1,6 @@
 import { createLogger, describeParts, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
-import { createRedis, onShutdown, waitForRedis } from '@ivr/queues';
+import { createRedis, waitForRedis } from '@ivr/redis';
+import { onShutdown } from '@ivr/queues';
 import { genesysFromConfig } from './genesys';
 import { startWorkers } from './workers';
 import { startWorkerMetrics } from './metrics-server';

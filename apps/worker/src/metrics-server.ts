@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '@ivr/config';
-import { serveMetrics, type IvrMetrics, type MetricsServer } from '@ivr/queues';
+import { serveMetrics, type IvrMetrics, type MetricsServer } from '@ivr/metrics';
 
 /** The port worker process `WORKER_INDEX` serves /metrics on: WORKER_METRICS_PORT + index - 1; undefined when disabled (0). */
 export function workerMetricsPort(config: Pick<Config, 'WORKER_METRICS_PORT' | 'WORKER_INDEX'>): number | undefined {

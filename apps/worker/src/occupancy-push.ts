@@ -1,6 +1,7 @@
 import type { Config } from '@ivr/config';
 import { classifyGenesysError, type GenesysClient } from '@ivr/genesys';
-import { startOccupancyPush, type Keyspace, type OccupancyPush } from '@ivr/queues';
+import { startOccupancyPush, type OccupancyPush } from '@ivr/pipeline';
+import type { Keyspace } from '@ivr/queue-contract';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 

@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { UnrecoverableError } from 'bullmq';
-import { createReportBatcher, type DecisionReportJob } from '@ivr/queues';
+import { createReportBatcher } from '@ivr/pipeline';
+import type { DecisionReportJob } from '@ivr/queue-contract';
 import { createEmbeddedStore, makeDoc } from '@ivr/reporting';
 import { silentLogger, testRedis, TEST_REDIS_URL } from '@ivr/testing';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@ivr/config';
-import { createQueues, type IvrQueues } from '@ivr/queues';
+import { createQueues, type IvrQueues } from '@ivr/queue-contract';
 import { makeDoc } from '@ivr/reporting';
 import { announceSkip, assertUsable, elasticsearchTarget, tcpGate, testClient } from '@ivr/reporting/real-elasticsearch';
 import { silentLogger, testRedis, waitFor } from '@ivr/testing';

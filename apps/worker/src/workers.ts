@@ -6,29 +6,23 @@ import { classifyGenesysError, createCustomerResolver, type GenesysClient } from
 import { createDecisionStore, initInBackground, writeHeatmapFile, type DecisionStore } from '@ivr/reporting';
 import {
   createConversationStore,
-  createMetrics,
   createEstimatedWaitCache,
   createOccupancyCache,
-  createQueues,
-  createRedis,
   createReportBatcher,
   defineApplyScripts,
-  keyspace,
   emitWriteOutcome,
   processApply,
   processDecide,
   processReport,
-  QUEUE_NAMES,
   throttle,
   logJobFailure,
-  waitForRedis,
-  warnIfEvicting,
-  assertRedisMemory,
-  type IvrMetrics,
   type OccupancyCache,
   type OccupancyPush,
   type ReportBatcher,
-} from '@ivr/queues';
+} from '@ivr/pipeline';
+import { createMetrics, type IvrMetrics } from '@ivr/metrics';
+import { createQueues, keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
+import { createRedis, waitForRedis, warnIfEvicting, assertRedisMemory } from '@ivr/redis';
 import { loadRoutingPolicy } from './policy';
 import { policyQueues } from '@ivr/core';
 import { instrumentGenesys } from './genesys-metrics';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ROUTES } from '@ivr/core';
-import { defineScript, percentile } from '@ivr/queues';
+import { defineScript } from '@ivr/redis';
+import { percentile } from '@ivr/ops';
 import { HOURS, Tally, agentBucket, agentsMatrix, emptyHeatmap, emptyHeatmapFor, hourOfDay, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteOutcome, type WriteOutcomesResult, type WriteResult } from './store';
 

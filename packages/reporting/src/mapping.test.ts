@@ -5,7 +5,7 @@
  * compared with DECISION_MAPPINGS in elasticsearch-store.int.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { decisionReportJobSchema } from '@ivr/queues';
+import { decisionReportJobSchema } from '@ivr/queue-contract';
 import { DECISION_FIELDS, DECISION_MAPPINGS, toStoredDecision, type FieldMappingsFor, type StoredDecision } from './elasticsearch-store';
 import { makeDoc } from './fixtures';
 

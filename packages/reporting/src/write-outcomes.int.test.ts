@@ -1,7 +1,7 @@
 /** The report batcher's second kind of job (write outcomes) against the real embedded store (real Redis). */
 import { UnrecoverableError } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createReportBatcher } from '@ivr/queues';
+import { createReportBatcher } from '@ivr/pipeline';
 import { silentLogger, testRedis } from '@ivr/testing';
 import { createEmbeddedStore } from './embedded-store';
 import { makeDoc } from './fixtures';

@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { testRedis } from '@ivr/testing';
+import { createIdempotencyStore } from './idempotency-store';
+import { createQueues, type IvrQueues } from '@ivr/queue-contract';
+import { keyspace } from '@ivr/queue-contract';
+import { ingestEvent } from './ingest';
+import type { IvrEventJob } from '@ivr/queue-contract';
+import { jobIdForKey } from '@ivr/core';
+
+const job = (key: string, dtmf = '1'): IvrEventJob => ({
+  idempotencyKey: key,
+  receivedAt: Date.now(),
+  conversationId: 'c-1',
+  participantId: 'p-1',
+  flowInstanceId: 'c-1',
+  dtmf,
+  source: 'data-action',
+});
+
+describe.each([
+  ['the MULTI on the queue connection', false],
+  ['the MULTI on its own connection (tx)', true],
+])('ingestEvent (real Redis, real BullMQ), %s', (_mode, ownTx) => {
+  let t: ReturnType<typeof testRedis>;
+  let queues: IvrQueues;
+  let tx: Redis | undefined;
+  /** The connection the transaction goes out on. */
+  let wire: Redis;
+  beforeEach(() => {
+    t = testRedis('ingest');
+    queues = createQueues(t.redis, t.prefix, { applyAttempts: 5, applyBackoffMs: 1000 });
+    tx = ownTx ? t.redis.duplicate() : undefined;
+    wire = tx ?? t.redis;
+  });
+  afterEach(async () => {
+    await queues.close();
+    tx?.disconnect();
+    await t.cleanup();
+  });
+
+  it('two concurrent identical events: exactly one job, one accepted and one duplicate', async () => {
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+    const outcomes = await Promise.all([ingestEvent(deps, job('k1'), 'fp'), ingestEvent(deps, job('k1'), 'fp')]);
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['accepted', 'duplicate']);
+    expect(await queues.events.getJobCounts('wait', 'active', 'delayed')).toEqual({ wait: 1, active: 0, delayed: 0 });
+  });
+
+  it('100 concurrent deliveries of 10 keys: exactly 10 jobs and 10 accepted', async () => {
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+    const all = await Promise.all(Array.from({ length: 100 }, (_, i) => ingestEvent(deps, job(`k${i % 10}`), 'fp')));
+    expect(all.filter((o) => o.kind === 'accepted')).toHaveLength(10);
+    expect(await queues.events.count()).toBe(10);
+  });
+
+  it('same key with another body is a conflict and adds nothing', async () => {
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+    await ingestEvent(deps, job('k'), 'fp-a');
+    expect((await ingestEvent(deps, job('k', '2'), 'fp-b')).kind).toBe('conflict');
+    expect(await queues.events.count()).toBe(1);
+  });
+
+  it('keys expire after IDEMPOTENCY_TTL_S', async () => {
+    const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 123);
+    await ingestEvent({ idempotency: idem, events: queues.events, tx }, job('k'), 'fp');
+    const ttl = await t.redis.ttl(idem.recordKey('k'));
+    expect(ttl).toBeGreaterThan(100);
+    expect(ttl).toBeLessThanOrEqual(123);
+  });
+
+  it('a claim left unconfirmed by a crash is repaired by the next delivery (job added once, then confirmed)', async () => {
+    const ks = keyspace(t.prefix);
+    const idem = createIdempotencyStore(t.redis, ks, 60);
+    await idem.claim('k', 'fp'); // crashed before queue.add
+    expect(await queues.events.count()).toBe(0);
+    const r = await ingestEvent({ idempotency: idem, events: queues.events, tx }, job('k'), 'fp');
+    expect(r.kind).toBe('duplicate');
+    expect(await queues.events.count()).toBe(1);
+    expect(await idem.state('k', 'fp')).toBe('stored');
+  });
+  it('idempotency records are compact: a short key and an integer-encoded value, whatever the key looks like', async () => {
+    const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
+    const uuid = '0b8f6c2e-3a71-4d0c-9d55-6f1f2b9c7e41';
+    await ingestEvent({ idempotency: idem, events: queues.events, tx }, job(uuid), 'fingerprint-of-the-body');
+    const rk = idem.recordKey(uuid);
+    expect(rk).toBe(`${t.prefix}:ivr:i:${rk.slice(-18)}`);
+    expect(await t.redis.object('ENCODING', rk)).toBe('int');
+    expect(await idem.state(uuid, 'fingerprint-of-the-body')).toBe('stored');
+    expect(await idem.state(uuid, 'another body')).toBe('conflict');
+  });
+
+  it('confirm never recreates an expired record (no key without a TTL)', async () => {
+    const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
+    await idem.claim('gone', 'fp');
+    await t.redis.del(idem.recordKey('gone')); // expired between claim and confirm
+    await idem.confirm('gone', 'fp');
+    expect(await t.redis.exists(idem.recordKey('gone'))).toBe(0);
+  });
+  it('after the job was completed and removed, a re-delivery or a conflicting body adds nothing and leaves no placeholder', async () => {
+    const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
+    const deps = { idempotency: idem, events: queues.events, tx };
+    expect((await ingestEvent(deps, job('gone-job'), 'fp')).kind).toBe('accepted');
+    await queues.events.obliterate({ force: true }); // as removeOnComplete does once the job is done
+    expect(await t.redis.exists(queues.events.toKey(jobIdForKey('gone-job')))).toBe(0);
+    expect((await ingestEvent(deps, job('gone-job'), 'fp')).kind).toBe('duplicate');
+    expect((await ingestEvent(deps, job('gone-job', '7'), 'other-fp')).kind).toBe('conflict');
+    expect(await queues.events.count()).toBe(0);
+    expect(await t.redis.exists(queues.events.toKey(jobIdForKey('gone-job')))).toBe(0);
+  });
+
+  it('one round trip: the claim, the BullMQ add and the finish go out as one MULTI/EXEC', async () => {
+    const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
+    const deps = { idempotency: idem, events: queues.events, tx };
+    await ingestEvent(deps, job('warm'), 'fp'); // scripts loaded
+    const sent: string[] = [];
+    const original = wire.sendCommand.bind(wire);
+    wire.sendCommand = ((cmd: { name: string }) => {
+      sent.push(cmd.name);
+      return original(cmd as never);
+    }) as typeof wire.sendCommand;
+    try {
+      expect((await ingestEvent(deps, job('one-trip'), 'fp')).kind).toBe('accepted');
+    } finally {
+      wire.sendCommand = original;
+    }
+    expect(sent[0]).toBe('multi');
+    expect(sent[sent.length - 1]).toBe('exec');
+    expect(sent).toHaveLength(5);
+    expect(await idem.state('one-trip', 'fp')).toBe('stored');
+  });
+  it('events sharing one write keep their own outcomes: new, duplicate and conflict in the same batch', async () => {
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+    const out = await Promise.all([
+      ingestEvent(deps, job('b1'), 'fp-1'),
+      ingestEvent(deps, job('b1', '5'), 'fp-other'),
+      ingestEvent(deps, job('b2'), 'fp-2'),
+      ingestEvent(deps, job('b2'), 'fp-2'),
+    ]);
+    expect(out.map((o) => o.kind)).toEqual(['accepted', 'conflict', 'accepted', 'duplicate']);
+    expect(await queues.events.count()).toBe(2);
+    expect((await queues.events.getJob(jobIdForKey('b1')))?.data).toMatchObject({ dtmf: '1' });
+  });
+});

@@ -1,0 +1,164 @@
+import { Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobIdForKey, scopedKey } from '@ivr/core';
+import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
+import type { IvrEventJob } from '@ivr/queue-contract';
+import { defineScript } from '@ivr/redis';
+
+/**
+ * What a failed ingest means for the event, so the receiver can say it truthfully:
+ * - `not_stored`: Redis certainly did not store it: the command was never sent (connection down; the producer
+ *   connection has no offline queue, ioredis says "Stream isn't writeable"), or Redis answered with an error
+ *   (a MULTI with an error reply is aborted or undone by the finish step: no claim without its job);
+ * - `unknown`: the transaction may have been applied but its answer did not arrive (timeout, frozen Redis,
+ *   connection lost after sending). Retrying with the same key is safe: a stored event answers 200 duplicate.
+ * Anything not known to be `not_stored` is `unknown`.
+ */
+export function ingestFailure(err: unknown): 'not_stored' | 'unknown' {
+  const e = err as { name?: string; message?: string } | undefined;
+  const msg = String(e?.message ?? '');
+  if (e?.name === 'ReplyError' || e?.name === 'IngestRefused') return 'not_stored';
+  if (/Stream isn't writeable|enableOfflineQueue/.test(msg)) return 'not_stored';
+  return 'unknown';
+}
+
+class IngestRefused extends Error {
+  override name = 'IngestRefused';
+}
+
+export type IngestOutcome =
+  | { kind: 'accepted'; jobId: string }
+  | { kind: 'duplicate'; jobId: string }
+  | { kind: 'conflict'; jobId: string };
+
+export interface IngestDeps {
+  idempotency: IdempotencyStore;
+  events: Queue;
+  /**
+   * A connection of its own for the ingest transaction (recommended for the receiver). ioredis copies every
+   * script defined on a connection onto each MULTI it opens: on the queue's connection that is BullMQ's 64
+   * scripts per webhook (the bench profile's top ioredis cost). This one gets only the three it runs.
+   * Without it the MULTI is opened on the queue's connection.
+   */
+  tx?: Redis;
+}
+
+type Tx = ReturnType<Redis['pipeline']>;
+
+interface Pending {
+  deps: IngestDeps;
+  key: string;
+  jobKey: string;
+  fingerprint: string;
+  add: { name: string; args: unknown[] };
+  resolve: (r: unknown[]) => void;
+  reject: (e: Error) => void;
+}
+
+const prepared = new WeakSet<object>();
+const batches = new WeakMap<object, Pending[]>();
+
+/** The connection the transaction goes out on, with BullMQ's add script and our two scripts defined. */
+async function connectionFor(deps: IngestDeps): Promise<Redis> {
+  const queueClient = (await deps.events.backend.client) as unknown as Redis; // BullMQ 6: the Redis backend's client
+  const conn = deps.tx ?? queueClient;
+  if (!prepared.has(conn)) {
+    if (deps.tx) {
+      const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
+      const name = Object.keys(scripts).find((k) => k.startsWith('addStandardJob:'));
+      if (!name) throw new Error('BullMQ addStandardJob script not found on the queue connection (BullMQ version changed?)');
+      defineScript(conn, name, scripts[name]!.numberOfKeys, scripts[name]!.lua);
+    }
+    deps.idempotency.prepare(conn);
+    prepared.add(conn);
+  }
+  return conn;
+}
+
+/**
+ * BullMQ's own add, captured rather than sent: Job.addJob builds the arguments (msgpack'd options, keys) and
+ * hands them to its transaction's `runCommand` synchronously, as it does for addBulk and flows.
+ */
+async function captureAdd(job: Job): Promise<{ name: string; args: unknown[] }> {
+  let captured: { name: string; args: unknown[] } | undefined;
+  const recorder = {
+    runCommand(name: string, args: unknown[]) {
+      if (captured) throw new Error('BullMQ issued more than one command for a standard add (BullMQ version changed?)');
+      captured = { name, args };
+      return recorder;
+    },
+  };
+  await job.addJob(recorder as unknown as Parameters<Job['addJob']>[0]);
+  if (!captured) throw new Error('BullMQ issued no command for the add (BullMQ version changed?)');
+  return captured;
+}
+
+/**
+ * Every ingest that starts in one turn of the event loop goes out in one write: a pipeline of one
+ * MULTI/EXEC per event (each event's three steps stay atomic; the events only share the syscall).
+ */
+function flush(conn: Redis, batch: Pending[]): void {
+  batches.delete(conn);
+  const p = conn.pipeline() as Tx;
+  for (const it of batch) {
+    (p as unknown as { multi(): unknown }).multi();
+    it.deps.idempotency.claimInto(p, it.key, it.jobKey, it.fingerprint);
+    ((p as unknown as Record<string, (args: unknown[]) => unknown>)[it.add.name]!)(it.add.args);
+    it.deps.idempotency.finishInto(p, it.key, it.jobKey);
+    p.exec();
+  }
+  p.exec().then(
+    (results) => {
+      batch.forEach((it, i) => {
+        const [err, replies] = results?.[i * 5 + 4] ?? [new Error('no reply for the ingest transaction')];
+        if (err) it.reject(err);
+        else if (!Array.isArray(replies)) it.reject(new Error('ingest transaction aborted by Redis'));
+        else it.resolve(replies);
+      });
+    },
+    (err: Error) => batch.forEach((it) => it.reject(err)),
+  );
+}
+
+function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    let batch = batches.get(conn);
+    if (!batch) {
+      const b: Pending[] = [];
+      batches.set(conn, b);
+      batch = b;
+      setImmediate(() => flush(conn, b));
+    }
+    batch.push({ ...item, resolve, reject });
+  });
+}
+
+/**
+ * Store one webhook event exactly once per idempotency key, in ONE round trip: a MULTI/EXEC of
+ * 1. claim the key (new | pending claim of this body | stored | same key with another body),
+ * 2. BullMQ's own add of the job (jobId derived from the scoped key by jobIdForKey, never the client's string;
+ *    the arguments built by BullMQ's Job.addJob),
+ * 3. finish: confirm the claim when the job is in Redis, or undo it when the add failed.
+ * The transaction is atomic, so no other client ever sees a claim without its job. A duplicate or a conflict
+ * never adds a job: the add is a no-op when the job exists, and when it was already completed and removed
+ * the claim step puts a placeholder under the job key for the add to see (finish deletes it). A claim left
+ * pending (a crash of the older claim-then-add protocol, or a claim made alone) is repaired by the next
+ * delivery of the same body: the add goes through. Concurrent events share one write (see flush).
+ * The caller may answer 2xx once this resolves.
+ */
+export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string): Promise<IngestOutcome> {
+  const space = job.keySpace ?? 'client';
+  const jobId = jobIdForKey(job.idempotencyKey, space);
+  const queue = deps.events;
+  const conn = await connectionFor(deps);
+  const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId }, jobId));
+  const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add });
+  const [claim, added] = replies;
+  if (claim instanceof Error) throw claim;
+  if (added instanceof Error) throw added;
+  if (typeof added === 'number' && added < 0) throw new IngestRefused(`BullMQ refused the job ${jobId} (code ${added})`);
+  const outcome = CLAIM_OUTCOMES[claim as number];
+  if (!outcome) throw new IngestRefused(`idempotency claim returned ${String(claim)}`);
+  if (outcome.kind === 'conflict') return { kind: 'conflict', jobId };
+  return outcome.kind === 'new' ? { kind: 'accepted', jobId } : { kind: 'duplicate', jobId };
+}

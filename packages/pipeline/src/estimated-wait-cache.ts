@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import { defineScript } from '@ivr/redis';
+import type { Keyspace } from '@ivr/queue-contract';
+
+/** `live`: asked Genesys now; `cache`: another call's (or process's) answer; `fail_open`: no figure, the reason. */
+export type WaitReading = { source: 'live' | 'cache'; seconds: number } | { source: 'fail_open'; reason: string };
+
+export interface EstimatedWaitCache {
+  get(queueId: string): Promise<WaitReading>;
+}
+
+export interface EstimatedWaitCacheOptions {
+  redis: Redis;
+  ks: Keyspace;
+  /** One queue's estimated wait in seconds (the Genesys client: inside the one budget). */
+  fetch: (queueId: string) => Promise<number>;
+  /** How long an answer is shared (OCCUPANCY_CACHE_MS, as observations). */
+  cacheMs: number;
+  /** The cross-process single-flight lock; peers wait this long for the holder's answer. */
+  lockMs: number;
+}
+
+type Stored = { s: number } | { e: string };
+
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Estimated wait per queue (GET .../estimatedwaittime), shared like observations: one answer per queue per
+ * `cacheMs` in Redis; concurrent reads in a process share one promise; across processes the one that takes the
+ * lock asks Genesys and the others wait for its answer in the cache. A failure is remembered as briefly (a Genesys
+ * outage is not a storm of calls) and read as `fail_open`: the decision then routes on occupancy alone.
+ */
+export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): EstimatedWaitCache {
+  const { redis, ks, cacheMs, lockMs } = opts;
+  const owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const unlock = defineScript<number>(redis, 'ivrEwtUnlock', 1, UNLOCK);
+  const pending = new Map<string, Promise<WaitReading>>();
+
+  const asReading = (v: Stored, source: 'live' | 'cache'): WaitReading => ('e' in v ? { source: 'fail_open', reason: v.e } : { source, seconds: v.s });
+
+  async function ask(queueId: string): Promise<WaitReading> {
+    const deadline = Date.now() + lockMs + 1000;
+    for (;;) {
+      const cached = await redis.get(ks.estimatedWait(queueId));
+      if (cached) return asReading(JSON.parse(cached) as Stored, 'cache');
+      if ((await redis.set(ks.estimatedWaitLock(queueId), owner, 'PX', lockMs, 'NX')) === 'OK') {
+        let v: Stored;
+        try {
+          v = { s: await opts.fetch(queueId) };
+        } catch (err) {
+          v = { e: `estimated wait unavailable: ${(err as Error).message}` };
+        }
+        if (cacheMs > 0) await redis.set(ks.estimatedWait(queueId), JSON.stringify(v), 'PX', cacheMs);
+        await unlock([ks.estimatedWaitLock(queueId)], [owner]);
+        return asReading(v, 'live');
+      }
+      if (Date.now() > deadline) return { source: 'fail_open', reason: 'timed out waiting for a peer worker to read the estimated wait' };
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  return {
+    get(queueId) {
+      let p = pending.get(queueId);
+      if (!p) {
+        p = ask(queueId).finally(() => pending.delete(queueId));
+        pending.set(queueId, p);
+      }
+      return p;
+    },
+  };
+}

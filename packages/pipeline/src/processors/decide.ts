@@ -1,0 +1,159 @@
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decisionIdFor, jobIdFor, resolveTarget, scopedKey, routeFor, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
+import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob } from '@ivr/queue-contract';
+import type { ConversationStore } from '../conversation-store';
+import type { OccupancyCache } from '../occupancy-cache';
+import type { EstimatedWaitCache } from '../estimated-wait-cache';
+import type { Keyspace } from '@ivr/queue-contract';
+import type { Logger } from './logger';
+import { writeDelayMs, type WriteBack } from '@ivr/queue-contract';
+
+export interface DecideDeps {
+  conversations: ConversationStore;
+  occupancy: OccupancyCache;
+  /** Read only for targets with `maxEstimatedWaitS` (and only when the agents alone would route to the queue). */
+  estimatedWait?: EstimatedWaitCache;
+  policy: RoutingPolicy;
+  /** Route used when Genesys cannot tell us the queue's capacity (DEFAULT_ROUTE). */
+  defaultRoute: Route;
+  writes: Queue;
+  reports: Queue;
+  /** Connection used to PUBLISH the decision for receivers holding a `Prefer: wait` request. */
+  publisher: Redis;
+  ks: Keyspace;
+  logger: Logger;
+  now?: () => number;
+  /** WRITE_BACK (default unanswered): a write for a caller holding a `Prefer: wait` request waits for its deadline. */
+  writeBack?: WriteBack;
+  /** Added to that deadline before the write runs, for the receiver's "answered" mark to land (default 1000). */
+  answerGraceMs?: number;
+}
+
+export type DecideResult =
+  | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean; latencyMs: number }
+  | { status: 'superseded'; sequence: number; currentSequence: number };
+
+/** The message published on `{prefix}:ivr:decided:{idempotencyKey}` and returned to `Prefer: wait` callers. */
+export function decisionAnswer(d: DecisionRecord) {
+  return {
+    status: 'decided' as const,
+    routing: d.routing_decision,
+    // The data action's contract types availableAgents as an integer: unknown (fail-open) is answered as 0, as before.
+    availableAgents: d.queue_occupancy ?? 0,
+    queueId: d.queueId,
+    decisionId: d.decisionId,
+    occupancySource: d.occupancySource,
+    ...(d.reason ? { reason: d.reason } : {}),
+  };
+}
+
+/**
+ * decide: IDLE/COMPLETE -> WAITING_DTMF -> CHECKING_QUEUE -> ROUTING for one key press, then enqueue the
+ * Genesys write and the report. Safe to run twice for one event: the decision is stored per idempotency
+ * key in the same Lua step as the transition, and follow-up jobs have deterministic ids.
+ */
+export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<DecideResult> {
+  const ev = ivrEventJobSchema.parse(job.data);
+  const now = deps.now ?? Date.now;
+  // decisionId is derived from the key, so every line about this event can carry it, even before the decision exists.
+  const key = scopedKey(ev.idempotencyKey, ev.keySpace); // the event's identity: a derived key never meets a client's
+  const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id, decisionId: decisionIdFor(key) });
+
+  const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt);
+  if (started.kind === 'decided') {
+    // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
+    await dispatch(started.decision, key, deps, ev);
+    // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
+    log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
+    return decided(started.decision, true);
+  }
+  if (started.kind === 'stale') return superseded(log, 0, started.seq);
+  if (started.kind === 'invalid') {
+    log.warn({ from: started.previousState, to: 'CHECKING_QUEUE' }, 'transition rejected');
+    throw new Error(`invalid transition ${started.previousState} -> CHECKING_QUEUE for conversation ${ev.conversationId}`);
+  }
+  const seq = started.seq;
+
+  const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
+  const reading = await deps.occupancy.get(target.queueId);
+  // Fail-open: the occupancy is unknown, recorded as null (not 0, which would read as "no agents").
+  const available = reading.source === 'fail_open' ? null : reading.observation.idle;
+  // The estimated wait only matters when the agents alone would send the call to the queue.
+  const wait =
+    available !== null && target.maxEstimatedWaitS !== undefined && deps.estimatedWait && available >= target.threshold
+      ? await deps.estimatedWait.get(target.queueId)
+      : undefined;
+  const estimatedWaitS = wait && wait.source !== 'fail_open' ? wait.seconds : undefined;
+  const routing =
+    available === null
+      ? deps.defaultRoute
+      : routeFor(available, target.threshold, estimatedWaitS !== undefined ? { estimatedS: estimatedWaitS, maxS: target.maxEstimatedWaitS! } : undefined);
+  const decidedAt = now();
+  const decisionId = decisionIdFor(key);
+  const record: DecisionRecord = {
+    decisionId,
+    idempotencyKey: ev.idempotencyKey,
+    timestamp: new Date(decidedAt).toISOString(),
+    flowInstanceId: ev.flowInstanceId,
+    conversationId: ev.conversationId,
+    // Absent when the webhook named none: the write resolves the customer participant (never made up).
+    ...(ev.participantId ? { participantId: ev.participantId } : {}),
+    dtmf: ev.dtmf,
+    queueId: target.queueId,
+    threshold: target.threshold,
+    queue_occupancy: available,
+    routing_decision: routing,
+    state: 'ROUTING',
+    sequence: seq,
+    latencyMs: Math.max(0, decidedAt - ev.receivedAt),
+    occupancySource: reading.source,
+    ...(estimatedWaitS !== undefined ? { estimatedWaitS } : {}),
+    ...(reading.source === 'fail_open' ? { reason: `${reading.reason}; DEFAULT_ROUTE ${deps.defaultRoute} applied` } : {}),
+    ...(wait?.source === 'fail_open' ? { reason: `${wait.reason}; routed on available agents alone` } : {}),
+  };
+
+  const committed = await deps.conversations.commitDecision(ev.conversationId, key, seq, record);
+  if (!('decision' in committed)) {
+    if (committed.kind === 'superseded') return superseded(log, seq, Number(committed.detail));
+    log.warn({ from: committed.detail, to: 'ROUTING' }, 'transition rejected');
+    throw new Error(`invalid transition ${committed.detail} -> ROUTING for conversation ${ev.conversationId}`);
+  }
+  const decision = committed.decision;
+  await dispatch(decision, key, deps, ev);
+  log.info(
+    { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
+    'decided',
+  );
+  return decided(decision, committed.kind === 'exists');
+}
+
+/** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
+async function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
+  const write: GenesysWriteJob = {
+    decisionId: d.decisionId,
+    idempotencyKey: d.idempotencyKey,
+    conversationId: d.conversationId,
+    ...(d.participantId ? { participantId: d.participantId } : {}),
+    sequence: d.sequence,
+    attributes: { finalRoutingDecision: d.routing_decision, queueOccupancyCheck: 'passed' },
+  };
+  const report: DecisionReportJob = { ...d };
+  await Promise.all([
+    deps.writes.add('apply', write, { jobId: jobIdFor('apply', d.decisionId), delay: writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000) }),
+    deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) }),
+    deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d))),
+  ]);
+}
+
+function decided(d: DecisionRecord, replayed: boolean): DecideResult {
+  // latencyMs (webhook received -> decided) feeds ivr_decision_latency_seconds (metrics.watchWorker).
+  return { status: 'decided', decisionId: d.decisionId, routing: d.routing_decision, availableAgents: d.queue_occupancy ?? 0, occupancySource: d.occupancySource, replayed, latencyMs: d.latencyMs };
+}
+
+function superseded(log: Logger, sequence: number, currentSequence: number): DecideResult {
+  log.info({ sequence, currentSequence }, 'superseded by a later key press; dropped');
+  return { status: 'superseded', sequence, currentSequence };
+}
+
+export type { IvrEventJob };

@@ -1,0 +1,222 @@
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { jobIdFor } from '@ivr/core';
+import { decisionReportJobSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
+import type { Logger } from './logger';
+
+type FailedItems = Array<{ decisionId: string; reason: string; retryable: boolean }>;
+
+/** The part of the decision store (@ivr/reporting's DecisionStore) the reporter writes through. */
+export interface BatchWriter {
+  writeBatch(docs: readonly DecisionReportJob[]): Promise<{
+    written: number;
+    duplicates: number;
+    failed: FailedItems;
+  }>;
+  /** Record write outcomes on stored decisions; a decision not stored yet is a retryable failure. */
+  recordWriteOutcomes(outcomes: readonly WriteOutcome[]): Promise<{ updated: number; failed: FailedItems }>;
+}
+
+/**
+ * THE way to record what became of a decision's Genesys write (written, failed, skipped, expired): a
+ * `decision-reports` job of kind `write-outcome`, stored on the decision by the report worker
+ * (DecisionStore.recordWriteOutcomes). One job per decision and status (a failed write retried by hand from
+ * Bull Board can still record `written` later).
+ */
+export async function emitWriteOutcome(reports: Pick<Queue, 'add'>, outcome: WriteOutcome): Promise<void> {
+  const o = writeOutcomeJobSchema.parse(outcome);
+  await reports.add(WRITE_OUTCOME_JOB, o, { jobId: jobIdFor('outcome', `${o.decisionId} ${o.writeStatus}`) });
+}
+
+export interface BatchStats {
+  batches: number;
+  docs: number;
+  written: number;
+  duplicates: number;
+  failed: number;
+  lastBatchSize: number;
+}
+
+export interface ReportBatcher {
+  /** Resolves once the document is stored (or was already); rejects with the store's reason otherwise. */
+  add(doc: DecisionReportJob): Promise<'written' | 'duplicate'>;
+  /** Resolves once the outcome is recorded on its decision; rejects (retryable) when the decision is not stored yet. */
+  addOutcome(outcome: WriteOutcome): Promise<'recorded'>;
+  /** Write whatever is waiting now (used at shutdown). */
+  flush(): Promise<void>;
+  stats(): BatchStats;
+}
+
+export interface BatcherOptions {
+  store: BatchWriter;
+  /** Flush when this many documents wait (REPORT_BATCH_SIZE). */
+  batchSize: number;
+  /** ...or when the oldest has waited this long (REPORT_LINGER_MS). */
+  lingerMs: number;
+  /** Called after every batch that stored something (e.g. to regenerate the heatmap). */
+  onBatch?: (info: { size: number; written: number }) => void;
+  logger: Logger;
+}
+
+interface Pending {
+  doc: DecisionReportJob;
+  resolve: (v: 'written' | 'duplicate') => void;
+  reject: (e: Error) => void;
+}
+
+interface PendingOutcome {
+  outcome: WriteOutcome;
+  resolve: (v: 'recorded') => void;
+  reject: (e: Error) => void;
+  /** Batches this outcome already missed its decision in. */
+  misses: number;
+}
+
+/**
+ * An outcome whose decision is not stored yet (its report job may sit in this or another process's batch) waits
+ * for this many more batches before its job fails the attempt and BullMQ retries it later.
+ */
+const OUTCOME_MISSES_BEFORE_RETRY = 3;
+
+/**
+ * Collects documents from concurrently running report jobs into one `_bulk` (or one Redis round trip)
+ * per batch. Every job waits for its own document's outcome, so a job completes only once its document
+ * is stored, and a document the store refused fails (and is retried by) its own job.
+ */
+export function createReportBatcher(opts: BatcherOptions): ReportBatcher {
+  let pending: Pending[] = [];
+  let pendingOutcomes: PendingOutcome[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const stats: BatchStats = { batches: 0, docs: 0, written: 0, duplicates: 0, failed: 0, lastBatchSize: 0 };
+
+  async function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    // Documents first: an outcome for a decision in the same batch then finds it stored.
+    await flushDocs();
+    await flushOutcomes();
+  }
+
+  function requeue(p: PendingOutcome): void {
+    pendingOutcomes.push(p);
+    if (pendingOutcomes.length >= opts.batchSize) void flush();
+    else if (!timer) timer = setTimeout(() => void flush(), opts.lingerMs);
+  }
+
+  async function flushOutcomes(): Promise<void> {
+    if (!pendingOutcomes.length) return;
+    const batch = pendingOutcomes;
+    pendingOutcomes = [];
+    try {
+      const res = await opts.store.recordWriteOutcomes(batch.map((p) => p.outcome));
+      const failed = new Map(res.failed.map((f) => [f.decisionId, f]));
+      for (const p of batch) {
+        const f = failed.get(p.outcome.decisionId);
+        if (!f) p.resolve('recorded');
+        else if (f.retryable && ++p.misses < OUTCOME_MISSES_BEFORE_RETRY) requeue(p);
+        else if (f.retryable) p.reject(new Error(`write outcome for ${p.outcome.decisionId} not recorded (will retry): ${f.reason}`));
+        else p.reject(new UnrecoverableError(`write outcome for ${p.outcome.decisionId} rejected: ${f.reason}`));
+      }
+      opts.logger.debug({ size: batch.length, updated: res.updated, failed: res.failed.length }, 'write outcomes recorded');
+    } catch (err) {
+      const e = new Error(`decision store unavailable (will retry): ${(err as Error).message}`);
+      opts.logger.warn({ size: batch.length, err: (err as Error).message }, 'write outcomes batch failed');
+      for (const p of batch) p.reject(e);
+    }
+  }
+
+  async function flushDocs(): Promise<void> {
+    if (!pending.length) return;
+    const batch = pending;
+    pending = [];
+    // One document per decisionId per batch; duplicates in the same batch share the outcome.
+    const byId = new Map<string, Pending[]>();
+    for (const p of batch) byId.set(p.doc.decisionId, [...(byId.get(p.doc.decisionId) ?? []), p]);
+    const docs = [...byId.values()].map((ps) => ps[0]!.doc);
+    stats.batches++;
+    stats.docs += docs.length;
+    stats.lastBatchSize = docs.length;
+    try {
+      const res = await opts.store.writeBatch(docs);
+      const failed = new Map(res.failed.map((f) => [f.decisionId, f]));
+      stats.written += res.written;
+      stats.duplicates += res.duplicates;
+      stats.failed += res.failed.length;
+      for (const [id, ps] of byId) {
+        const f = failed.get(id);
+        for (const p of ps) {
+          if (!f) p.resolve('written');
+          else if (f.retryable) p.reject(new Error(`decision store refused ${id} (will retry): ${f.reason}`));
+          else p.reject(new UnrecoverableError(`decision store rejected ${id}: ${f.reason}`));
+        }
+      }
+      opts.logger.debug({ size: docs.length, written: res.written, duplicates: res.duplicates, failed: res.failed.length }, 'report batch stored');
+      if (res.written > 0) opts.onBatch?.({ size: docs.length, written: res.written });
+    } catch (err) {
+      const e = new Error(`decision store unavailable (will retry): ${(err as Error).message}`);
+      opts.logger.warn({ size: docs.length, err: (err as Error).message }, 'report batch failed');
+      for (const p of batch) p.reject(e);
+    }
+  }
+
+  return {
+    add(doc) {
+      return new Promise((resolve, reject) => {
+        pending.push({ doc, resolve, reject });
+        if (pending.length >= opts.batchSize) void flush();
+        else if (!timer) timer = setTimeout(() => void flush(), opts.lingerMs);
+      });
+    },
+    addOutcome(outcome) {
+      return new Promise((resolve, reject) => requeue({ outcome, resolve, reject, misses: 0 }));
+    },
+    flush,
+    stats: () => ({ ...stats }),
+  };
+}
+
+export interface ReportDeps {
+  batcher: ReportBatcher;
+  logger: Logger;
+}
+
+/**
+ * report: store one decision document (batched with its neighbours; idempotent per decisionId), or, for a job of
+ * kind `write-outcome`, record the write's outcome on the stored decision (retried until the decision is stored).
+ */
+export async function processReport(
+  job: Pick<Job, 'id' | 'data'> & Partial<Pick<Job, 'name'>>,
+  deps: ReportDeps,
+): Promise<{ status: 'written' | 'duplicate' | 'recorded'; decisionId: string }> {
+  if (job.name === WRITE_OUTCOME_JOB) {
+    const outcome = writeOutcomeJobSchema.parse(job.data);
+    return { status: await deps.batcher.addOutcome(outcome), decisionId: outcome.decisionId };
+  }
+  const doc = decisionReportJobSchema.parse(job.data);
+  const status = await deps.batcher.add(doc);
+  return { status, decisionId: doc.decisionId };
+}
+
+/** Run `fn` at most once per `intervalMs`, with a trailing call so the last change is never missed. */
+export function throttle(fn: () => Promise<unknown>, intervalMs: number, onError: (e: Error) => void): { (): void; flush(): Promise<void> } {
+  let last = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  const run = () => {
+    timer = undefined;
+    last = Date.now();
+    running = fn().catch(onError).finally(() => (running = undefined));
+  };
+  const t = () => {
+    if (timer) return;
+    const wait = Math.max(0, last + intervalMs - Date.now());
+    timer = setTimeout(run, wait);
+  };
+  t.flush = async () => {
+    if (timer) {
+      clearTimeout(timer);
+      run();
+    }
+    await running;
+  };
+  return t;
+}

@@ -1,0 +1,5 @@
+export * from './names';
+export * from './jobs';
+export * from './queues';
+export * from './write-back';
+export * from './attempt-log';
