@@ -6,7 +6,7 @@ import { createDecisionWaiter, createIdempotencyStore, createRecorder, ingestEve
 import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
 import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
-import { decisionAnswer } from '@ivr/pipeline';
+import { decisionAnswer } from '@ivr/queue-contract';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticate';
 

@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Job, Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { QUEUE_NAMES } from '@ivr/queue-contract';
-import type { OccupancyStats } from '@ivr/pipeline';
-import { isFinalFailure } from '@ivr/pipeline';
-import type { BatchStats } from '@ivr/pipeline';
+import { isFinalFailure, QUEUE_NAMES } from '@ivr/queue-contract';
 
 /** How long one set of `getJobCounts` answers is reused between scrapes (several scrapers, one Redis round trip). */
 const QUEUE_COUNTS_CACHE_MS = 1000;
@@ -33,13 +30,28 @@ export interface IvrMetrics {
   /** The queue was paused for `ms` after a 429 (worker.rateLimit). */
   observePause(queue: string, ms: number): void;
   /** Occupancy cache counters of this process, read at scrape time. */
-  watchOccupancy(stats: () => OccupancyStats): void;
+  watchOccupancy(stats: () => OccupancyCounters): void;
   /** Report batcher counters of this process, read at scrape time. */
-  watchBatcher(stats: () => BatchStats): void;
+  watchBatcher(stats: () => BatchCounters): void;
   /** One `_bulk` (or embedded-store) batch of `size` documents. */
   observeBatch(size: number): void;
   /** This process's use of the shared Genesys request budget, read at scrape time (GenesysStats.budget). */
   watchGenesysBudget(stats: () => BudgetCounters | undefined): void;
+}
+
+/** The counters of @ivr/pipeline's OccupancyStats (structurally; this package does not depend on @ivr/pipeline). */
+export interface OccupancyCounters {
+  analyticsCalls: number;
+  cacheHits: number;
+  waitedForPeer: number;
+  failOpen: number;
+}
+
+/** The counters of @ivr/pipeline's BatchStats (structurally) that the store series read. */
+export interface BatchCounters {
+  written: number;
+  duplicates: number;
+  failed: number;
 }
 
 /** The counters of @ivr/genesys's BudgetStats (structurally; this package does not depend on @ivr/genesys). */
@@ -187,8 +199,8 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
   const pauses = new Counter({ name: 'ivr_queue_pauses_total', help: 'Times a queue was paused (worker.rateLimit) after a Genesys 429', labelNames: ['queue'], registers: unregistered });
   const pausedSeconds = new Counter({ name: 'ivr_queue_paused_seconds_total', help: 'Total pause requested after 429s (Retry-After), by queue', labelNames: ['queue'], registers: unregistered });
 
-  const occupancy: Array<() => OccupancyStats> = [];
-  const sumOcc = (k: keyof OccupancyStats) => occupancy.reduce((n, s) => n + s()[k], 0);
+  const occupancy: Array<() => OccupancyCounters> = [];
+  const sumOcc = (k: keyof OccupancyCounters) => occupancy.reduce((n, s) => n + s()[k], 0);
   const fromStats = (name: string, help: string, read: () => number) =>
     new Counter({
       name,
@@ -245,7 +257,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: { defau
   });
   const writesExpired = new Counter({ name: 'ivr_writes_expired_total', help: 'Attribute writes not sent because older than WRITE_MAX_AGE_S (expired: the call has moved on)', registers: unregistered });
 
-  const batchers: Array<() => BatchStats> = [];
+  const batchers: Array<() => BatchCounters> = [];
   const storeDocs = new Counter({
     name: 'ivr_store_documents_total',
     help: 'Decision documents sent to the decision store, by result (written, duplicate, failed)',

@@ -3,3 +3,4 @@ export * from './jobs';
 export * from './queues';
 export * from './write-back';
 export * from './attempt-log';
+export * from './decision-answer';

@@ -1,4 +1,4 @@
-import { Queue, type DefaultJobOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAMES } from './names';
 
@@ -19,6 +19,15 @@ export function defaultJobOptions(policy: JobPolicy): Record<string, DefaultJobO
     },
     [QUEUE_NAMES.reports]: { attempts: 20, backoff: { type: 'exponential', delay: 500, jitter: 0.5 }, ...keep },
   };
+}
+
+/**
+ * A failed attempt is the last one when BullMQ will not run it again: an UnrecoverableError, or attempts used up
+ * (BullMQ moves the job to failed when `attemptsMade >= opts.attempts`; attemptsMade already counts this attempt
+ * when the worker emits `failed`).
+ */
+export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'>): boolean {
+  return err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 
 export interface IvrQueues {

@@ -8,6 +8,7 @@ import type { EstimatedWaitCache } from '../estimated-wait-cache';
 import type { Keyspace } from '@ivr/queue-contract';
 import type { Logger } from './logger';
 import { writeDelayMs, type WriteBack } from '@ivr/queue-contract';
+import { decisionAnswer } from '@ivr/queue-contract';
 
 export interface DecideDeps {
   conversations: ConversationStore;
@@ -33,20 +34,6 @@ export interface DecideDeps {
 export type DecideResult =
   | { status: 'decided'; decisionId: string; routing: Route; availableAgents: number; occupancySource: DecisionRecord['occupancySource']; replayed: boolean; latencyMs: number }
   | { status: 'superseded'; sequence: number; currentSequence: number };
-
-/** The message published on `{prefix}:ivr:decided:{idempotencyKey}` and returned to `Prefer: wait` callers. */
-export function decisionAnswer(d: DecisionRecord) {
-  return {
-    status: 'decided' as const,
-    routing: d.routing_decision,
-    // The data action's contract types availableAgents as an integer: unknown (fail-open) is answered as 0, as before.
-    availableAgents: d.queue_occupancy ?? 0,
-    queueId: d.queueId,
-    decisionId: d.decisionId,
-    occupancySource: d.occupancySource,
-    ...(d.reason ? { reason: d.reason } : {}),
-  };
-}
 
 /**
  * decide: IDLE/COMPLETE -> WAITING_DTMF -> CHECKING_QUEUE -> ROUTING for one key press, then enqueue the

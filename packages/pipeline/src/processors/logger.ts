@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { decisionIdFor } from '@ivr/core';
+import { isFinalFailure } from '@ivr/queue-contract';
 
 /** The subset of pino the processors use (a pino Logger satisfies it). */
 export interface Logger {
@@ -8,15 +9,6 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
-}
-
-/**
- * A failed attempt is the last one when BullMQ will not run it again: an UnrecoverableError, or attempts used up
- * (BullMQ moves the job to failed when `attemptsMade >= opts.attempts`; attemptsMade already counts this attempt
- * when the worker emits `failed`).
- */
-export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'>): boolean {
-  return err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 
 /**
