@@ -14,8 +14,7 @@ import { startReceiver } from '@ivr/receiver';
 import { startWorkers, genesysFromConfig } from '@ivr/worker';
 import { deleteElasticsearchDecisions, writeHeatmapFile } from '@ivr/reporting';
 import { keyspace } from '@ivr/queue-contract';
-import { percentile } from '@ivr/ops';
-import { decisionIdFor, type DecisionRecord } from '@ivr/core';
+import { decisionIdFor, percentile, type DecisionRecord } from '@ivr/core';
 import { createConversation, deletePrefix } from '@ivr/testing';
 import { sendAll, type DemoCall } from './demo-lib';
 

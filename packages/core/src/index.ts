@@ -5,3 +5,5 @@ export * from './idempotency';
 export * from './routing-policy';
 export * from './occupancy';
 export * from './webhook-signature';
+export * from './percentile';
+export * from './write-outcome';

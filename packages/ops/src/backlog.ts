@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import { percentile } from './replay';
+import { percentile } from '@ivr/core';
 
 export interface QueueBacklog {
   queue: string;

@@ -1,4 +1,4 @@
-import { signStandardWebhook } from '@ivr/core';
+import { percentile, signStandardWebhook } from '@ivr/core';
 import type { RecordedEvent } from '@ivr/intake';
 
 export interface ReplayOptions {
@@ -36,11 +36,6 @@ export interface ReplaySummary {
   ratePerS: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** Send recorded webhooks to a running receiver, paced at `rate` per second, and summarise the answers. */

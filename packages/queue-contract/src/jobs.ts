@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { writeOutcomeSchema } from '@ivr/core';
 
 const route = z.enum(['route_to_queue', 'route_to_vm']);
 
@@ -57,20 +58,9 @@ export const decisionReportJobSchema = z.object({
 });
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;
 
-/** What became of a decision's Genesys write (field names as stored: writeStatus, writeReason, writtenAt). */
-export const WRITE_STATUSES = ['written', 'failed', 'skipped', 'expired'] as const;
-export type WriteStatus = (typeof WRITE_STATUSES)[number];
-
 /** Job name of the second kind of `decision-reports` job: a write outcome to record on the stored decision. */
 export const WRITE_OUTCOME_JOB = 'write-outcome';
 
-/** `decision-reports`, kind `write-outcome`: the outcome of one decision's Genesys write. */
-export const writeOutcomeJobSchema = z.object({
-  decisionId: z.string(),
-  writeStatus: z.enum(WRITE_STATUSES),
-  /** Why it failed, was skipped or expired: one line a user can act on. */
-  writeReason: z.string().optional(),
-  /** ISO time the write landed (written only). */
-  writtenAt: z.string().optional(),
-});
-export type WriteOutcome = z.infer<typeof writeOutcomeJobSchema>;
+/** `decision-reports`, kind `write-outcome`: the outcome of one decision's Genesys write (defined in @ivr/core, with the record). */
+export const writeOutcomeJobSchema = writeOutcomeSchema;
+export type { WriteOutcome, WriteStatus } from '@ivr/core';

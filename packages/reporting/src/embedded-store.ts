@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ROUTES } from '@ivr/core';
 import { defineScript } from '@ivr/redis';
-import { percentile } from '@ivr/ops';
+import { percentile } from '@ivr/core';
 import { HOURS, Tally, agentBucket, agentsMatrix, emptyHeatmap, emptyHeatmapFor, hourOfDay, invalidDocReason, parseTime, timeBucketPlan, timeSeries } from './matrix';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteOutcome, type WriteOutcomesResult, type WriteResult } from './store';
 

@@ -1,7 +1,7 @@
 import type { DecisionRecord } from '@ivr/core';
-import type { WriteOutcome } from '@ivr/queue-contract';
+import type { WriteOutcome } from '@ivr/core';
 
-export type { WriteOutcome, WriteStatus } from '@ivr/queue-contract';
+export type { WriteOutcome, WriteStatus } from '@ivr/core';
 
 /** One decision document (the tutorial's fields plus ours); `_id` in Elasticsearch = decisionId. */
 export type DecisionDoc = DecisionRecord;
