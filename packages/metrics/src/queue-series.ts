@@ -1,0 +1,99 @@
+import type { Queue } from 'bullmq';
+import { Gauge } from 'prom-client';
+import type { SeriesContext } from './series';
+
+/** How long one set of `getJobCounts` answers is reused between scrapes (several scrapers, one Redis round trip). */
+const QUEUE_COUNTS_CACHE_MS = 1000;
+
+/** Queue depth, oldest waiting job and pause per queue, read from Redis at scrape time (the numbers Bull Board shows). */
+export function queueSeries({ enable, unregistered, now }: SeriesContext) {
+  const queues: Queue[] = [];
+  let stateCache: { at: number; p: Promise<QueueState[] | undefined> } | undefined;
+  /** One read of every watched queue per second at most, shared by the gauges below; undefined when Redis failed. */
+  const readQueues = () => {
+    const at = now();
+    if (!stateCache || at - stateCache.at >= QUEUE_COUNTS_CACHE_MS) {
+      stateCache = {
+        at,
+        p: Promise.all(queues.map((q) => readQueueState(q))).catch(() => {
+          stateCache = undefined; // do not cache a failure
+          return undefined;
+        }),
+      };
+    }
+    return stateCache.p;
+  };
+  const countsUp = new Gauge({
+    name: 'ivr_queue_counts_up',
+    help: '1 when reading queue depth from Redis succeeded at this scrape, 0 when it failed',
+    registers: unregistered,
+    async collect() {
+      this.set((await readQueues()) ? 1 : 0);
+    },
+  });
+  const depth = new Gauge({
+    name: 'ivr_queue_jobs',
+    help: 'Jobs per queue and state (BullMQ getJobCounts, the numbers Bull Board shows); the same from every process, aggregate with max()',
+    labelNames: ['queue', 'state'],
+    registers: unregistered,
+    async collect() {
+      this.reset();
+      for (const q of (await readQueues()) ?? []) {
+        for (const [state, n] of Object.entries(q.counts)) this.set({ queue: q.name, state }, n);
+      }
+    },
+  });
+  const oldest = new Gauge({
+    name: 'ivr_queue_oldest_job_age_seconds',
+    help: 'Age (now - job creation time) of the oldest job waiting to be worked (wait, prioritized; a paused queue keeps its jobs in wait), 0 when none waits; the same from every process, aggregate with max()',
+    labelNames: ['queue'],
+    registers: unregistered,
+    async collect() {
+      this.reset();
+      const t = now();
+      for (const q of (await readQueues()) ?? []) this.set({ queue: q.name }, q.oldestCreatedAt === undefined ? 0 : Math.max(0, (t - q.oldestCreatedAt) / 1000));
+    },
+  });
+  const paused = new Gauge({
+    name: 'ivr_queue_paused',
+    help: '1 while the queue takes no job: paused by an operator (Bull Board, queue.pause) or rate-limited after a Genesys 429 (worker.rateLimit); the same from every process, aggregate with max()',
+    labelNames: ['queue'],
+    registers: unregistered,
+    async collect() {
+      this.reset();
+      for (const q of (await readQueues()) ?? []) this.set({ queue: q.name }, q.paused ? 1 : 0);
+    },
+  });
+
+  return {
+    watchQueues(qs: readonly Queue[]) {
+      enable(countsUp, depth, oldest, paused);
+      queues.push(...qs);
+    },
+  };
+}
+
+/** What the queue gauges show for one queue, read from Redis at scrape time. */
+interface QueueState {
+  name: string;
+  counts: Record<string, number>;
+  /** Creation time (ms) of the oldest job waiting to be worked; undefined when none waits. */
+  oldestCreatedAt: number | undefined;
+  paused: boolean;
+}
+
+/** States whose jobs are ready and waiting for a worker (BullMQ 6 keeps a paused queue's jobs in wait; `delayed` jobs are not due yet). */
+const WAITING_STATES = ['wait', 'prioritized'] as const;
+
+async function readQueueState(q: Queue): Promise<QueueState> {
+  const [counts, oldestJobs, isPaused, limitTtl] = await Promise.all([
+    q.getJobCounts(),
+    // asc = true: the oldest first (BullMQ 6 queue-getters.d.ts: getJobs(types, start, end, asc)).
+    Promise.all(WAITING_STATES.map((t) => q.getJobs([t], 0, 0, true))),
+    q.isPaused(),
+    // > 0 while worker.rateLimit(ms) (our 429 pause) or a queue limiter that is full holds the queue.
+    q.getRateLimitTtl(),
+  ]);
+  const created = oldestJobs.flat().map((j) => j?.timestamp).filter((t): t is number => typeof t === 'number' && t > 0);
+  return { name: q.name, counts, oldestCreatedAt: created.length ? Math.min(...created) : undefined, paused: isPaused || limitTtl > 0 };
+}
