@@ -2,4 +2,5 @@ export * from './processors/index';
 export * from './conversation-store';
 export * from './occupancy-cache';
 export * from './occupancy-push';
+export { observationTopic } from './pushed-figures';
 export * from './estimated-wait-cache';

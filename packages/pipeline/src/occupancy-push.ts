@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { observationsToCounts } from '@ivr/core';
-import { defineScript } from '@ivr/redis';
 import type { Keyspace } from '@ivr/queue-contract';
-import { storePushedObservations, type ObservationsFetcher } from './occupancy-cache';
+import type { ObservationsFetcher } from './occupancy-cache';
+import { createPushLease } from './push-lease';
+import { createPushedFigures, observationTopic, parseChannelMessage, type ObservationGroup } from './pushed-figures';
 
 /** The Genesys calls the push path makes (the Genesys client: through its one request path and the budget). */
 export interface PushChannelApi {
@@ -64,19 +64,6 @@ export interface OccupancyPush {
   stop(): Promise<void>;
 }
 
-const TOPIC = /^v2\.analytics\.queues\.(.+)\.observations$/;
-export const observationTopic = (queueId: string) => `v2.analytics.queues.${queueId}.observations`;
-
-// KEYS: lease. ARGV: token, ms. Extends the lease only while this process still holds it.
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-/** A result group of an observation event or query (see the simulator's notifications.ts for the documented shape). */
-interface Group {
-  group?: { queueId?: string; mediaType?: string };
-  data?: Array<{ metric?: string; qualifier?: string; stats?: { count?: number } }>;
-}
-
 /**
  * Queue figures pushed by Genesys instead of polled (issue 19). Every decide worker runs one; a Redis lease
  * (SET NX PX, renewed by the holder) lets exactly one per deployment hold a notification channel subscribed to
@@ -88,10 +75,8 @@ interface Group {
  */
 export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
   const { redis, ks, queueIds, api, logger, maxAgeMs, leaseMs, pingMs } = opts;
-  const key = ks.occupancyPushLeader;
-  const token = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const renew = defineScript<number>(redis, 'ivrPushRenew', 1, RENEW);
-  const release = defineScript<number>(redis, 'ivrPushRelease', 1, RELEASE);
+  const lease = createPushLease(redis, ks.occupancyPushLeader, leaseMs);
+  const figures = createPushedFigures(redis, ks, queueIds, opts.mediaType);
   const topics = queueIds.map(observationTopic);
   const tickMs = Math.max(20, Math.min(leaseMs / 3, pingMs / 2, maxAgeMs / 4));
 
@@ -106,39 +91,19 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
   let openedAt = 0;
   /** The socket answered something since it opened: only then are its figures trusted (and first read). */
   let alive = false;
-  /** queueId → group key (`` for the user group, else the media type) → latest group and when it arrived. */
-  const groups = new Map<string, Map<string, { g: Group; at: number }>>();
-  /** Queues whose figures are complete (seeded since the socket opened). */
-  const seeded = new Set<string>();
 
-  function setGroup(g: Group, at: number, onlyIfOlderThan?: number): void {
-    const q = g.group?.queueId;
-    if (!q || !queueIds.includes(q)) return;
-    const byKey = groups.get(q) ?? new Map<string, { g: Group; at: number }>();
-    groups.set(q, byKey);
-    const k = g.group?.mediaType ?? '';
-    const prev = byKey.get(k);
-    if (onlyIfOlderThan !== undefined && prev && prev.at >= onlyIfOlderThan) return; // an event newer than the query
-    byKey.set(k, { g, at });
-  }
-
+  /** Pushed figures live until OCCUPANCY_MAX_AGE_MS after the channel last proved alive, and only while it is. */
   async function write(queues: readonly string[]): Promise<void> {
     const ttlMs = maxAgeMs - (Date.now() - lastMessageAt);
-    const ready = queues.filter((q) => seeded.has(q));
-    if (!status.connected || !alive || ttlMs <= 0 || ready.length === 0) return;
-    const entries = ready.map((q) => {
-      const results = [...(groups.get(q)?.values() ?? [])].map((e) => e.g);
-      const observation = observationsToCounts([q], { results }, lastMessageAt, opts.mediaType).get(q)!;
-      return { observation, ttlMs };
-    });
-    await storePushedObservations(redis, ks, entries);
+    if (!status.connected || !alive) return;
+    await figures.write(queues, lastMessageAt, ttlMs);
   }
 
   async function seed(): Promise<void> {
     const started = Date.now();
     const res = await opts.fetchObservations(queueIds);
-    for (const g of (res?.results ?? []) as Group[]) setGroup(g, started, started);
-    for (const q of queueIds) seeded.add(q);
+    for (const g of (res?.results ?? []) as ObservationGroup[]) figures.set(g, started, started);
+    figures.seeded();
     await write(queueIds);
   }
 
@@ -152,25 +117,17 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
         alive = false;
       });
     }
-    let msg: { topicName?: unknown; eventBody?: unknown };
-    try {
-      msg = JSON.parse(String(data)) as typeof msg;
-    } catch {
-      return;
-    }
-    if (msg.topicName === 'v2.system.socket_closing') {
+    const msg = parseChannelMessage(String(data));
+    if (msg.kind === 'closing') {
       // Genesys warns about a minute before it closes a socket (maintenance): reconnect now.
       logger.info({ channelId: channel?.id }, 'occupancy push: Genesys is closing the socket; reconnecting');
       socket?.terminate();
       return;
     }
-    const q = typeof msg.topicName === 'string' ? TOPIC.exec(msg.topicName)?.[1] : undefined;
-    if (!q) return; // channel.metadata: heartbeat or pong, counted as a sign of life above
-    const body = msg.eventBody as { group?: Group['group']; data?: Array<{ metrics?: Group['data'] }> } | undefined;
-    const last = body?.data?.[body.data.length - 1];
-    setGroup({ group: { ...body?.group, queueId: q }, data: last?.metrics ?? [] }, lastMessageAt);
+    if (msg.kind !== 'observation') return; // channel.metadata: heartbeat or pong, counted as a sign of life above
+    figures.set(msg.group, lastMessageAt);
     status.events++;
-    write([q]).catch((err: Error) => logger.warn({ err: err.message }, 'occupancy push: could not store figures'));
+    write([msg.queueId]).catch((err: Error) => logger.warn({ err: err.message }, 'occupancy push: could not store figures'));
   }
 
   /** `keepFigures`: the lease went to another process, whose figures may already be in the cache. */
@@ -180,7 +137,7 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
     alive = false;
     socket = undefined;
     subscribed = false; // resubscribe after a reconnect
-    seeded.clear(); // events were missed: re-read once reconnected
+    figures.unseed(); // events were missed: re-read once reconnected
     if (!was || keepFigures) return;
     // Stopping (deploy, Ctrl-C) is not an outage: another process takes the lease; say so at info, not warn.
     if (stopped) logger.info({ reason, channelId: channel?.id }, 'occupancy push handed over: this process is stopping');
@@ -274,13 +231,13 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
     const ws = socket;
     await down('lease given up');
     ws?.terminate();
-    await release([key], [token]).catch(() => undefined);
+    await lease.release().catch(() => undefined);
   }
 
   async function tick(): Promise<void> {
     if (!status.enabled) return;
     if (status.holder) {
-      if ((await renew([key], [token, leaseMs])) !== 1) {
+      if (!(await lease.renew())) {
         logger.warn({ channelId: channel?.id }, 'occupancy push: lease lost; another process holds the channel');
         status.holder = false;
         const ws = socket;
@@ -288,7 +245,7 @@ export function startOccupancyPush(opts: OccupancyPushOptions): OccupancyPush {
         ws?.terminate();
         return;
       }
-    } else if ((await redis.set(key, token, 'PX', leaseMs, 'NX')) === 'OK') {
+    } else if (await lease.acquire()) {
       status.holder = true;
       logger.info({ queues: queueIds.length }, 'occupancy push: this process holds the notification channel');
     }
