@@ -5,6 +5,9 @@
  *     frameworks, loggers);
  *   - the Genesys simulator (apps/genesys-sim) shares no code with the client it stands in for: neither
  *     packages/genesys nor the Genesys SDK (its tests may use the SDK: they are the contract the real SDK checks);
+ *   - the queue contract (packages/queue-contract) imports neither the receiver side (packages/intake) nor the
+ *     worker side (packages/pipeline), and those two do not import each other;
+ *   - packages/metrics imports no intake/pipeline/ops/Genesys code; packages/reporting (non-test) no queue package;
  *   - no circular imports.
  * Workspace packages are imported by name (@ivr/...) and resolved through pnpm's symlinks to their real path
  * (packages/..., apps/...), which is what the rules match.
@@ -47,6 +50,38 @@ module.exports = {
         'The simulator must not share code with the Genesys client it stands in for (packages/genesys, the SDK); only its tests may drive it with the real SDK. Type-only imports of the SDK models are allowed: they share no code and keep its answers in the shape of the real API.',
       from: { path: '^apps/genesys-sim/', pathNot: '\\.test\\.ts$' },
       to: { path: ['^packages/genesys/', '(^|node_modules/)purecloud-platform-client-v2(/|$)'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'queue-contract-is-shared',
+      severity: 'error',
+      comment:
+        'packages/queue-contract is what the receiver side (intake) and the worker side (pipeline) share: names, job schemas, queues, the answered mark. It imports neither side, nor anything built on them.',
+      from: { path: '^packages/queue-contract/' },
+      to: { path: '^packages/(intake|pipeline|ops|metrics|reporting|genesys|queues)/' },
+    },
+    {
+      name: 'intake-and-pipeline-apart',
+      severity: 'error',
+      comment:
+        'The receiver side (packages/intake) and the worker side (packages/pipeline) talk only through the queue contract and Redis: neither imports the other. Something both need belongs in packages/queue-contract.',
+      from: { path: '^packages/(intake|pipeline)/' },
+      to: { path: '^packages/(intake|pipeline)/', pathNot: '^packages/$1/' },
+    },
+    {
+      name: 'metrics-reads-no-logic',
+      severity: 'error',
+      comment:
+        'packages/metrics is the Prometheus catalogue: it reads counters structurally (OccupancyCounters, BatchCounters, BudgetCounters) and imports no intake, pipeline, ops or Genesys code.',
+      from: { path: '^packages/metrics/' },
+      to: { path: '^packages/(intake|pipeline|ops|genesys|reporting)/' },
+    },
+    {
+      name: 'reporting-is-not-the-queues',
+      severity: 'error',
+      comment:
+        'packages/reporting (decision stores, heatmaps) depends on core and the Redis plumbing only; its tests may drive it with the queue contract and the report batcher.',
+      from: { path: '^packages/reporting/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/(queue-contract|intake|pipeline|ops|metrics|queues)/' },
     },
     {
       name: 'no-circular',
