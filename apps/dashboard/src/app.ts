@@ -45,7 +45,7 @@ export interface DashboardDeps {
   logger?: DashboardLogger | undefined;
   /** Prometheus exposition text for `GET /metrics` (outside /admin, like the receiver's; route absent when unset). */
   metrics?: (() => Promise<string>) | undefined;
-  /** Installed before every route: HTTP server metrics (`httpMetrics` from @ivr/queues). */
+  /** Installed before every route: HTTP server metrics (`httpMetrics` from @ivr/metrics). */
   httpMetrics?: MiddlewareHandler | undefined;
   /** The client's address (wrong-guess throttle key, audit log); main.ts reads the socket. */
   clientAddress?: ((c: Context) => string) | undefined;

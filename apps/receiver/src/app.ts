@@ -45,7 +45,7 @@ export interface ReceiverDeps {
   observe?(outcome: string): void;
   /** Prometheus exposition text for GET /metrics (route absent when unset). */
   metrics?: () => Promise<string>;
-  /** Installed before every route: HTTP server metrics (`httpMetrics` from @ivr/queues). */
+  /** Installed before every route: HTTP server metrics (`httpMetrics` from @ivr/metrics). */
   httpMetrics?: MiddlewareHandler;
   logger: ReceiverLogger;
   bodyLimitBytes?: number;

@@ -1,7 +1,7 @@
 /**
- * createReportBatcher (packages/queues/src/processors/report.ts) against the real embedded decision store on real
- * Redis (the store the worker uses without Elasticsearch): it lives here because the store's package depends on
- * @ivr/queues, not the other way round.
+ * createReportBatcher (packages/pipeline/src/processors/report.ts) against the real embedded decision store on real
+ * Redis (the store the worker uses without Elasticsearch): it lives here, where both are wired, because neither
+ * @ivr/reporting nor @ivr/pipeline depends on the other.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';

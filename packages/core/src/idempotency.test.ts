@@ -32,7 +32,7 @@ describe('idempotency keys', () => {
   });
 
   it('job ids are BullMQ-safe and stable; decision ids are deterministic per key', () => {
-    // Never the client's string itself (packages/queues/src/job-ids.property.test.ts proves the rest).
+    // Never the client's string itself (packages/queue-contract/src/job-ids.property.test.ts proves the rest).
     expect(jobIdForKey('abc-1')).toMatch(/^E\d{39}$/);
     expect(jobIdForKey('meta')).not.toBe('meta');
     expect(jobIdForKey('a:b')).toBe(jobIdForKey('a:b'));
