@@ -13,7 +13,7 @@ import { bodyFingerprint, jsonDepth, parseWebhookBody, resolveIdempotencyKey } f
 import { testRedis } from '@ivr/testing';
 import { createIdempotencyStore, createQueues, ingestEvent, ivrEventJobSchema, keyspace, type IvrQueues } from '@ivr/queues';
 import { createApp, type ReceiverLogger } from './app';
-import { createAuthenticator, standardWebhooksSecret } from './middleware/authenticate';
+import { createAuthenticator, standardWebhooksSecret } from './middleware/authenticator';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const LIMIT = 64 * 1024;

@@ -23,7 +23,7 @@ import {
   type IvrEventJob,
 } from '@ivr/queues';
 import { createApp, type ReceiverDeps } from './app';
-import { createAuthenticator } from './middleware/authenticate';
+import { createAuthenticator } from './middleware/authenticator';
 
 export interface RunningReceiver {
   url: string;

@@ -5,3 +5,5 @@ export * from './idempotency';
 export * from './routing-policy';
 export * from './occupancy';
 export * from './webhook-signature';
+export * from './http-error';
+export * from './read-webhook';
