@@ -1,5 +1,6 @@
 import { createLogger, describeParts, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
-import { createRedis, onShutdown, waitForRedis } from '@ivr/queues';
+import { createRedis, waitForRedis } from '@ivr/queues';
+import { onShutdown } from '@ivr/runtime';
 import { genesysFromConfig } from './genesys';
 import { startWorkers } from './workers';
 import { startWorkerMetrics } from './metrics-server';
@@ -32,4 +33,4 @@ const metricsServer = await startWorkerMetrics(config, running.metrics, logger);
 onShutdown(logger, 'worker', async () => {
   await running.close();
   await metricsServer?.close();
-});
+}, config.SHUTDOWN_GRACE_MS);

@@ -172,6 +172,9 @@ export const envSchema = z.object({
   WORKER_INDEX: int(1, 1, 1000), // set by `pnpm start --workers N` (1..N)
 
   RECORD_PATH: optionalString,
+  // How long a stopping process (SIGTERM, Ctrl-C) may take to finish in-flight jobs and requests before it exits 1
+  // (@ivr/runtime onShutdown); the receiver's cluster primary waits this + 2 s for its worker processes.
+  SHUTDOWN_GRACE_MS: int(25_000, 1000, 600_000),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

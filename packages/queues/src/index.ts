@@ -9,7 +9,6 @@ export * from './ingest';
 export * from './occupancy-cache';
 export * from './processors/index';
 export * from './decision-waiter';
-export * from './shutdown';
 export * from './metrics';
 export * from './write-back';
 export * from './ops/index';
