@@ -26,6 +26,7 @@ COPY packages/core/package.json packages/core/package.json
 COPY packages/genesys/package.json packages/genesys/package.json
 COPY packages/queues/package.json packages/queues/package.json
 COPY packages/reporting/package.json packages/reporting/package.json
+COPY packages/runtime/package.json packages/runtime/package.json
 COPY packages/testing/package.json packages/testing/package.json
 # All dependencies, dev included: the apps run TypeScript source through tsx (a root devDependency).
 # (NODE_ENV is not production in this stage, so devDependencies are installed.)
