@@ -5,7 +5,7 @@ import { envSchema } from './config';
  * Variables only test suites and their helpers read (README, Tests), parsed like the apps' configuration. An
  * Elasticsearch suite reads the node the apps would use (ELASTICSEARCH_URL, else ELASTICSEARCH_HOST, and its API key).
  */
-export const testEnvSchema = z.object({
+const testEnvSchema = z.object({
   /** Under CI (`true` or `1`) a suite that needs a real Elasticsearch fails instead of skipping. */
   CI: z
     .string()
