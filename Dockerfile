@@ -24,7 +24,6 @@ COPY apps/genesys-sim/package.json apps/genesys-sim/package.json
 COPY packages/config/package.json packages/config/package.json
 COPY packages/core/package.json packages/core/package.json
 COPY packages/genesys/package.json packages/genesys/package.json
-COPY packages/queues/package.json packages/queues/package.json
 COPY packages/queue-contract/package.json packages/queue-contract/package.json
 COPY packages/redis/package.json packages/redis/package.json
 COPY packages/intake/package.json packages/intake/package.json
@@ -32,6 +31,7 @@ COPY packages/pipeline/package.json packages/pipeline/package.json
 COPY packages/ops/package.json packages/ops/package.json
 COPY packages/metrics/package.json packages/metrics/package.json
 COPY packages/reporting/package.json packages/reporting/package.json
+COPY packages/runtime/package.json packages/runtime/package.json
 COPY packages/testing/package.json packages/testing/package.json
 # All dependencies, dev included: the apps run TypeScript source through tsx (a root devDependency).
 # (NODE_ENV is not production in this stage, so devDependencies are installed.)

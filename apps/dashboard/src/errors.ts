@@ -1,17 +1,4 @@
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-
-/** An error with an HTTP status and a stable machine-readable code; `onError` renders it as JSON. */
-export class HttpError extends Error {
-  constructor(
-    public readonly status: ContentfulStatusCode,
-    public readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'HttpError';
-  }
-}
+import { HttpError } from '@ivr/core';
 
 export const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
 

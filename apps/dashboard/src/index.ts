@@ -1,4 +1,3 @@
 export { createDashboardApp, type DashboardDeps, type DashboardLogger } from './app';
 export { adminAuth, presentedSecret, tokenMatches, ADMIN_REALM } from './admin-auth';
 export { parseTimeRange } from './time-range';
-export { HttpError } from './errors';

@@ -7,6 +7,7 @@ import { createQueues } from '@ivr/queue-contract';
 import { createRedis, warnIfEvicting } from '@ivr/redis';
 import { createDecisionStore } from '@ivr/reporting';
 import { budgetUsage } from '@ivr/genesys';
+import { onShutdown } from '@ivr/runtime';
 import { createDashboardApp } from './app';
 import { dashboardBind } from './security';
 import { guardStore } from './store-guard';
@@ -61,28 +62,14 @@ const server = serve({ fetch: app.fetch, port: config.DASHBOARD_PORT, hostname: 
 
 server.once('error', (err) => exitOnStartupFailure(err, { app: 'dashboard', portVar: 'DASHBOARD_PORT' }));
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    log.error({}, 'shutdown timed out; exiting');
-    process.exit(1);
-  }, 10000);
-  force.unref();
-  try {
+onShutdown(
+  log,
+  'dashboard',
+  async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await queues.close();
     await store.close();
     await redis.quit().catch(() => redis.disconnect());
-    log.info({}, 'stopped');
-    process.exit(0);
-  } catch (err) {
-    log.error({ err }, 'error during shutdown');
-    process.exit(1);
-  }
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
-if (process.send) process.once('disconnect', () => void shutdown('parent exited')); // started by scripts/start.ts, which is gone
+  },
+  config.SHUTDOWN_GRACE_MS,
+);

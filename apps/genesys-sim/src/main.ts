@@ -1,11 +1,12 @@
 import pino from 'pino';
+import { loadConfigSubset, orExit } from '@ivr/config';
 import { startSim } from './server';
 
 const logger = pino({ name: 'genesys-sim' });
 
 async function main(): Promise<void> {
-  const port = Number(process.env.SIM_PORT ?? 4010);
-  if (!Number.isInteger(port) || port < 0) throw new Error(`SIM_PORT must be a port number, got ${process.env.SIM_PORT}`);
+  // The simulator reads SIM_PORT only (a bad value: one line, exit 78); the rest of the environment is the apps' business.
+  const { SIM_PORT: port } = orExit(() => loadConfigSubset(['SIM_PORT']));
   const sim = await startSim({ port, host: '127.0.0.1' });
   logger.info({ url: sim.url, port: sim.port, clientId: sim.state.clientId }, 'Genesys simulator listening');
   const stop = (signal: string) => {

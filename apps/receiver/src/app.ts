@@ -1,32 +1,19 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { fastBodyLimit } from './middleware/body-limit';
-import {
-  bodyDigest,
-  bodyFingerprint,
-  decisionIdFor,
-  jobIdForKey,
-  jsonDepth,
-  parseWebhookBody,
-  resolveIdempotencyKey,
-  scopedKey,
-} from '@ivr/core';
-import { ingestFailure, keptHeaders, type IngestOutcome } from '@ivr/intake';
+import { errorBody, HttpError } from '@ivr/core';
+import type { IngestOutcome } from '@ivr/intake';
 import type { IvrEventJob } from '@ivr/queue-contract';
-import { errorBody, HttpError, withTimeout } from './errors';
-import { afterDelivery, preferWaitMs } from './prefer';
+import { fastBodyLimit } from './middleware/body-limit';
+import { authenticate } from './middleware/authenticate';
+import { ingest } from './middleware/ingest';
+import { parseWebhook } from './middleware/parse-webhook';
+import { preferWait, type DecidedAnswer } from './middleware/prefer-wait';
+import { received } from './middleware/received';
+import { requireJson } from './middleware/require-json';
+import type { ReceiverEnv, ReceiverLogger } from './middleware/webhook-env';
+import { withTimeout } from './with-timeout';
 
-export interface DecidedAnswer {
-  status: 'decided';
-  routing: string;
-  availableAgents: number;
-  [k: string]: unknown;
-}
-
-export interface ReceiverLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { DecidedAnswer } from './middleware/prefer-wait';
+export type { ReceiverLogger } from './middleware/webhook-env';
 
 export interface ReceiverDeps {
   /** Store the event exactly once per key (claim + enqueue + confirm). Rejects when Redis is unavailable. */
@@ -54,8 +41,6 @@ export interface ReceiverDeps {
   now?: () => number;
 }
 
-const MAX_DEPTH = 32;
-
 /**
  * A request body read that failed because the client went away: Node's IncomingMessage errors with
  * `aborted` / ECONNRESET, and @hono/node-server's body stream surfaces it (or an AbortError) to `c.req.text()`.
@@ -65,8 +50,14 @@ export function isClientAbort(err: Error): boolean {
   return err.name === 'AbortError' || code === 'ECONNRESET' || code === 'ECONNABORTED' || err.message === 'aborted' || err.message === 'The operation was aborted';
 }
 
-export function createApp(deps: ReceiverDeps): Hono {
-  const app = new Hono();
+/**
+ * The receiver's routes. The webhook is a chain of named steps, each in its own module under middleware/:
+ * fastBodyLimit (413) → received (stamps receivedAt) → requireJson (415) → authenticate (401) → parseWebhook (400,
+ * 200 skipped) → ingest (503, 422, 202/200) → preferWait (200 decided). A step refuses by throwing HttpError,
+ * answered by onError below.
+ */
+export function createApp(deps: ReceiverDeps): Hono<ReceiverEnv> {
+  const app = new Hono<ReceiverEnv>();
   const limit = deps.bodyLimitBytes ?? 64 * 1024;
   const now = deps.now ?? Date.now;
   const observe = deps.observe ?? (() => undefined);
@@ -86,6 +77,7 @@ export function createApp(deps: ReceiverDeps): Hono {
     app.get('/metrics', async (c) => c.body(await metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   }
 
+  const waitForDecision = deps.waitForDecision;
   app.post(
     '/webhook/genesys-dtmf',
     fastBodyLimit({
@@ -94,68 +86,19 @@ export function createApp(deps: ReceiverDeps): Hono {
         throw new HttpError(413, 'payload_too_large', `body exceeds ${limit} bytes`);
       },
     }),
-    async (c) => {
-      const receivedAt = now();
-      const ct = c.req.header('content-type') ?? '';
-      if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(ct)) {
-        throw new HttpError(415, 'unsupported_media_type', `Content-Type must be application/json (got ${JSON.stringify(ct.slice(0, 100))})`);
-      }
-      const raw = await c.req.text();
-      deps.authenticate?.({ headers: c.req.raw.headers, body: raw });
-      let body: unknown;
-      try {
-        body = JSON.parse(raw);
-      } catch (e) {
-        throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
-      }
-      if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, 'too_deep', `JSON nested deeper than ${MAX_DEPTH} levels`);
-      const parsed = parseWebhookBody(body);
-      if (parsed.kind === 'invalid') throw new HttpError(400, 'invalid_payload', parsed.message);
-      if (parsed.kind === 'no_dtmf') {
-        observe('skipped');
-        return c.json({ status: 'skipped', reason: 'no_dtmf' }, 200);
-      }
-      const digest = bodyDigest(body); // canonical JSON + SHA-256 once, for the fingerprint and a hash key alike
-      const key = resolveIdempotencyKey({ idempotencyKey: c.req.header('idempotency-key'), webhookId: c.req.header('webhook-id') }, body, digest);
-      if (!key.ok) throw new HttpError(400, 'invalid_idempotency_key', key.message);
-      const waitMs = deps.waitForDecision ? Math.min(preferWaitMs(c.req.header('prefer')), deps.maxWaitMs ?? 10_000) : 0;
-      const job: IvrEventJob = { ...parsed.event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt, headers: keptHeaders(c.req.raw.headers), ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
-      let outcome: IngestOutcome;
-      try {
-        outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs ?? 2000, 'storing the event');
-      } catch (err) {
-        const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };
-        if (ingestFailure(err) === 'unknown') {
-          // Redis did not answer in time (frozen, slow, connection lost mid-request): the event may be stored.
-          deps.logger.error(fields, 'event outcome unknown: Redis did not answer; a retry with the same key is safe');
-          throw new HttpError(503, 'store_outcome_unknown', 'outcome unknown: Redis did not answer in time, the event may or may not be stored; retrying with the same idempotency key is safe', { 'Retry-After': '1' });
-        }
-        deps.logger.error(fields, 'event not stored: Redis unavailable');
-        throw new HttpError(503, 'store_unavailable', 'the event could not be stored (Redis unavailable); retry later', { 'Retry-After': '1' });
-      }
-      const log = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: outcome.jobId };
-      if (outcome.kind === 'conflict') {
-        observe('conflict');
-        deps.logger.warn(log, 'idempotency key reused with a different body');
-        throw new HttpError(422, 'idempotency_conflict', `idempotency key ${key.key} was already used with a different body`);
-      }
-      observe(outcome.kind);
-      if (outcome.kind === 'accepted') {
-        deps.logger.info({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted');
-        deps.onAccepted?.(raw, job, c.req.raw.headers);
-      }
-      if (waitMs > 0 && deps.waitForDecision) {
-        const answer = await deps.waitForDecision(scopedKey(key.key, key.space), Math.max(1, waitMs - (now() - receivedAt))).catch(() => undefined);
-        if (answer) {
-          const decisionId = decisionIdFor(scopedKey(key.key, key.space)); // derived from the key, never a string from the body
-          if (deps.markAnswered) afterDelivery(c.env, () => void deps.markAnswered!(decisionId).catch((err: Error) => deps.logger.warn({ idempotencyKey: key.key, decisionId, err: err.message }, 'answered mark not stored: the decision will be written too')));
-          return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
-        }
-      }
-      return outcome.kind === 'accepted'
-        ? c.json({ status: 'accepted', jobId: outcome.jobId, idempotencyKey: key.key }, 202)
-        : c.json({ status: 'duplicate', jobId: outcome.jobId, idempotencyKey: key.key }, 200);
-    },
+    received(now),
+    requireJson(),
+    authenticate(deps.authenticate),
+    parseWebhook(observe),
+    ingest({
+      ingest: deps.ingest,
+      storeTimeoutMs: deps.storeTimeoutMs ?? 2000,
+      maxWaitMs: waitForDecision ? (deps.maxWaitMs ?? 10_000) : 0,
+      onAccepted: deps.onAccepted,
+      observe,
+      logger: deps.logger,
+    }),
+    ...(waitForDecision ? [preferWait({ waitForDecision, markAnswered: deps.markAnswered, logger: deps.logger, now })] : []),
   );
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

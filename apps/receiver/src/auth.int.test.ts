@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { createLogger, loadConfig } from '@ivr/config';
 import { createApp } from './app';
 import { startReceiver } from './server';
-import { createAuthenticator, standardWebhooksSecret, type AuthenticatorOptions } from './middleware/authenticate';
+import { createAuthenticator, standardWebhooksSecret, type AuthenticatorOptions } from './middleware/authenticator';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const TOKEN = `tok-${randomBytes(16).toString('hex')}`;

@@ -14,7 +14,7 @@ import { testRedis } from '@ivr/testing';
 import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
 import { createQueues, ivrEventJobSchema, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { createApp, type ReceiverLogger } from './app';
-import { createAuthenticator, standardWebhooksSecret } from './middleware/authenticate';
+import { createAuthenticator, standardWebhooksSecret } from './middleware/authenticator';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const LIMIT = 64 * 1024;

@@ -1,5 +1,5 @@
 export * from './app';
 export * from './server';
-export * from './errors';
+export * from './with-timeout';
 export * from './prefer';
 export * from './middleware/index';

@@ -8,7 +8,7 @@ import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness,
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
 import { createApp, type ReceiverDeps } from './app';
-import { createAuthenticator } from './middleware/authenticate';
+import { createAuthenticator } from './middleware/authenticator';
 
 export interface RunningReceiver {
   url: string;

@@ -3,4 +3,4 @@ export * from './genesys';
 export * from './policy';
 export * from './metrics-server';
 export * from './genesys-metrics';
-export * from './occupancy-push';
+export * from './roles/occupancy-push';

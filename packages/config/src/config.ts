@@ -172,6 +172,9 @@ export const envSchema = z.object({
   WORKER_INDEX: int(1, 1, 1000), // set by `pnpm start --workers N` (1..N)
 
   RECORD_PATH: optionalString,
+  // How long a stopping process (SIGTERM, Ctrl-C) may take to finish in-flight jobs and requests before it exits 1
+  // (@ivr/runtime onShutdown); the receiver's cluster primary waits this + 2 s for its worker processes.
+  SHUTDOWN_GRACE_MS: int(25_000, 1000, 600_000),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -194,19 +197,30 @@ export class ConfigError extends Error {
   }
 }
 
+/** One problem per bad variable, each naming it; a secret's value is never echoed, not even a bad one. */
+function problemsOf(issues: readonly z.core.$ZodIssue[], env: Record<string, string | undefined>): string[] {
+  return issues.map((i) => {
+    const name = String(i.path[0] ?? '');
+    const got = SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
+    return `${i.path.join('.') || '(env)'}: ${i.message}${got}`;
+  });
+}
+
+/**
+ * Only `keys` of the one schema, for a process that reads nothing else (the simulator: SIM_PORT) and must not refuse
+ * to start over a variable that is not its own. Throws ConfigError like loadConfig.
+ */
+export function loadConfigSubset<K extends keyof Env>(keys: readonly K[], env: Record<string, string | undefined> = process.env): Pick<Env, K> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true])) as Partial<Record<keyof Env, true>>;
+  const parsed = envSchema.pick(mask).safeParse(env);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
+  return parsed.data as unknown as Pick<Env, K>;
+}
+
 /** Parse the environment once; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const name = String(i.path[0] ?? '');
-        // Never echo a secret's value, not even a bad one.
-        const got = SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
-        return `${i.path.join('.') || '(env)'}: ${i.message}${got}`;
-      }),
-    );
-  }
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
   const e = parsed.data;
   if (/^rediss?-cluster:/.test(e.REDIS_URL) && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
     throw new ConfigError([`QUEUE_PREFIX: on Redis Cluster it must contain a hash tag such as {ivr} so every key of a job lands in one slot (got ${JSON.stringify(e.QUEUE_PREFIX)})`]);
@@ -231,8 +245,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** For an app's main: the config, or the readable problem list on stderr and exit code 78 (EX_CONFIG). */
 export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  return orExit(() => loadConfig(env));
+}
+
+/** `load()`, or its ConfigError's one line on stderr and exit code 78 (EX_CONFIG). */
+export function orExit<T>(load: () => T): T {
   try {
-    return loadConfig(env);
+    return load();
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);

@@ -7,3 +7,5 @@ export * from './occupancy';
 export * from './webhook-signature';
 export * from './percentile';
 export * from './write-outcome';
+export * from './http-error';
+export * from './read-webhook';

@@ -5,6 +5,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
+import { loadTestEnv, type TestEnv } from '@ivr/config';
 
 export type { Client as EsClient };
 
@@ -21,14 +22,15 @@ export interface ElasticsearchTarget {
 
 export const HOW_TO_GET_ELASTICSEARCH = 'bash scripts/elasticsearch.sh starts a real node; then ELASTICSEARCH_URL=http://127.0.0.1:9200';
 
-export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.CI === 'true' || env.CI === '1';
+/** CI=true or CI=1 (loadTestEnv). */
+export function isCi(env: TestEnv = loadTestEnv()): boolean {
+  return env.CI;
 }
 
 /** Probe the configured node once (3 s). Never throws. */
-export async function elasticsearchTarget(env: NodeJS.ProcessEnv = process.env): Promise<ElasticsearchTarget> {
-  const url = env.ELASTICSEARCH_URL || env.ELASTICSEARCH_HOST || undefined;
-  const ci = isCi(env);
+export async function elasticsearchTarget(env: TestEnv = loadTestEnv()): Promise<ElasticsearchTarget> {
+  const url = env.ELASTICSEARCH_URL ?? env.ELASTICSEARCH_HOST;
+  const ci = env.CI;
   if (!url) return { url, run: ci, problem: `ELASTICSEARCH_URL is not set (${HOW_TO_GET_ELASTICSEARCH})` };
   const client = testClient(url, env, 3000);
   try {
@@ -44,7 +46,7 @@ export async function elasticsearchTarget(env: NodeJS.ProcessEnv = process.env):
 }
 
 /** A client for test set-up and inspection, with the same credentials the apps would use. */
-export function testClient(url: string, env: NodeJS.ProcessEnv = process.env, requestTimeout = 30000): Client {
+export function testClient(url: string, env: TestEnv = loadTestEnv(), requestTimeout = 30000): Client {
   return new Client({
     node: url,
     requestTimeout,

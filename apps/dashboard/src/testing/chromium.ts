@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { loadTestEnv } from '@ivr/config';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = loadTestEnv().CHROMIUM_PATH;
 
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -1,19 +1,23 @@
+/** The part of a pino logger the shutdown helper uses. */
+export interface ShutdownLogger {
+  info(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+}
+
 /**
- * Run `close` once on SIGTERM/SIGINT, then exit 0; a second signal or `graceMs` without finishing exits 1.
+ * Run `close` once on SIGTERM/SIGINT, then exit 0; a second signal or `graceMs` (SHUTDOWN_GRACE_MS) without
+ * finishing exits 1, and so does a `close` that throws. `close` is told why it runs (`SIGTERM`, `SIGINT`,
+ * `parent exited`, or the reason given to the returned function).
  * Workers finish their in-flight jobs in `close` (BullMQ `worker.close()`), anything unfinished returns to
  * the queue through stalled-job recovery.
  * A second signal is the deliberate "force" of someone running the app directly (Ctrl-C twice). Under
  * `pnpm start` the apps run in process groups of their own, so a terminal's Ctrl-C never reaches them twice:
- * scripts/start.ts sends each exactly one SIGTERM, in order. Started with an IPC channel (scripts/start.ts does),
- * the app also stops in order when that channel closes: its parent is gone (killed with SIGKILL), so nobody
- * would ever stop it.
+ * scripts/start.ts sends each exactly one SIGTERM, in order. Started with an IPC channel (scripts/start.ts does,
+ * and node:cluster does for its workers), the app also stops in order when that channel closes: its parent is gone
+ * (killed with SIGKILL), so nobody would ever stop it.
+ * Returns a function that starts the same shutdown from inside the process (e.g. a supervisor giving up).
  */
-export function onShutdown(
-  logger: { info(o: object, m?: string): void; error(o: object, m?: string): void },
-  name: string,
-  close: () => Promise<void>,
-  graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 25000),
-): void {
+export function onShutdown(logger: ShutdownLogger, name: string, close: (reason: string) => Promise<void>, graceMs: number): (reason: string) => void {
   let closing = false;
   const handler = (signal: string) => {
     if (closing) {
@@ -27,7 +31,7 @@ export function onShutdown(
       process.exit(1);
     }, graceMs);
     timer.unref();
-    close().then(
+    close(signal).then(
       () => {
         logger.info({ component: name }, 'stopped');
         process.exit(0);
@@ -41,4 +45,7 @@ export function onShutdown(
   process.on('SIGTERM', () => handler('SIGTERM'));
   process.on('SIGINT', () => handler('SIGINT'));
   if (process.send) process.once('disconnect', () => !closing && handler('parent exited'));
+  return (reason) => {
+    if (!closing) handler(reason);
+  };
 }

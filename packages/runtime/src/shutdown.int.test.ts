@@ -13,21 +13,22 @@ const dir = mkdtempSync(join(tmpdir(), 'ivr-shutdown-'));
  * A real process that registers onShutdown with `close` (a JS expression for an async function) and prints `ready`;
  * the logger prints one JSON line per call.
  */
-function child(close: string, graceMs: number) {
+function child(close: string, graceMs: number, opts: { ipc?: boolean; trigger?: string } = {}) {
   const script = join(dir, `child-${Math.random().toString(36).slice(2)}.ts`);
   writeFileSync(
     script,
     `import { onShutdown } from ${JSON.stringify(SHUTDOWN_TS)};
 const log = (level: string) => (o: object, msg?: string) => console.log(JSON.stringify({ level, msg, ...o }));
-onShutdown({ info: log('info'), error: log('error') }, 'probe', ${close}, ${graceMs});
+const stop = onShutdown({ info: log('info'), error: log('error') }, 'probe', ${close}, ${graceMs});
 setInterval(() => undefined, 1000); // stay alive until a signal
+${opts.trigger ? `setTimeout(() => stop(${JSON.stringify(opts.trigger)}), 10);` : ''}
 console.log('ready');
 `,
   );
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   const lines = () =>
     out
@@ -71,5 +72,21 @@ describe('onShutdown (a real process, real signals)', () => {
     c.proc.kill('SIGINT');
     expect(await c.exited).toBe(1);
     expect(c.lines().at(-1)).toMatchObject({ level: 'error', msg: 'second signal, exiting now', signal: 'SIGINT' });
+  });
+
+  it('close is told why it runs; the returned function starts the same shutdown from inside', async () => {
+    const c = child('async (why: string) => console.log(JSON.stringify({ level: "info", msg: "closing because", why }))', 10_000, { trigger: 'worker crash loop' });
+    expect(await c.exited).toBe(0);
+    expect(c.lines().map((l) => `${l.level} ${l.msg}`)).toEqual(['info shutting down', 'info closing because', 'info stopped']);
+    expect(c.lines()[1]).toMatchObject({ why: 'worker crash loop' });
+  });
+
+  it('started with an IPC channel: the channel closing (the parent is gone) stops it in order', async () => {
+    const c = child('async (why: string) => console.log(JSON.stringify({ level: "info", msg: "closing because", why }))', 10_000, { ipc: true });
+    await c.ready();
+    c.proc.disconnect();
+    expect(await c.exited).toBe(0);
+    expect(c.lines()[0]).toMatchObject({ msg: 'shutting down', signal: 'parent exited' });
+    expect(c.lines()[1]).toMatchObject({ why: 'parent exited' });
   });
 });

@@ -1,0 +1,25 @@
+import type { DtmfEvent, ResolvedKey } from '@ivr/core';
+import type { IngestOutcome } from '@ivr/intake';
+import type { IvrEventJob } from '@ivr/queue-contract';
+
+/** The part of a pino logger the receiver uses. */
+export interface ReceiverLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Counts a webhook outcome (metrics: `accepted`, `duplicate`, `conflict`, `skipped`, `error_<status>`, `aborted`). */
+export type Observe = (outcome: string) => void;
+
+/** What each step of the webhook hands the next (Hono context variables), in chain order. */
+export interface WebhookVars {
+  /** `received`: when the request reached the webhook route (the app's clock, ms). */
+  receivedAt: number;
+  /** `parseWebhook`: the normalised event, the parsed body, its digest and the idempotency key. */
+  webhook: { event: DtmfEvent; body: unknown; digest: string; key: ResolvedKey };
+  /** `ingest`: the stored job, the outcome (accepted or duplicate) and how long the client asked to wait (0: not). */
+  ingested: { job: IvrEventJob; outcome: Exclude<IngestOutcome, { kind: 'conflict' }>; waitMs: number };
+}
+
+export type ReceiverEnv = { Variables: WebhookVars };

@@ -1,0 +1,2 @@
+export { onShutdown, type ShutdownLogger } from './shutdown';
+export { superviseCluster, type ClusterLogger, type ClusterOptions } from './cluster';
