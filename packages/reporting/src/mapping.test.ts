@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decisionReportJobSchema } from '@ivr/queues';
-import { DECISION_FIELDS, DECISION_MAPPINGS, toStoredDecision, type FieldMappingsFor, type StoredDecision } from './elasticsearch-store';
+import { DECISION_FIELDS, DECISION_MAPPINGS, toStoredDecision, type FieldMappingsFor, type StoredDecision } from './elasticsearch-mapping';
 import { makeDoc } from './fixtures';
 
 describe('decision mapping', () => {
