@@ -1,6 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { HOURS, Tally, UNKNOWN_AGENTS, agentsMatrix, compareDtmf, emptyHeatmapFor, parseTime, timeBucketPlan, timeSeries } from './matrix';
 import type { HeatmapData, HeatmapQuery } from './store';
+import { WaitTally } from './wait-view';
 
 /** Terms size for DTMF rows; beyond it the remainder is folded into an "(other)" row so totals stay exact. */
 const DTMF_TERMS_SIZE = 1000;
@@ -51,6 +52,21 @@ export function heatmapAggregations(plan?: { bucketMs: number; firstMs: number; 
       aggs: { by_route: byRoute },
     },
     by_route: byRoute,
+    // The estimated-wait view: DTMF × hour cells, the figures' count and sum (mean = sum / count, as the embedded
+    // store computes it) and the decisions the wait rule sent to voicemail.
+    wait: {
+      terms: { field: 'dtmf', size: DTMF_TERMS_SIZE },
+      aggs: {
+        by_hour: {
+          terms: { field: 'hour_of_day', size: 24 },
+          aggs: {
+            figures: { value_count: { field: 'estimatedWaitS' } },
+            sum_s: { sum: { field: 'estimatedWaitS' } },
+            by_wait: { filter: { term: { routed_by_wait: true } } },
+          },
+        },
+      },
+    },
     min_ts: { min: { field: 'timestamp' } },
     max_ts: { max: { field: 'timestamp' } },
   };
@@ -70,6 +86,12 @@ export interface KeyedBucket {
   key_as_string?: string;
   doc_count: number;
   by_route?: { buckets: Array<{ key: string | number; doc_count: number }>; sum_other_doc_count?: number };
+}
+
+/** A DTMF bucket of the `wait` aggregation. */
+interface WaitBucket {
+  key: string | number;
+  by_hour?: { buckets: Array<{ key: string | number; doc_count: number; figures: { value: number }; sum_s: { value: number }; by_wait: { doc_count: number } }> };
 }
 
 export function foldBuckets(tally: Tally, buckets: readonly KeyedBucket[] | undefined, rowOf: (b: KeyedBucket) => string): void {
@@ -107,6 +129,12 @@ export function heatmapFromResponse(res: estypes.SearchResponse, query: HeatmapQ
   foldBuckets(overTime, aggs.over_time?.buckets, (b) => new Date(Number(b.key)).toISOString());
   const p50 = aggs.latency?.values?.['50.0'];
   const p99 = aggs.latency?.values?.['99.0'];
+  const wait = new WaitTally();
+  for (const d of (aggs.wait?.buckets ?? []) as WaitBucket[]) {
+    for (const h of d.by_hour?.buckets ?? []) {
+      wait.add(String(d.key), String(h.key).padStart(2, '0'), { decisions: h.doc_count, withFigure: h.figures.value, sumS: h.sum_s.value, routedByWait: h.by_wait.doc_count });
+    }
+  }
   const minV = aggs.min_ts?.value;
   const maxV = aggs.max_ts?.value;
   return {
@@ -118,5 +146,6 @@ export function heatmapFromResponse(res: estypes.SearchResponse, query: HeatmapQ
     agentsByRoute: agentsMatrix(agents),
     overTime: plan ? timeSeries(overTime, plan) : null,
     latency: typeof p50 === 'number' && typeof p99 === 'number' ? { count: total, p50, p99 } : null,
+    wait: wait.toView(),
   };
 }

@@ -1,9 +1,12 @@
 import type { estypes } from '@elastic/elasticsearch';
+import { readStoredDecision, routedByWaitRule } from '@ivr/core';
 import type { DecisionDoc } from './store';
 
 /** Hour of day (UTC, 0-23) of a decision, indexed beside it: the heatmap's hour rows are a plain terms aggregation. */
 export interface DerivedFields {
   hour_of_day: number;
+  /** Sent to voicemail by the maxEstimatedWaitS rule (routedByWaitRule): the wait view counts these with a term filter. */
+  routed_by_wait: boolean;
 }
 
 /** What one `_bulk` create sends: the decision record plus the fields derived from it at write time. */
@@ -44,6 +47,7 @@ export const DECISION_FIELDS = {
   occupancySource: { type: 'keyword' },
   reason: { type: 'keyword', ignore_above: 1024 },
   hour_of_day: { type: 'byte' },
+  routed_by_wait: { type: 'boolean' },
   writeStatus: { type: 'keyword' },
   writeReason: { type: 'keyword', ignore_above: 1024 },
   writtenAt: { type: 'date' },
@@ -78,11 +82,14 @@ export function indexTemplate(index: string): estypes.IndicesPutIndexTemplateReq
 
 /** The document sent for one decision: the record and its derived fields (hour of day from the timestamp, UTC). */
 export function toStoredDecision(doc: DecisionDoc): StoredDecision {
-  return { ...doc, hour_of_day: new Date(doc.timestamp).getUTCHours() };
+  return { ...doc, hour_of_day: new Date(doc.timestamp).getUTCHours(), routed_by_wait: routedByWaitRule(doc) };
 }
 
-/** The decision as the rest of the system knows it: the stored document without the fields derived at write time. */
+/**
+ * The decision as the rest of the system knows it: the stored document without the fields derived at write time,
+ * a legacy `live` source read as `poll`.
+ */
 export function fromStoredDecision(stored: StoredDecision): DecisionDoc {
-  const { hour_of_day: _derived, ...doc } = stored;
-  return doc;
+  const { hour_of_day: _hour, routed_by_wait: _byWait, ...doc } = stored;
+  return readStoredDecision(doc);
 }

@@ -2,15 +2,17 @@
 
 /**
  * Store one batch atomically and idempotently.
- * KEYS: docs (hash id → JSON), byTime (zset ms → entry), dtmf/hour/agents counters (hash "routeIdx:value" → n), meta (hash).
- * ARGV: 7 per doc: id, doc JSON, ms, zset entry, dtmf field, hour field, agents field.
+ * KEYS: docs (hash id → JSON), byTime (zset ms → entry), dtmf/hour/agents counters (hash "routeIdx:value" → n), meta (hash),
+ * wait (hash: "n|w|s|r" + hour + dtmf → decisions, with a figure, sum of figures (s), routed by the wait rule).
+ * ARGV: 10 per doc: id, doc JSON, ms, zset entry, dtmf field, hour field, agents field, wait cell (hour + dtmf),
+ * estimatedWaitS ('' when none), routed by the wait rule ('1' | '0').
  * Returns one 1 (new) / 0 (already stored) per doc, in order.
  */
 export const WRITE_BATCH_LUA = `
 local res = {}
-local n = #ARGV / 7
+local n = #ARGV / 10
 for i = 0, n - 1 do
-  local b = i * 7
+  local b = i * 10
   if redis.call('HSETNX', KEYS[1], ARGV[b + 1], ARGV[b + 2]) == 1 then
     local ms = tonumber(ARGV[b + 3])
     redis.call('ZADD', KEYS[2], ms, ARGV[b + 4])
@@ -22,6 +24,13 @@ for i = 0, n - 1 do
     if (not mn) or ms < mn then redis.call('HSET', KEYS[6], 'minMs', ARGV[b + 3]) end
     local mx = tonumber(redis.call('HGET', KEYS[6], 'maxMs'))
     if (not mx) or ms > mx then redis.call('HSET', KEYS[6], 'maxMs', ARGV[b + 3]) end
+    local cell = ARGV[b + 8]
+    redis.call('HINCRBY', KEYS[7], 'n' .. cell, 1)
+    if ARGV[b + 9] ~= '' then
+      redis.call('HINCRBY', KEYS[7], 'w' .. cell, 1)
+      redis.call('HINCRBYFLOAT', KEYS[7], 's' .. cell, ARGV[b + 9])
+    end
+    if ARGV[b + 10] == '1' then redis.call('HINCRBY', KEYS[7], 'r' .. cell, 1) end
     res[i + 1] = 1
   else
     res[i + 1] = 0
@@ -58,17 +67,36 @@ return res
 /**
  * Retention: remove decisions older than the cutoff with their contributions to every counter, so the all-time
  * heatmap stays exact (it is the sum of what is kept). ZREM guards each removal: two prunes racing remove a
- * decision once. KEYS as WRITE_BATCH_LUA; ARGV: 5 per decision: zset entry, id, dtmf field, hour field, agents field.
+ * decision once. KEYS as WRITE_BATCH_LUA; ARGV: 8 per decision: zset entry, id, dtmf field, hour field, agents field,
+ * wait cell ('' for an entry written before the wait counters: it never counted there), estimatedWaitS ('' none),
+ * routed by the wait rule ('1' | '0').
  * Returns how many were removed. meta minMs moves to the oldest decision kept.
  */
 export const PRUNE_LUA = `
 local removed = 0
-for i = 0, #ARGV / 5 - 1 do
-  local b = i * 5
+local function dec(key, field)
+  if redis.call('HINCRBY', key, field, -1) <= 0 then
+    redis.call('HDEL', key, field)
+    return true
+  end
+  return false
+end
+for i = 0, #ARGV / 8 - 1 do
+  local b = i * 8
   if redis.call('ZREM', KEYS[2], ARGV[b + 1]) == 1 then
     redis.call('HDEL', KEYS[1], ARGV[b + 2])
-    for k = 3, 5 do
-      if redis.call('HINCRBY', KEYS[k], ARGV[b + k], -1) <= 0 then redis.call('HDEL', KEYS[k], ARGV[b + k]) end
+    for k = 3, 5 do dec(KEYS[k], ARGV[b + k]) end
+    local cell = ARGV[b + 6]
+    if cell ~= '' then
+      dec(KEYS[7], 'n' .. cell)
+      if ARGV[b + 7] ~= '' then
+        if dec(KEYS[7], 'w' .. cell) then
+          redis.call('HDEL', KEYS[7], 's' .. cell)
+        else
+          redis.call('HINCRBYFLOAT', KEYS[7], 's' .. cell, '-' .. ARGV[b + 7])
+        end
+      end
+      if ARGV[b + 8] == '1' then dec(KEYS[7], 'r' .. cell) end
     end
     removed = removed + 1
   end

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { ROUTES } from '@ivr/core';
+import { ROUTES, readStoredDecision } from '@ivr/core';
 import { defineScript } from '@ivr/queues';
 import { agentBucket, hourOfDay, invalidDocReason } from './matrix';
-import { heatmapFromCounters, heatmapFromEntries, rangeBounds, type Entry } from './embedded-read';
+import { entryOf, entryWait, heatmapFromCounters, heatmapFromEntries, rangeBounds, type Entry } from './embedded-read';
 import { PRUNE_LUA, RECORD_OUTCOMES_LUA, WRITE_BATCH_LUA } from './embedded-lua';
 import { StoreUnavailableError, type DecisionDoc, type DecisionStore, type HeatmapData, type HeatmapQuery, type WriteOutcome, type WriteOutcomesResult, type WriteResult } from './store';
 
@@ -30,7 +30,7 @@ function storeError(err: unknown): Error {
  * The embedded decision store, in Redis under `${prefix}:ivr:store:*`.
  * - docs: hash decisionId → document JSON (HSETNX = idempotency)
  * - by-time: sorted set, score = timestamp ms, member = compact entry → exact range queries
- * - c:dtmf / c:hour / c:agents / meta: all-time counters → O(1) heatmap when no range is given
+ * - c:dtmf / c:hour / c:agents / c:wait / meta: all-time counters → O(1) heatmap when no range is given
  * One request per writeBatch (one script call), per heatmap and per count.
  */
 export function createEmbeddedStore(redis: Redis, prefix: string, opts: EmbeddedStoreOptions = {}): DecisionStore & { prune(): Promise<number> } {
@@ -42,10 +42,11 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
     hour: `${base}:c:hour`,
     agents: `${base}:c:agents`,
     meta: `${base}:meta`,
+    wait: `${base}:c:wait`,
   };
-  const writeScript = defineScript<number[]>(redis, 'ivrDecisionStoreWriteBatch', 6, WRITE_BATCH_LUA);
+  const writeScript = defineScript<number[]>(redis, 'ivrDecisionStoreWriteBatch', 7, WRITE_BATCH_LUA);
   const outcomesScript = defineScript<number[]>(redis, 'ivrDecisionStoreRecordOutcomes', 1, RECORD_OUTCOMES_LUA);
-  const pruneScript = defineScript<number>(redis, 'ivrDecisionStorePrune', 6, PRUNE_LUA);
+  const pruneScript = defineScript<number>(redis, 'ivrDecisionStorePrune', 7, PRUNE_LUA);
   const retentionMs = opts.retentionDays === undefined ? undefined : opts.retentionDays * 86_400_000;
   const now = opts.now ?? Date.now;
   let lastPrune = 0;
@@ -63,12 +64,14 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
       if (flat.length === 0) return removed;
       const args: string[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {
-        const [id, d, routeIdx, occ] = JSON.parse(flat[i]!) as Entry;
+        const entry = JSON.parse(flat[i]!) as Entry;
+        const [id, d, routeIdx, occ] = entry;
         const ms = Number(flat[i + 1]);
+        const w = entryWait(entry, ms);
         // The same counter fields writeBatch incremented for this decision.
-        args.push(flat[i]!, id, `${routeIdx}:${d}`, `${routeIdx}:${hourOfDay(ms)}`, `${routeIdx}:${agentBucket(occ)}`);
+        args.push(flat[i]!, id, `${routeIdx}:${d}`, `${routeIdx}:${hourOfDay(ms)}`, `${routeIdx}:${agentBucket(occ)}`, w?.cell ?? '', w?.waitS === null || !w ? '' : String(w.waitS), w?.byWait ? '1' : '0');
       }
-      removed += Number(await pruneScript([keys.docs, keys.byTime, keys.dtmf, keys.hour, keys.agents, keys.meta], args).catch((e: unknown) => Promise.reject(storeError(e))));
+      removed += Number(await pruneScript([keys.docs, keys.byTime, keys.dtmf, keys.hour, keys.agents, keys.meta, keys.wait], args).catch((e: unknown) => Promise.reject(storeError(e))));
       if (flat.length < PRUNE_PAGE * 2) return removed;
     }
   }
@@ -94,6 +97,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
         .hgetall(keys.hour)
         .hgetall(keys.agents)
         .hmget(keys.meta, 'total', 'minMs', 'maxMs')
+        .hgetall(keys.wait)
         .exec();
       if (!res) throw new StoreUnavailableError('embedded decision store: transaction aborted');
       return res.map(([err, value]) => {
@@ -101,8 +105,8 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
         return value;
       });
     });
-    const [dtmfHash, hourHash, agentsHash, meta] = results as [Record<string, string>, Record<string, string>, Record<string, string>, (string | null)[]];
-    return heatmapFromCounters({ dtmf: dtmfHash, hour: hourHash, agents: agentsHash }, meta);
+    const [dtmf, hour, agents, meta, wait] = results as [Record<string, string>, Record<string, string>, Record<string, string>, (string | null)[], Record<string, string>];
+    return heatmapFromCounters({ dtmf, hour, agents, wait }, meta);
   }
 
   async function rangeHeatmap(min: string, max: string, query: HeatmapQuery): Promise<HeatmapData> {
@@ -133,7 +137,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
         }
         const ms = Date.parse(doc.timestamp);
         const routeIdx = ROUTES.indexOf(doc.routing_decision);
-        const entry: Entry = [doc.decisionId, doc.dtmf, routeIdx, doc.queue_occupancy, doc.latencyMs];
+        const entry = entryOf(doc, routeIdx);
         valid.push(doc);
         args.push(
           doc.decisionId,
@@ -143,10 +147,13 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
           `${routeIdx}:${doc.dtmf}`,
           `${routeIdx}:${hourOfDay(ms)}`,
           `${routeIdx}:${agentBucket(doc.queue_occupancy)}`,
+          `${hourOfDay(ms)}${doc.dtmf}`,
+          doc.estimatedWaitS === undefined ? '' : String(doc.estimatedWaitS),
+          entry[6] === 1 ? '1' : '0',
         );
       }
       if (valid.length === 0) return result;
-      const flags = await call(() => writeScript([keys.docs, keys.byTime, keys.dtmf, keys.hour, keys.agents, keys.meta], args));
+      const flags = await call(() => writeScript([keys.docs, keys.byTime, keys.dtmf, keys.hour, keys.agents, keys.meta, keys.wait], args));
       for (const flag of flags) {
         if (Number(flag) === 1) result.written++;
         else result.duplicates++;
@@ -181,7 +188,7 @@ export function createEmbeddedStore(redis: Redis, prefix: string, opts: Embedded
 
     async getDecision(decisionId: string): Promise<DecisionDoc | null> {
       const raw = await call(() => redis.hget(keys.docs, decisionId));
-      return raw ? (JSON.parse(raw) as DecisionDoc) : null;
+      return raw ? readStoredDecision(JSON.parse(raw) as DecisionDoc) : null; // a legacy `live` source reads as `poll`
     },
 
     requests: () => requests,

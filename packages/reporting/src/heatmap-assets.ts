@@ -12,6 +12,8 @@ export const STYLE = `
   dl.summary dd { margin: 2px 0 0; font-size: 1.15rem; font-weight: 650; font-variant-numeric: tabular-nums; }
   dl.summary dd small { font-weight: 500; color: #5b6474; font-size: .85rem; margin-left: 4px; }
   dl.summary dd.range { font-size: 1rem; font-weight: 600; }
+  nav.views { display: flex; gap: 12px; margin: 0 0 8px; font-size: .9rem; }
+  nav.views a { color: #2171b5; }
   .controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 0 0 12px; }
   .presets { display: flex; flex-wrap: wrap; gap: 4px; }
   .presets a { border: 1px solid #aab2bf; border-radius: 4px; padding: 5px 10px; color: #1d2433; text-decoration: none; background: #fff; }
@@ -22,12 +24,12 @@ export const STYLE = `
   .controls .note { color: #5b6474; font-size: .85rem; }
   .error { border-left: 4px solid #b3261e; background: #fff4f2; padding: 10px 14px; margin: 16px 24px; border-radius: 4px; }
   main.charts { padding: 16px 24px; display: grid; gap: 16px; align-items: start;
-         grid-template-columns: minmax(0, 1fr); grid-template-areas: "time" "dtmf" "agents" "hour"; }
+         grid-template-columns: minmax(0, 1fr); grid-template-areas: "time" "dtmf" "agents" "hour" "wait"; }
   @media (min-width: 960px) {
-    main.charts { grid-template-columns: repeat(2, minmax(420px, 1fr)); grid-template-areas: "time time" "dtmf hour" "agents hour"; }
+    main.charts { grid-template-columns: repeat(2, minmax(420px, 1fr)); grid-template-areas: "time time" "dtmf hour" "agents hour" "wait wait"; }
   }
   @media (min-width: 1600px) {
-    main.charts { grid-template-columns: repeat(3, minmax(420px, 1fr)); grid-template-areas: "time time time" "dtmf agents hour"; }
+    main.charts { grid-template-columns: repeat(3, minmax(420px, 1fr)); grid-template-areas: "time time time" "dtmf agents hour" "wait wait wait"; }
   }
   main.is-empty { display: block; }
   section.chart { position: relative; background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: 12px 14px 8px; min-width: 0; }
@@ -36,7 +38,7 @@ export const STYLE = `
   .chart-head { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 4px 12px; align-items: baseline; }
   .tools { display: flex; gap: 4px; }
   .tools button { padding: 2px 8px; font-size: .8rem; background: #fff; color: #2171b5; }
-  #sec-heatmap-dtmf { grid-area: dtmf; } #sec-heatmap-hour { grid-area: hour; } #sec-heatmap-agents { grid-area: agents; } #sec-heatmap-time { grid-area: time; }
+  #sec-heatmap-dtmf { grid-area: dtmf; } #sec-heatmap-hour { grid-area: hour; } #sec-heatmap-agents { grid-area: agents; } #sec-heatmap-time { grid-area: time; } #sec-heatmap-wait { grid-area: wait; }
   .plot { width: 100%; }
   .visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
   .empty { margin: 48px auto; max-width: 680px; background: #fff; border: 1px dashed #aab2bf; border-radius: 8px; padding: 32px; text-align: center; font-size: 1.1rem; }

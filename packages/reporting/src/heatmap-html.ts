@@ -1,6 +1,7 @@
 import { BOOT, STYLE } from './heatmap-assets';
 import { overTimeFigure, heatmapFigure, specs } from './heatmap-figures';
 import { escapeHtml, escapeScript, formatBucket, formatSpan, formatUtc, inlinePlotly, jsonForScript, percent, routeLabel } from './heatmap-format';
+import { waitCellText, waitDescription, waitFigure } from './heatmap-wait';
 import { routeTotals } from './matrix';
 import type { HeatmapData, HeatmapQuery } from './store';
 
@@ -44,13 +45,14 @@ interface ChartTable {
   rowTitle: string;
   rows: string[];
   cols: string[];
-  counts: number[][];
+  /** Counts; the wait view's cells are words ("62.8 s mean over 2 of 2 decisions", "no figure (1 decision)", ""). */
+  counts: Array<Array<number | string>>;
 }
 
 function tableHtml(id: string, caption: string, t: ChartTable): string {
   const head = `<tr><th scope="col">${escapeHtml(t.rowTitle)}</th>${t.cols.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = t.rows
-    .map((r, i) => `<tr><th scope="row">${escapeHtml(r)}</th>${t.cols.map((_, j) => `<td>${t.counts[i]?.[j] ?? 0}</td>`).join('')}</tr>`)
+    .map((r, i) => `<tr><th scope="row">${escapeHtml(r)}</th>${t.cols.map((_, j) => `<td>${escapeHtml(String(t.counts[i]?.[j] ?? 0))}</td>`).join('')}</tr>`)
     .join('');
   // The wrapper is what is hidden: a table sizes itself to its content whatever its own width says.
   return `<div class="visually-hidden"><table id="${id}-table"><caption>${escapeHtml(caption)}</caption><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
@@ -105,6 +107,8 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
       counts: c.matrix.counts,
     };
   }
+  const wait = waitFigure(data.wait);
+  tables['heatmap-wait'] = { rowTitle: 'DTMF pressed', rows: data.wait.rows, cols: data.wait.cols.map((h) => `${h}:00`), counts: data.wait.rows.map((_, i) => data.wait.cols.map((_, j) => waitCellText(data.wait, i, j))) };
   if (data.overTime) {
     tables['heatmap-time'] = { rowTitle: 'Bucket start (UTC)', rows: data.overTime.rows, cols: data.overTime.cols.map(routeLabel), counts: data.overTime.counts };
   }
@@ -122,6 +126,7 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
       : [
           ...(time ? [{ id: 'heatmap-time', traces: time.traces, layout: time.layout }] : []),
           ...charts.map((c) => ({ id: c.id, yTitle: c.yTitle, max: c.figure.max, zmax: c.figure.zmax, trace: c.figure.trace, layout: c.figure.layout })),
+          { id: 'heatmap-wait', max: wait.max, traces: wait.traces, layout: wait.layout },
         ],
     tables,
     data,
@@ -138,6 +143,10 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
       tile(routeLabel(route), `${escapeHtml(String(n))}<small>${escapeHtml(percent(n, data.total) || '—')}</small>`, route),
     ),
     ...(failOpenCount ? [tile('Genesys unavailable (fail-open)', `${failOpenCount}<small>${escapeHtml(percent(failOpenCount, data.total))}</small>`, 'fail-open')] : []),
+    ...(data.wait.totals.withFigure
+      ? [tile('Estimated wait (mean)', `${data.wait.totals.meanS} s<small>${data.wait.totals.withFigure} of ${data.wait.totals.decisions} with a figure</small>`, 'wait-mean')]
+      : []),
+    ...(data.wait.totals.routedByWait ? [tile('Voicemail by max wait', `${data.wait.totals.routedByWait}<small>${escapeHtml(percent(data.wait.totals.routedByWait, data.total))}</small>`, 'wait-rule')] : []),
     ...(data.latency ? [tile('Decision latency p50 / p99', `${Math.round(data.latency.p50)} / ${Math.round(data.latency.p99)} ms`, 'latency')] : []),
     ...(hasRange ? [tile('Requested range', escapeHtml(formatSpan(range.from, range.to)), 'requested-range', 'range')] : []),
     tile(
@@ -165,6 +174,7 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
       ? [chartSection('heatmap-time', 'Decisions over time', `Decisions per ${formatBucket(data.overTime.bucketMs)} bucket, by route (UTC).`, time.height, tables['heatmap-time']!)]
       : []),
     ...charts.map((c) => chartSection(c.id, c.heading, c.description, c.figure.height, tables[c.id]!)),
+    chartSection('heatmap-wait', 'Estimated wait: DTMF pressed × hour of day (UTC)', waitDescription(data.wait), wait.height, tables['heatmap-wait']!),
   ];
   const body = empty ? emptyBody : sections.join('\n    ');
 
@@ -189,6 +199,7 @@ export function renderHeatmapHtml(data: HeatmapData, options: RenderHeatmapOptio
   ${options.headerHtml ?? ''}
   <header class="page">
     <h1>${escapeHtml(title)}</h1>
+    ${empty ? '' : '<nav class="views" aria-label="Views"><a href="#sec-heatmap-dtmf">Routes</a><a href="#sec-heatmap-wait" id="view-wait">Estimated wait</a></nav>'}
     ${options.controls ? controlsHtml(options.controls) : ''}
     ${options.error !== undefined ? '' : `<p class="subtitle">${escapeHtml(subtitle)}</p>
     <dl class="summary">

@@ -1,5 +1,6 @@
 export * from './store';
 export * from './matrix';
+export * from './wait-view';
 export * from './embedded-store';
 export * from './elasticsearch-store';
 export * from './elasticsearch-mapping';

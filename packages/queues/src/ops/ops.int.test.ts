@@ -127,7 +127,7 @@ describe('what-if reads the stored decisions (real Redis)', () => {
   it('finds each recorded key under the recorded prefix, or --prefix; counts the missing ones', async () => {
     const ks = keyspace(t.prefix);
     const decision = (key: string, dtmf: string, occ: number, route: string) =>
-      JSON.stringify({ decisionId: `d-${key}`, idempotencyKey: key, dtmf, queue_occupancy: occ, routing_decision: route, occupancySource: 'live', threshold: 5 });
+      JSON.stringify({ decisionId: `d-${key}`, idempotencyKey: key, dtmf, queue_occupancy: occ, routing_decision: route, occupancySource: 'poll', threshold: 5 });
     await t.redis.set(ks.decision('a'), decision('a', '1', 3, 'route_to_vm'));
     await t.redis.set(ks.decision('b'), decision('b', '2', 7, 'route_to_queue'));
     const events = ['a', 'b', 'c'].map((k) => ({ receivedAt: '', idempotencyKey: k, prefix: t.prefix, headers: {}, body: {} }));
