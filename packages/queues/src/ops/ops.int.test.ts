@@ -134,7 +134,7 @@ describe('what-if reads the stored decisions (real Redis)', () => {
     const found = await loadObservedDecisions(t.redis, events, 'ivr');
     expect(found.missing).toBe(1);
     expect(found.prefixes).toEqual([t.prefix]);
-    expect(whatIf(found.decisions, 2)).toMatchObject({ total: 2, changed: 1, toQueue: 1 });
+    expect(whatIf(found.decisions, { threshold: 2 })).toMatchObject({ total: 2, changed: 1, toQueue: 1 });
     const elsewhere = await loadObservedDecisions(t.redis, events, 'ivr', 'no-such-prefix');
     expect(elsewhere).toMatchObject({ decisions: [], missing: 3 });
   });
