@@ -2,7 +2,7 @@ import { TEXT_MUTED, scaleColour, textColourOn } from './heatmap-colour';
 import type { WaitView } from './store';
 
 /** Estimated wait colours: light yellow (short) to dark red (long), its own scale so it never reads as a count. */
-export const WAIT_COLORSCALE: ReadonlyArray<readonly [number, string]> = [
+const WAIT_COLORSCALE: ReadonlyArray<readonly [number, string]> = [
   [0, '#fff7bc'],
   [0.33, '#fec44f'],
   [0.66, '#ec7014'],
