@@ -202,7 +202,7 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
       expect(errors).toEqual([]);
       await ctx.close();
     }
-  });
+  }, 90_000); // two sizes, five Plotly charts each (the estimated-wait view is the fifth), CSV/PNG/JSON downloads
 
   it('retries the retryable failures and leaves the 404 failed', async () => {
     const { ctx, page } = await signedIn('desktop');

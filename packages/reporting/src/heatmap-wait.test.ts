@@ -42,5 +42,7 @@ describe('estimated-wait view', () => {
     expect(html).toContain('None of the 7 decisions had an estimated wait figure');
     expect(html).not.toContain('data-field="wait-mean"');
     expect((waitFigure(none).traces[1] as { z: unknown[][] }).z.flat().every((v) => v === null)).toBe(true);
+    // decisions stored before the view (embedded store): no wait fields at all
+    expect(renderHeatmapHtml({ ...emptyHeatmap(), total: 3 })).toContain('No decision in range carries estimated-wait fields');
   });
 });

@@ -78,6 +78,7 @@ export function waitFigure(w: WaitView) {
 /** The view's description line: what a cell shows, and the totals behind it. */
 export function waitDescription(w: WaitView): string {
   const t = w.totals;
+  if (t.decisions === 0) return 'No decision in range carries estimated-wait fields (stored before this view existed).';
   const figures = t.withFigure
     ? `${t.withFigure} of ${plural(t.decisions, 'decision')} had Genesys' estimated wait (mean ${t.meanS} s); ${t.routedByWait} went to voicemail because it was above maxEstimatedWaitS.`
     : `None of the ${plural(t.decisions, 'decision')} had an estimated wait figure (no target of the routing policy has maxEstimatedWaitS, or Genesys could not say).`;
