@@ -1,13 +1,15 @@
 /**
  * `pnpm ivr <command>`: operator commands (docs/operations.md).
  *   replay <file.ndjson> [--rate N] [--url U] [--concurrency N] [--new-keys]   send a recording to a running receiver
- *   replay <file.ndjson> --what-if --threshold N [--prefix P]                  recompute its decisions offline
+ *   replay <file.ndjson> --what-if [--threshold N] [--max-wait S|none | --max-wait-policy F] [--prefix P]  recompute offline
  *   failed [--queue q] [--limit n] [--json]                                    list failed jobs with reasons
  *   retry --all | <jobId> [--queue q]                                          retry failed jobs (--all: the retryable ones)
  * Every command answers --help (exit 0). Reads REDIS_URL, QUEUE_PREFIX, RECEIVER_PORT (replay's default --url),
  * WEBHOOK_SECRET, WEBHOOK_TOKEN from the environment (as the apps do).
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseRoutingPolicy } from '@ivr/core';
 import { loadConfig, ConfigError, type Config } from '@ivr/config';
 import { createQueues, ALL_QUEUES } from '@ivr/queue-contract';
 import { createRedis, waitForRedis } from '@ivr/redis';
@@ -24,6 +26,7 @@ import {
   retryFailedJob,
   selectQueues,
   whatIf,
+  type WhatIfAlternative,
 } from '@ivr/ops';
 
 const HELP = {
@@ -32,10 +35,13 @@ const HELP = {
       receiver (default --url: http://127.0.0.1:RECEIVER_PORT, 3000 when unset). --rate N = requests per second
       (default: as fast as --concurrency, 16, allows). Keys are kept, so a receiver that has seen them answers
       200 duplicate; --new-keys replays them as new events.
-  replay <file.ndjson> --what-if --threshold N [--prefix P]
-      Offline: recompute every recorded decision with threshold N and the occupancy it saw; print how many calls
-      would change route and a DTMF x (old->new) table. Decisions are read from Redis ({prefix}:ivr:decision:{key}),
-      prefix = --prefix, else the one recorded on each line, else QUEUE_PREFIX.`,
+  replay <file.ndjson> --what-if [--threshold N] [--max-wait S|none | --max-wait-policy FILE] [--prefix P]
+      Offline: recompute every recorded decision with threshold N and/or another maxEstimatedWaitS, from the
+      occupancy and estimated wait it stored; print how many calls would change route and a DTMF x (old->new) table.
+      --max-wait S: S seconds for every call (none: no wait rule); --max-wait-policy FILE: per digit, a routing policy
+      file (ROUTING_POLICY_FILE's shape; a digit without maxEstimatedWaitS inherits the default's). Decisions that
+      would need a wait figure they did not store are kept and counted as "no figure". Decisions are read from Redis
+      ({prefix}:ivr:decision:{key}), prefix = --prefix, else the one recorded on each line, else QUEUE_PREFIX.`,
   failed: `  failed [--queue q] [--limit n] [--json]
       List failed jobs under QUEUE_PREFIX (newest first, default 20 per queue) with reason and attempts.
       --json prints one JSON object: {"prefix", "counts": {queue: n}, "jobs": [{queue, jobId, attemptsMade, ...}]}.`,
@@ -93,6 +99,36 @@ async function withQueues<T>(cfg: Config, fn: (all: ReturnType<typeof createQueu
   }
 }
 
+/** The what-if's alternative from --threshold, --max-wait and --max-wait-policy (at least one). */
+async function whatIfAlternative(values: { threshold?: string | undefined; 'max-wait'?: string | undefined; 'max-wait-policy'?: string | undefined }): Promise<WhatIfAlternative> {
+  const { threshold: t, 'max-wait': maxWait, 'max-wait-policy': policyFile } = values;
+  if (t === undefined && maxWait === undefined && policyFile === undefined) {
+    throw new UsageError('--what-if needs --threshold N (idle agents needed for route_to_queue) and/or --max-wait S | --max-wait-policy FILE');
+  }
+  if (maxWait !== undefined && policyFile !== undefined) throw new UsageError('give --max-wait or --max-wait-policy, not both');
+  const alt: WhatIfAlternative = {};
+  if (t !== undefined) {
+    alt.threshold = positiveNumber(t, 'threshold', true)!;
+    if (!Number.isInteger(alt.threshold)) throw new UsageError(`--threshold must be a whole number of agents (got ${t})`);
+  }
+  if (maxWait !== undefined) {
+    const s = maxWait === 'none' ? null : positiveNumber(maxWait, 'max-wait', true)!;
+    if (s !== null && !Number.isInteger(s)) throw new UsageError(`--max-wait must be whole seconds or none (got ${maxWait})`);
+    alt.maxWait = { global: s };
+  }
+  if (policyFile !== undefined) {
+    const text = await readFile(policyFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`--max-wait-policy: cannot read ${policyFile} (${e.code ?? e.message})`);
+    });
+    try {
+      alt.maxWait = { policy: parseRoutingPolicy(text, policyFile) };
+    } catch (e) {
+      throw new UsageError(`--max-wait-policy: ${(e as Error).message}`);
+    }
+  }
+  return alt;
+}
+
 async function cmdReplay(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -104,6 +140,8 @@ async function cmdReplay(args: string[]): Promise<number> {
       'new-keys': { type: 'boolean', default: false },
       'what-if': { type: 'boolean', default: false },
       threshold: { type: 'string' },
+      'max-wait': { type: 'string' },
+      'max-wait-policy': { type: 'string' },
       prefix: { type: 'string' },
     },
   });
@@ -112,16 +150,14 @@ async function cmdReplay(args: string[]): Promise<number> {
   const events = await readRecording(file);
 
   if (values['what-if']) {
-    if (values.threshold === undefined) throw new UsageError('--what-if needs --threshold N (idle agents needed for route_to_queue)');
-    const threshold = positiveNumber(values.threshold, 'threshold', true)!;
-    if (!Number.isInteger(threshold)) throw new UsageError(`--threshold must be a whole number of agents (got ${values.threshold})`);
+    const alternative = await whatIfAlternative(values);
     const cfg = config();
     const redis = createRedis(cfg.REDIS_URL, 'client');
     redis.on('error', () => undefined);
     try {
       await waitForRedis(redis, 5000);
       const found = await loadObservedDecisions(redis, events, cfg.QUEUE_PREFIX, values.prefix);
-      const result = whatIf(found.decisions, threshold);
+      const result = whatIf(found.decisions, alternative);
       console.log(formatWhatIf(result, { recorded: events.length, missing: found.missing, prefix: found.prefixes.join(', ') }));
       if (!found.decisions.length && events.length) {
         console.error(`\nno stored decision found for any recorded event under prefix ${found.prefixes.join(', ')}: pass --prefix, or the decisions expired (IDEMPOTENCY_TTL_S)`);
@@ -131,7 +167,9 @@ async function cmdReplay(args: string[]): Promise<number> {
     }
     return 0;
   }
-  if (values.threshold !== undefined || values.prefix !== undefined) throw new UsageError('--threshold and --prefix only apply with --what-if');
+  if ([values.threshold, values['max-wait'], values['max-wait-policy'], values.prefix].some((v) => v !== undefined)) {
+    throw new UsageError('--threshold, --max-wait, --max-wait-policy and --prefix only apply with --what-if');
+  }
   // The receiver this machine runs: RECEIVER_PORT as the apps read it (config), unless --url says otherwise.
   const url = values.url ?? `http://127.0.0.1:${config().RECEIVER_PORT}`;
 

@@ -328,7 +328,7 @@ describe('Terraform', () => {
     const granted = [...role.matchAll(/domain\s*=\s*"(\w+)"\s*entity_name\s*=\s*"(\w+)"\s*action_set\s*=\s*\[([^\]]*)\]/g)].flatMap((m) =>
       [...m[3]!.matchAll(/"(\w+)"/g)].map((a) => `${m[1]}:${m[2]}:${a[1]}`),
     );
-    expect(granted.sort()).toEqual(['analytics:queueObservation:view', 'conversation:communication:view']);
+    expect(granted.sort()).toEqual(['analytics:conversationAggregate:view', 'analytics:queueObservation:view', 'conversation:communication:view', 'routing:queue:view']);
     for (const permission of granted) expect(readme, `README lists ${permission}`).toContain(`\`${permission}\``);
   });
 

@@ -64,7 +64,7 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
         timestamp: new Date(now - i * 60_000 - 5000).toISOString(),
         dtmf: String((i % 4) + 1),
         queue_occupancy: i % 17 === 0 ? null : i % 9,
-        occupancySource: i % 17 === 0 ? 'fail_open' : 'live',
+        occupancySource: i % 17 === 0 ? 'fail_open' : 'poll',
         routing_decision: i % 17 === 0 ? 'route_to_queue' : i % 9 >= 3 ? 'route_to_queue' : 'route_to_vm',
         latencyMs: 4 + (i % 30),
       }),
@@ -202,7 +202,7 @@ describe.skipIf(SKIP)('operator console in Chromium', () => {
       expect(errors).toEqual([]);
       await ctx.close();
     }
-  });
+  }, 90_000); // two sizes, five Plotly charts each (the estimated-wait view is the fifth), CSV/PNG/JSON downloads
 
   it('retries the retryable failures and leaves the 404 failed', async () => {
     const { ctx, page } = await signedIn('desktop');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueues, QUEUE_NAMES, type IvrQueues } from '@ivr/queue-contract';
+import { createQueues, keyspace, QUEUE_NAMES, type IvrQueues } from '@ivr/queue-contract';
 import { createRedis } from '@ivr/redis';
 import { testRedis, TEST_REDIS_URL, waitFor } from '@ivr/testing';
 
@@ -73,6 +73,34 @@ describe('pnpm ivr', () => {
     expect(viaHelp.stdout).toContain('usage: pnpm ivr retry');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('usage: pnpm ivr failed');
+  }, 120_000);
+
+  it('replay --what-if --max-wait / --max-wait-policy replays the stored decisions against another maxEstimatedWaitS', async () => {
+    const ks = keyspace(t.prefix);
+    const decision = (key: string, dtmf: string, occ: number, route: string, estimatedWaitS?: number) =>
+      JSON.stringify({ decisionId: `d-${key}`, idempotencyKey: key, dtmf, queue_occupancy: occ, routing_decision: route, occupancySource: 'poll', threshold: 2, ...(estimatedWaitS !== undefined ? { estimatedWaitS } : {}) });
+    await t.redis.set(ks.decision('w1'), decision('w1', '1', 5, 'route_to_queue', 75));
+    await t.redis.set(ks.decision('w2'), decision('w2', '1', 5, 'route_to_vm', 120));
+    await t.redis.set(ks.decision('w3'), decision('w3', '2', 5, 'route_to_queue')); // no figure stored
+    const dir = mkdtempSync(join(tmpdir(), 'ivr-whatif-'));
+    const file = join(dir, 'rec.ndjson');
+    writeFileSync(file, ['w1', 'w2', 'w3'].map((k) => JSON.stringify({ receivedAt: '', idempotencyKey: k, prefix: t.prefix, headers: {}, body: {} })).join('\n') + '\n');
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(policy, 'default: { queueId: q, threshold: 2 }\ndigits:\n  "1": { queueId: q, maxEstimatedWaitS: 150 }\n');
+    const [global, perDigit, help, both] = await Promise.all([
+      ivr(['replay', file, '--what-if', '--max-wait', '60'], {}),
+      ivr(['replay', file, '--what-if', '--max-wait-policy', policy], {}),
+      ivr(['replay', '--help'], {}),
+      ivr(['replay', file, '--what-if', '--max-wait', '60', '--max-wait-policy', policy], {}),
+    ]);
+    expect(global.code, global.stderr).toBe(0);
+    expect(global.stdout).toContain('What-if: maxEstimatedWaitS 60 for every call');
+    expect(global.stdout).toContain('1 of 3 calls (33.3%) would change route: 0 to route_to_queue, 1 to route_to_vm; 1 kept with no figure');
+    expect(perDigit.code, perDigit.stderr).toBe(0);
+    expect(perDigit.stdout).toContain('1 of 3 calls (33.3%) would change route: 1 to route_to_queue, 0 to route_to_vm');
+    expect(help.stdout).toContain('--max-wait S|none | --max-wait-policy FILE');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --max-wait or --max-wait-policy, not both');
   }, 120_000);
 
   it('failed --json: one JSON object with the prefix, counts per queue and each job with its reason (QUEUE_PREFIX honoured)', async () => {

@@ -110,8 +110,8 @@ describe('occupancy pushed by Genesys notifications', () => {
     await running;
     expect(decided.every((d) => d.status === 'decided')).toBe(true);
     const sources = new Set(decided.map((d) => d.occupancySource));
-    expect([...sources].every((s) => ['notification', 'live', 'cache'].includes(s))).toBe(true);
-    expect(sources.has('live')).toBe(true); // polled while push was down
+    expect([...sources].every((s) => ['notification', 'poll', 'cache'].includes(s))).toBe(true);
+    expect(sources.has('poll')).toBe(true); // polled while push was down
     expect(decided.slice(mark).every((d) => d.occupancySource === 'notification')).toBe(true);
     expect(await observationQueries()).toBe(afterRecovery);
     return decided;

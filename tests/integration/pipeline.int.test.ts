@@ -191,9 +191,9 @@ describe('the whole pipeline: webhook -> decide -> Genesys attributes -> store -
     await createConversation(p.sim, 'c-media');
     await p.sim.control.setQueue('q-main', { idle: 0, waiting: 0, media: { chat: { waiting: 40 } } });
     const res = await p.post({ conversationId: 'c-media', dtmf: '2' }, { prefer: 'wait=5' });
-    expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_vm', availableAgents: 0, occupancySource: 'live' });
+    expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_vm', availableAgents: 0, occupancySource: 'poll' });
     const reading = await p.workers.occupancy.get('q-main');
-    expect(reading).toMatchObject({ source: 'live', observation: { idle: 0, waiting: 0, mediaType: 'voice' } });
+    expect(reading).toMatchObject({ source: 'poll', observation: { idle: 0, waiting: 0, mediaType: 'voice' } });
   });
 
   it('after a batch the heatmap file is regenerated with the stored counts', async () => {

@@ -5,7 +5,8 @@
 #   participant id (../get-customer-participant.data-action.json, read from the file: one definition);
 # - the Architect flow (../ivr-routing.archy.yaml), published with the names of the resources above substituted,
 #   so its data action categories are the integrations' names;
-# - the OAuth client + role the workers use (queue observations, conversation reads, participant attributes).
+# - the OAuth client + role the workers use (queue observations and their notification topic, estimated wait time,
+#   conversation reads, participant attributes).
 #
 #   export GENESYSCLOUD_OAUTHCLIENT_ID=... GENESYSCLOUD_OAUTHCLIENT_SECRET=... GENESYSCLOUD_REGION=...
 #   terraform init && terraform apply -var receiver_base_url=https://ivr.example.com -var webhook_token=...
@@ -147,6 +148,24 @@ resource "genesyscloud_auth_role" "workers" {
   permission_policies {
     domain      = "conversation"
     entity_name = "communication"
+    action_set  = ["view"]
+  }
+
+  # GET /api/v2/routing/queues/{queueId}/mediatypes/{mediaType}/estimatedwaittime (maxEstimatedWaitS in the routing
+  # policy): "Requires ALL permissions: routing:queue:view" (SDK docs, RoutingApi.md › getRoutingQueueMediatypeEstimatedwaittime).
+  permission_policies {
+    domain      = "routing"
+    entity_name = "queue"
+    action_set  = ["view"]
+  }
+
+  # OCCUPANCY_SOURCE=notifications: POST /api/v2/notifications/channels and PUT …/channels/{id}/subscriptions are
+  # "Requires NO permissions" (NotificationsApi.md), but subscribing to the topic v2.analytics.queues.{id}.observations
+  # is permission-enforced; Genesys' topic:permission mapping (developer forum, "Permission enforcement - Notifications
+  # API") lists analytics:queueObservation:view (above) and analytics:conversationAggregate:view for it: both granted.
+  permission_policies {
+    domain      = "analytics"
+    entity_name = "conversationAggregate"
     action_set  = ["view"]
   }
 

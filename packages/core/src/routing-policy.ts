@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import type { Route } from './types';
+import type { DecisionRecord, Route } from './types';
 
 /** `maxEstimatedWaitS`: above this estimated wait (Genesys' estimatedwaittime, seconds) the call goes to voicemail. */
 const maxWait = z.number().int().min(0).optional();
@@ -68,4 +68,13 @@ export function routeFor(available: number, threshold: number, wait?: { estimate
 /** All queues a policy can route to (to batch observations). */
 export function policyQueues(policy: RoutingPolicy): string[] {
   return [...new Set([policy.default.queueId, ...Object.values(policy.digits).map((t) => t.queueId)])];
+}
+
+/**
+ * Whether a recorded decision went to voicemail because of the maxEstimatedWaitS rule: enough agents for the queue,
+ * an estimated wait recorded (decide reads it only for a target with maxEstimatedWaitS, when the agents alone would
+ * route to the queue), and voicemail all the same.
+ */
+export function routedByWaitRule(d: Pick<DecisionRecord, 'queue_occupancy' | 'threshold' | 'estimatedWaitS' | 'routing_decision'>): boolean {
+  return d.estimatedWaitS !== undefined && d.queue_occupancy !== null && d.queue_occupancy >= d.threshold && d.routing_decision === 'route_to_vm';
 }

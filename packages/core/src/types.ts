@@ -1,6 +1,21 @@
 export const ROUTES = ['route_to_queue', 'route_to_vm'] as const;
 export type Route = (typeof ROUTES)[number];
 
+/**
+ * Where a decision's occupancy came from (issue 19): `notification` pushed by the channel holder, `poll` an
+ * observations query this process made now, `cache` a peer's query or push shared through Redis, `fail_open` none.
+ */
+export const OCCUPANCY_SOURCES = ['notification', 'poll', 'cache', 'fail_open'] as const;
+export type OccupancySource = (typeof OCCUPANCY_SOURCES)[number];
+
+/** The name records written before `poll` was named used for a polled reading; read as `poll`. */
+export const LEGACY_POLL_SOURCE = 'live';
+
+/** A stored decision as this version reads it: a legacy `live` source is `poll`; anything else as stored. */
+export function readStoredDecision<T extends { occupancySource: string }>(stored: T): T {
+  return stored.occupancySource === LEGACY_POLL_SOURCE ? { ...stored, occupancySource: 'poll' } : stored;
+}
+
 /** A caller's key press, normalised from either accepted payload shape. */
 export interface DtmfEvent {
   conversationId: string;
@@ -32,7 +47,7 @@ export interface DecisionRecord {
   state: 'ROUTING' | 'COMPLETE';
   sequence: number;
   latencyMs: number; // webhook received -> decision made
-  occupancySource: 'live' | 'cache' | 'notification' | 'fail_open';
+  occupancySource: OccupancySource;
   /** Genesys' estimated wait (s) the decision used: only when the target has `maxEstimatedWaitS` and a figure came. */
   estimatedWaitS?: number;
   reason?: string;

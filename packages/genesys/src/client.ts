@@ -56,7 +56,9 @@ export function observationsQuery(queueIds: readonly string[]) {
 
 /**
  * The estimatedwaittime path names media as its answer's `intent` does (PredictionResults.IntentEnum: CALL,
- * CALLBACK, CHAT, EMAIL, MESSAGE, lower-cased), so MEDIA_TYPE `voice` is `call` there.
+ * CALLBACK, CHAT, EMAIL, MESSAGE, lower-cased), so MEDIA_TYPE `voice` is `call` there. Checked against the SDK's
+ * docs (MyPureCloud/platform-client-sdk-javascript build/docs/RoutingApi.md › getRoutingQueueMediatypeEstimatedwaittime):
+ * mediaType "Values: all, call, chat, callback, email, videoComm, message": there is no `voice`.
  */
 function ewtMediaType(mediaType: string): string {
   return mediaType === 'voice' ? 'call' : mediaType;

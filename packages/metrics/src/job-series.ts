@@ -30,7 +30,7 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
   });
   const decisions = new Counter({
     name: 'ivr_decisions_total',
-    help: 'Routing decisions made (re-runs of a decided event excluded), by route and occupancy source (live = polled, cache, notification = pushed, fail_open)',
+    help: 'Routing decisions made (re-runs of a decided event excluded), by route and occupancy source (notification = pushed, poll = polled now, cache = shared by a peer, fail_open)',
     labelNames: ['route', 'occupancy_source'],
     registers: unregistered,
   });

@@ -35,9 +35,9 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
           case 'queue':
             return { status: 'decided', routing: 'route_to_queue', occupancySource: 'cache', replayed: false, latencyMs: 40 };
           case 'vm':
-            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'live', replayed: false, latencyMs: 300 };
+            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'poll', replayed: false, latencyMs: 300 };
           case 'replayed':
-            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'live', replayed: true, latencyMs: 9000 };
+            return { status: 'decided', routing: 'route_to_vm', occupancySource: 'poll', replayed: true, latencyMs: 9000 };
           case 'fatal':
             throw new UnrecoverableError('bad request');
           case 'flaky':
@@ -103,14 +103,14 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
     expect(sample(s, 'ivr_job_attempts_sum', { queue: ev, outcome: 'failed' })).toBe(PLAN.fatal + 2 * PLAN.exhaust);
 
     expect(sample(s, 'ivr_decisions_total', { route: 'route_to_queue', occupancy_source: 'cache' })).toBe(PLAN.queue);
-    expect(sample(s, 'ivr_decisions_total', { route: 'route_to_vm', occupancy_source: 'live' })).toBe(PLAN.vm);
+    expect(sample(s, 'ivr_decisions_total', { route: 'route_to_vm', occupancy_source: 'poll' })).toBe(PLAN.vm);
     expect(sample(s, 'ivr_superseded_total', { queue: ev })).toBe(PLAN.flaky);
     // Decision latency: one observation per decision made (re-runs excluded), in seconds, by occupancy source.
     expect(sample(s, 'ivr_decision_latency_seconds_count', { occupancy_source: 'cache' })).toBe(PLAN.queue);
     expect(sample(s, 'ivr_decision_latency_seconds_sum', { occupancy_source: 'cache' })).toBeCloseTo(PLAN.queue * 0.04, 6);
-    expect(sample(s, 'ivr_decision_latency_seconds_count', { occupancy_source: 'live' })).toBe(PLAN.vm);
-    expect(sample(s, 'ivr_decision_latency_seconds_bucket', { occupancy_source: 'live', le: '0.25' })).toBe(0);
-    expect(sample(s, 'ivr_decision_latency_seconds_bucket', { occupancy_source: 'live', le: '0.5' })).toBe(PLAN.vm);
+    expect(sample(s, 'ivr_decision_latency_seconds_count', { occupancy_source: 'poll' })).toBe(PLAN.vm);
+    expect(sample(s, 'ivr_decision_latency_seconds_bucket', { occupancy_source: 'poll', le: '0.25' })).toBe(0);
+    expect(sample(s, 'ivr_decision_latency_seconds_bucket', { occupancy_source: 'poll', le: '0.5' })).toBe(PLAN.vm);
     expect(sample(s, 'ivr_dedupe_hits_total', { stage: 'decide' })).toBe(PLAN.replayed);
     expect(sample(s, 'ivr_dedupe_hits_total', { stage: 'receiver' })).toBe(1);
     expect(sample(s, 'ivr_webhooks_total', { outcome: 'accepted' })).toBe(2);

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decisionIdFor, jobIdFor, scopedKey, unscopedKey, type DecisionRecord } from '@ivr/core';
+import { decisionIdFor, jobIdFor, readStoredDecision, scopedKey, unscopedKey, type DecisionRecord } from '@ivr/core';
 import type { Keyspace } from '@ivr/queue-contract';
 
 import { parseAttemptLogs, type AttemptLogEntry } from '@ivr/queue-contract';
@@ -83,7 +83,7 @@ async function storedDecision(deps: LookupDeps, key: string): Promise<DecisionRe
   const raw = await deps.redis.get(deps.ks.decision(key));
   if (!raw) return null;
   try {
-    return JSON.parse(raw) as DecisionRecord;
+    return readStoredDecision(JSON.parse(raw) as DecisionRecord);
   } catch {
     return null;
   }

@@ -127,14 +127,14 @@ describe('what-if reads the stored decisions (real Redis)', () => {
   it('finds each recorded key under the recorded prefix, or --prefix; counts the missing ones', async () => {
     const ks = keyspace(t.prefix);
     const decision = (key: string, dtmf: string, occ: number, route: string) =>
-      JSON.stringify({ decisionId: `d-${key}`, idempotencyKey: key, dtmf, queue_occupancy: occ, routing_decision: route, occupancySource: 'live', threshold: 5 });
+      JSON.stringify({ decisionId: `d-${key}`, idempotencyKey: key, dtmf, queue_occupancy: occ, routing_decision: route, occupancySource: 'poll', threshold: 5 });
     await t.redis.set(ks.decision('a'), decision('a', '1', 3, 'route_to_vm'));
     await t.redis.set(ks.decision('b'), decision('b', '2', 7, 'route_to_queue'));
     const events = ['a', 'b', 'c'].map((k) => ({ receivedAt: '', idempotencyKey: k, prefix: t.prefix, headers: {}, body: {} }));
     const found = await loadObservedDecisions(t.redis, events, 'ivr');
     expect(found.missing).toBe(1);
     expect(found.prefixes).toEqual([t.prefix]);
-    expect(whatIf(found.decisions, 2)).toMatchObject({ total: 2, changed: 1, toQueue: 1 });
+    expect(whatIf(found.decisions, { threshold: 2 })).toMatchObject({ total: 2, changed: 1, toQueue: 1 });
     const elsewhere = await loadObservedDecisions(t.redis, events, 'ivr', 'no-such-prefix');
     expect(elsewhere).toMatchObject({ decisions: [], missing: 3 });
   });

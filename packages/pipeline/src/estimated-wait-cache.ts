@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { defineScript } from '@ivr/redis';
 import type { Keyspace } from '@ivr/queue-contract';
 
-/** `live`: asked Genesys now; `cache`: another call's (or process's) answer; `fail_open`: no figure, the reason. */
-export type WaitReading = { source: 'live' | 'cache'; seconds: number } | { source: 'fail_open'; reason: string };
+/** `poll`: asked Genesys now; `cache`: another call's (or process's) answer; `fail_open`: no figure, the reason. */
+export type WaitReading = { source: 'poll' | 'cache'; seconds: number } | { source: 'fail_open'; reason: string };
 
 export interface EstimatedWaitCache {
   get(queueId: string): Promise<WaitReading>;
@@ -36,7 +36,7 @@ export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): Estim
   const unlock = defineScript<number>(redis, 'ivrEwtUnlock', 1, UNLOCK);
   const pending = new Map<string, Promise<WaitReading>>();
 
-  const asReading = (v: Stored, source: 'live' | 'cache'): WaitReading => ('e' in v ? { source: 'fail_open', reason: v.e } : { source, seconds: v.s });
+  const asReading = (v: Stored, source: 'poll' | 'cache'): WaitReading => ('e' in v ? { source: 'fail_open', reason: v.e } : { source, seconds: v.s });
 
   async function ask(queueId: string): Promise<WaitReading> {
     const deadline = Date.now() + lockMs + 1000;
@@ -52,7 +52,7 @@ export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): Estim
         }
         if (cacheMs > 0) await redis.set(ks.estimatedWait(queueId), JSON.stringify(v), 'PX', cacheMs);
         await unlock([ks.estimatedWaitLock(queueId)], [owner]);
-        return asReading(v, 'live');
+        return asReading(v, 'poll');
       }
       if (Date.now() > deadline) return { source: 'fail_open', reason: 'timed out waiting for a peer worker to read the estimated wait' };
       await new Promise((r) => setTimeout(r, 10));

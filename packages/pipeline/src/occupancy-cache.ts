@@ -6,9 +6,9 @@ import { defineScript } from '@ivr/redis';
 /** What the decide step needs from Genesys: one observations query for several queues. */
 export type ObservationsFetcher = (queueIds: readonly string[]) => Promise<{ results?: unknown[] } | undefined>;
 
-/** `live`: polled by this process now; `cache`: polled by a peer; `notification`: pushed (occupancy-push.ts). */
+/** `poll`: polled by this process now; `cache`: polled by a peer; `notification`: pushed (occupancy-push.ts). */
 export type OccupancyReading =
-  | { source: 'live' | 'cache' | 'notification'; observation: QueueObservation }
+  | { source: 'poll' | 'cache' | 'notification'; observation: QueueObservation }
   | { source: 'fail_open'; reason: string };
 
 export interface OccupancyStats {
@@ -86,7 +86,7 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
   const occKey = ks.occupancy;
   const lockKey = ks.occupancyLock;
 
-  function fromCached(c: Cached, source: 'live' | 'cache'): OccupancyReading {
+  function fromCached(c: Cached, source: 'poll' | 'cache'): OccupancyReading {
     if ('e' in c) return { source: 'fail_open', reason: c.e };
     return { source: c.n ? 'notification' : source, observation: c.o };
   }
@@ -134,7 +134,7 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
       extra = []; // companions ride along with the first query only
       if (mine.length) {
         const fetched = await fetchAndStore(mine);
-        for (const [q, c] of fetched) result.set(q, fromCached(c, 'live'));
+        for (const [q, c] of fetched) result.set(q, fromCached(c, 'poll'));
         if (cacheMs > 0) await Promise.all(mine.map((q) => release([lockKey(q)], [token])));
       }
       missing = missing.filter((q) => !result.has(q));

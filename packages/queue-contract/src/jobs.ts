@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { writeOutcomeSchema } from '@ivr/core';
+import { LEGACY_POLL_SOURCE, OCCUPANCY_SOURCES, writeOutcomeSchema } from '@ivr/core';
 
 const route = z.enum(['route_to_queue', 'route_to_vm']);
 
@@ -52,7 +52,8 @@ export const decisionReportJobSchema = z.object({
   state: z.enum(['ROUTING', 'COMPLETE']),
   sequence: z.number().int(),
   latencyMs: z.number(),
-  occupancySource: z.enum(['live', 'cache', 'notification', 'fail_open']),
+  // A job queued by a worker of the previous version may say `live` (a polled reading): read as `poll`.
+  occupancySource: z.preprocess((v) => (v === LEGACY_POLL_SOURCE ? 'poll' : v), z.enum(OCCUPANCY_SOURCES)),
   estimatedWaitS: z.number().optional(),
   reason: z.string().optional(),
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ROUTES, type Route } from '@ivr/core';
+import { ROUTES } from '@ivr/core';
+import { expected, percentileBounds, withoutLatency } from './contract-expected';
+import { describeWaitContract } from './contract-wait';
 import { knownSet, makeDoc } from './fixtures';
-import type { DecisionDoc, DecisionStore } from './store';
+import type { DecisionStore } from './store';
 
 export { knownSet, makeDoc };
 
@@ -10,48 +12,6 @@ export interface StoreHandle {
   /** Reads one stored decision document as the backend holds it (undefined when absent); for assertions only. */
   read(decisionId: string): Promise<Record<string, unknown> | undefined>;
   cleanup(): Promise<void>;
-}
-
-/** Naive expected counts (deliberately not the stores' code). */
-function expected(docs: DecisionDoc[]) {
-  const bucketOf = (n: number | null) => (n === null ? 'unknown' : n <= 0 ? '0' : n === 1 ? '1' : n === 2 ? '2' : n <= 4 ? '3-4' : n <= 9 ? '5-9' : '10+');
-  const col = (r: Route) => ROUTES.indexOf(r);
-  const dtmfRows = [...new Set(docs.map((d) => d.dtmf))].sort();
-  const hourRows = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
-  const agentRows = ['0', '1', '2', '3-4', '5-9', '10+', ...(docs.some((d) => d.queue_occupancy === null) ? ['unknown'] : [])];
-  const zeros = (rows: string[]) => rows.map(() => ROUTES.map(() => 0));
-  const dtmf = zeros(dtmfRows);
-  const hour = zeros(hourRows);
-  const agents = zeros(agentRows);
-  for (const d of docs) {
-    dtmf[dtmfRows.indexOf(d.dtmf)]![col(d.routing_decision)]!++;
-    hour[new Date(d.timestamp).getUTCHours()]![col(d.routing_decision)]!++;
-    agents[agentRows.indexOf(bucketOf(d.queue_occupancy))]![col(d.routing_decision)]!++;
-  }
-  const times = docs.map((d) => Date.parse(d.timestamp)).sort((a, b) => a - b);
-  return {
-    total: docs.length,
-    from: docs.length ? new Date(times[0]!).toISOString() : null,
-    to: docs.length ? new Date(times[times.length - 1]!).toISOString() : null,
-    dtmfByRoute: { rows: dtmfRows, cols: [...ROUTES], counts: dtmf },
-    hourByRoute: { rows: hourRows, cols: [...ROUTES], counts: hour },
-    agentsByRoute: { rows: agentRows, cols: [...ROUTES], counts: agents },
-    overTime: null,
-  };
-}
-
-/** HeatmapData without `latency` (compared separately: percentile methods differ within rank bounds). */
-function withoutLatency<T extends { latency?: unknown }>(h: T): Omit<T, 'latency'> {
-  const { latency: _latency, ...rest } = h;
-  return rest;
-}
-
-/** Bounds a percentile q of `values` must fall in, whatever the method (nearest rank, interpolation, TDigest on few values). */
-function percentileBounds(values: number[], q: number): [number, number] {
-  const s = [...values].sort((a, b) => a - b);
-  const lo = Math.max(0, Math.floor(q * (s.length - 1)) - 1);
-  const hi = Math.min(s.length - 1, Math.ceil(q * (s.length - 1)) + 1);
-  return [s[lo]!, s[hi]!];
 }
 
 /** The DecisionStore contract: every implementation must pass it. `factory` gives a fresh, empty store each time. */
@@ -295,5 +255,7 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         expect(outcomeOf(await read('d-1'))).toEqual({ writeStatus: 'written', writtenAt: '2024-03-01T10:00:01.000Z' });
         expect(await store.recordWriteOutcomes([])).toEqual({ updated: 0, failed: [] });
       }));
+
+    describeWaitContract(withStore);
   });
 }

@@ -5,7 +5,7 @@
  */
 import { errors } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
-import { storeError } from './elasticsearch-store';
+import { storeError } from './elasticsearch-errors';
 import { StoreUnavailableError } from './store';
 
 function responseError(statusCode: number, type: string) {

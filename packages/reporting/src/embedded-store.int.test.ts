@@ -72,14 +72,17 @@ describe('embedded store retention (STORE_RETENTION_DAYS, issue 13 item 8)', () 
       const now = Date.parse('2026-06-30T12:00:00Z');
       const at = (daysAgo: number, i: number, over: Parameters<typeof makeDoc>[1] = {}) =>
         makeDoc(i, { timestamp: new Date(now - daysAgo * DAY - i * 1000).toISOString(), ...over });
-      const old = Array.from({ length: 700 }, (_, i) => at(31 + (i % 40), i, { dtmf: String(i % 4), routing_decision: i % 3 ? 'route_to_queue' : 'route_to_vm', queue_occupancy: i % 12 }));
-      const kept = Array.from({ length: 300 }, (_, i) => at(i % 30, 1000 + i, { dtmf: String(i % 5), routing_decision: i % 2 ? 'route_to_queue' : 'route_to_vm', queue_occupancy: i % 7 }));
+      // Some with an estimated wait (every 3rd, .5 s steps), so the wait counters are pruned too.
+      const wait = (i: number) => (i % 3 === 0 ? { estimatedWaitS: (i % 50) * 2.5 } : {});
+      const old = Array.from({ length: 700 }, (_, i) => at(31 + (i % 40), i, { dtmf: String(i % 4), routing_decision: i % 3 ? 'route_to_queue' : 'route_to_vm', queue_occupancy: i % 12, ...wait(i) }));
+      const kept = Array.from({ length: 300 }, (_, i) => at(i % 30, 1000 + i, { dtmf: String(i % 5), routing_decision: i % 2 ? 'route_to_queue' : 'route_to_vm', queue_occupancy: i % 7, ...wait(i) }));
       const store = createEmbeddedStore(t.redis, t.prefix, { retentionDays: 30, now: () => now });
       await store.writeBatch([...old, ...kept]);
       await store.prune(); // the write also started one in the background: ZREM makes each removal happen once
       const reference = createEmbeddedStore(ref.redis, ref.prefix, { retentionDays: 30, now: () => now });
       await reference.writeBatch(kept);
       expect(await store.heatmap()).toEqual(await reference.heatmap());
+      expect((await store.heatmap()).wait.totals).toMatchObject({ decisions: 300, withFigure: 100 });
       expect(await store.count()).toBe(300);
       expect(await t.redis.hlen(`${t.prefix}:ivr:store:docs`)).toBe(300);
       expect(await t.redis.zcard(`${t.prefix}:ivr:store:by-time`)).toBe(300);

@@ -19,7 +19,7 @@ export function makeDoc(i: number, over: Partial<DecisionDoc> = {}): DecisionDoc
     state: 'ROUTING',
     sequence: 1,
     latencyMs: 12,
-    occupancySource: 'live',
+    occupancySource: 'poll',
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COLORSCALE, colorbarTicks, contrastRatio, describeStoreSource, formatSpan, formatUtc, heatmapFigure, renderHeatmapHtml, scaleColour } from './heatmap-html';
-import { AGENT_BUCKETS, HOURS, emptyHeatmap } from './matrix';
+import { AGENT_BUCKETS, HOURS, emptyHeatmap, emptyWaitView } from './matrix';
 import type { HeatmapData } from './store';
 
 const cols = ['route_to_queue', 'route_to_vm'];
@@ -15,6 +15,7 @@ function sample(): HeatmapData {
     agentsByRoute: { rows: [...AGENT_BUCKETS], cols, counts: [[0, 4], [0, 0], [1, 0], [3, 0], [4, 0], [0, 0]] },
     overTime: null,
     latency: null,
+    wait: emptyWaitView(),
   };
 }
 
@@ -123,7 +124,7 @@ describe('renderHeatmapHtml', () => {
   it('colour scale runs from 0 to the chart’s own maximum count (zauto off)', () => {
     const d = dataBlock(html);
     const maxOf = (z: number[][]) => Math.max(...z.flat());
-    for (const c of d.charts as ChartJson[]) {
+    for (const c of (d.charts as ChartJson[]).filter((x) => x.trace)) {
       expect(c.trace.zauto).toBe(false);
       expect(c.trace.zmin).toBe(0);
       expect(c.trace.zmax).toBe(maxOf(c.trace.z));
@@ -136,7 +137,7 @@ describe('renderHeatmapHtml', () => {
   });
 
   it('labels both ends of the colour bar (0 and the maximum)', () => {
-    for (const c of dataBlock(html).charts as Array<ChartJson & { trace: { colorbar: { tickvals: number[] } } }>) {
+    for (const c of (dataBlock(html).charts as Array<ChartJson & { trace: { colorbar: { tickvals: number[] } } }>).filter((x) => x.trace)) {
       const ticks = c.trace.colorbar.tickvals;
       expect(ticks[0]).toBe(0);
       expect(ticks.at(-1)).toBe(c.trace.zmax);
@@ -214,7 +215,7 @@ describe('renderHeatmapHtml', () => {
     const d = dataBlock(html);
     expect(d.total).toBe(12);
     expect(d.data.dtmfByRoute.counts).toEqual([[7, 1], [1, 3]]);
-    expect(d.charts.map((c: { id: string }) => c.id)).toEqual(['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents']);
+    expect(d.charts.map((c: { id: string }) => c.id)).toEqual(['heatmap-dtmf', 'heatmap-hour', 'heatmap-agents', 'heatmap-wait']);
     expect(d.routeTotals).toEqual({ route_to_queue: 8, route_to_vm: 4 });
     expect(html).toContain('data-field="total">12</dd>');
     expect(html).toContain('data-field="route_to_queue">8<small>67%</small></dd>');

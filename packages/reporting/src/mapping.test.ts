@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decisionReportJobSchema } from '@ivr/queue-contract';
-import { DECISION_FIELDS, DECISION_MAPPINGS, toStoredDecision, type FieldMappingsFor, type StoredDecision } from './elasticsearch-store';
+import { DECISION_FIELDS, DECISION_MAPPINGS, toStoredDecision, type FieldMappingsFor, type StoredDecision } from './elasticsearch-mapping';
 import { makeDoc } from './fixtures';
 
 describe('decision mapping', () => {
@@ -26,6 +26,16 @@ describe('decision mapping', () => {
     const stored = toStoredDecision(makeDoc(7, { reason: 'r', timestamp: '2024-03-01T13:59:59.999Z' }));
     expect(Object.keys(stored).filter((f) => !(f in DECISION_FIELDS))).toEqual([]);
     expect(stored.hour_of_day).toBe(13);
+    expect(stored.routed_by_wait).toBe(false);
+    // enough agents, a wait figure, voicemail: the maxEstimatedWaitS rule decided it
+    expect(toStoredDecision(makeDoc(8, { queue_occupancy: 6, threshold: 2, estimatedWaitS: 140, routing_decision: 'route_to_vm' })).routed_by_wait).toBe(true);
+    expect(toStoredDecision(makeDoc(9, { queue_occupancy: 1, threshold: 2, routing_decision: 'route_to_vm' })).routed_by_wait).toBe(false);
+  });
+
+  it("reads a report job queued by the previous version (occupancySource 'live') as 'poll'; refuses unknown sources", () => {
+    expect(decisionReportJobSchema.parse({ ...makeDoc(1), occupancySource: 'live' }).occupancySource).toBe('poll');
+    expect(decisionReportJobSchema.parse(makeDoc(2, { occupancySource: 'notification' })).occupancySource).toBe('notification');
+    expect(decisionReportJobSchema.safeParse({ ...makeDoc(3), occupancySource: 'guess' }).success).toBe(false);
   });
 
   it('is strict and is exactly DECISION_FIELDS; ids, DTMF, routes, sources and states are keywords', () => {

@@ -1,5 +1,5 @@
 import { ROUTES, type Route } from '@ivr/core';
-import type { CountMatrix, DecisionDoc, HeatmapData, HeatmapQuery, TimeSeries } from './store';
+import type { CountMatrix, DecisionDoc, HeatmapData, HeatmapQuery, TimeSeries, WaitView } from './store';
 
 /** Available-agent buckets, in display order. */
 export const AGENT_BUCKETS = ['0', '1', '2', '3-4', '5-9', '10+'] as const;
@@ -104,6 +104,11 @@ export function timeSeries(tally: Tally, plan: { bucketMs: number; firstMs: numb
   return { bucketMs: plan.bucketMs, ...tally.toMatrix(bucketRows(plan)) };
 }
 
+/** The estimated-wait view of no decisions: every hour column, no rows. */
+export function emptyWaitView(): WaitView {
+  return { rows: [], cols: [...HOURS], decisions: [], withFigure: [], meanS: [], routedByWait: [], totals: { decisions: 0, withFigure: 0, withoutFigure: 0, routedByWait: 0, meanS: null } };
+}
+
 export function emptyHeatmap(): HeatmapData {
   return {
     total: 0,
@@ -114,6 +119,7 @@ export function emptyHeatmap(): HeatmapData {
     agentsByRoute: new Tally().toMatrix(AGENT_BUCKETS),
     overTime: null,
     latency: null,
+    wait: emptyWaitView(),
   };
 }
 

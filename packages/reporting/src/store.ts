@@ -52,6 +52,25 @@ export interface CountMatrix {
   counts: number[][];
 }
 
+/**
+ * The estimated-wait view (issue 19): DTMF pressed (rows, keypad order) × hour of day UTC (cols "00".."23") over the
+ * decisions in range. A decision has a figure only when its target has maxEstimatedWaitS and the agents alone would
+ * have routed it to the queue; the others are counted as "no figure", never as a wait of 0.
+ */
+export interface WaitView {
+  rows: string[];
+  cols: string[];
+  /** Decisions per cell. */
+  decisions: number[][];
+  /** Decisions per cell that recorded an estimatedWaitS. */
+  withFigure: number[][];
+  /** Mean estimatedWaitS per cell, seconds rounded to 0.1; null where no decision of the cell has a figure. */
+  meanS: Array<Array<number | null>>;
+  /** Decisions per cell sent to voicemail by the maxEstimatedWaitS rule (enough agents, wait above the maximum). */
+  routedByWait: number[][];
+  totals: { decisions: number; withFigure: number; withoutFigure: number; routedByWait: number; meanS: number | null };
+}
+
 export interface HeatmapData {
   total: number;
   /** Earliest and latest decision timestamp in range (null when empty). */
@@ -74,6 +93,11 @@ export interface HeatmapData {
    * (its O(1) counters hold no latency); ask with a range to get it from both stores.
    */
   latency: LatencySummary | null;
+  /**
+   * Estimated wait (see WaitView). The embedded store counts the decisions it stored since the view exists (older
+   * entries carry no wait fields); Elasticsearch every decision, the rule's count from `routed_by_wait` (same caveat).
+   */
+  wait: WaitView;
 }
 
 /** The decision store port. Implementations: Elasticsearch and the embedded (Redis) store; one contract suite. */

@@ -44,7 +44,7 @@ export function knownDecisions(n: number, tag: string, day = '2024-05-01'): Deci
       state: 'COMPLETE',
       sequence: 1,
       latencyMs: 5 + (i % 40),
-      occupancySource: i % 4 === 0 ? 'live' : 'cache',
+      occupancySource: i % 4 === 0 ? 'poll' : 'cache',
     } satisfies DecisionDoc;
   });
 }
