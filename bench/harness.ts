@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bodyFingerprint } from '@ivr/core';
 import { createIdempotencyStore, keyspace, QUEUE_NAMES } from '@ivr/queues';
-import { createConversation, simControl } from '@ivr/testing';
+import { createConversation, simControl } from '@ivr/genesys-sim/testing';
 import { load, percentile, type LoadResult } from './lib/load';
 import { cpuShare } from './lib/cpu';
 import { ask, freePort, LOG_DIR, runTs, sleep, waitForHttp, waitReady, type Child } from './lib/procs';

@@ -15,7 +15,8 @@ import { startWorkers, genesysFromConfig } from '@ivr/worker';
 import { deleteElasticsearchDecisions, writeHeatmapFile } from '@ivr/reporting';
 import { keyspace, percentile } from '@ivr/queues';
 import { decisionIdFor, type DecisionRecord } from '@ivr/core';
-import { createConversation, deletePrefix } from '@ivr/testing';
+import { deletePrefix } from '@ivr/testing';
+import { createConversation } from '@ivr/genesys-sim/testing';
 import { sendAll, type DemoCall } from './demo-lib';
 
 const CALLS = Number(process.env.DEMO_CALLS ?? 500);

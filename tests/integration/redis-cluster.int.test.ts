@@ -26,7 +26,8 @@ import {
 } from '@ivr/queues';
 import { genesysFromConfig, startWorkers } from '@ivr/worker';
 import { startReceiver } from '@ivr/receiver';
-import { createConversation, silentLogger, startTestSim, waitFor, type TestSim } from '@ivr/testing';
+import { silentLogger, waitFor } from '@ivr/testing';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 
 function clusterSupport(): string | undefined {
   const server = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
