@@ -4,7 +4,6 @@
  * and write it to Genesys; report jobs wait with the reason visible (job failure reason, worker log) and are
  * stored, once each, after the node comes back. Issue 13 item 2, worker side.
  */
-import { readFileSync } from 'node:fs';
 import type { EsClient as Client } from '@ivr/reporting/real-elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionIdFor } from '@ivr/core';
