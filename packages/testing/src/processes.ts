@@ -13,7 +13,7 @@ export interface NodeProcess {
   pid: number;
   /** The file its stdout + stderr go to (`logFile` given), or undefined: output kept in memory. */
   logFile: string | undefined;
-  /** Resolves with the exit code, or the signal name when a signal ended it. */
+  /** Resolves with the exit code, or the signal name when a signal ended it, once its output is complete. */
   exited: Promise<number | string>;
   /** The exit code (or signal name) once it has exited, null while it runs. */
   exitCode(): number | string | null;
@@ -66,12 +66,15 @@ export function spawnNode(entry: string, opts: SpawnNodeOptions = {}): NodeProce
   proc.stderr?.on('data', (d: Buffer) => (mem += d.toString()));
   proc.once('error', (e) => (mem += `\n[spawn error] ${e.message}\n`));
   let code: number | string | null = null;
-  const exited = new Promise<number | string>((r) =>
+  // Piped output: resolve on 'close' (the process exited and its stdout/stderr are read to the end: an exited
+  // process's output is complete); written to a file, nothing is in flight: 'exit'.
+  const exited = new Promise<number | string>((r) => {
     proc.once('exit', (c, signal) => {
       code = c ?? signal ?? 'unknown';
-      r(code);
-    }),
-  );
+      if (fd !== undefined) r(code);
+    });
+    if (fd === undefined) proc.once('close', (c, signal) => r(c ?? signal ?? 'unknown'));
+  });
   const output = () => {
     if (!opts.logFile) return mem;
     try {
