@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simControl } from '@ivr/genesys-sim/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cleanup, freePort, TEST_REDIS_URL, waitFor } from '@ivr/testing';
-import { openQueues, recordRow, ROOT, scenarioRedis, secondsSince } from './harness';
+import { Cleanup, freePort, REPO_ROOT, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { openQueues, recordRow, scenarioRedis, secondsSince } from './harness';
 
 type Mode = 'ctrl-c' | 'pnpm' | 'start.ts';
 
@@ -53,7 +53,7 @@ async function startStack(extraEnv: Record<string, string>, args: string[] = [])
     REPORTS_DIR: reportsDir,
     ...extraEnv,
   };
-  const pnpm = spawn('pnpm', ['start', ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pnpm = spawn('pnpm', ['start', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   pnpm.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   pnpm.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -223,7 +223,7 @@ describe('chaos 7: pnpm start stops in order', () => {
   }, 120000);
 
   it('without redis-server on PATH: one line saying to run scripts/setup.sh', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--private-redis'], { cwd: ROOT, env: { ...process.env, PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--private-redis'], { cwd: REPO_ROOT, env: { ...process.env, PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

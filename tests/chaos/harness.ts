@@ -5,17 +5,15 @@
  * ports, private redis-server, HTTP load) are @ivr/testing's; the simulator's helpers are @ivr/genesys-sim/testing.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ALL_QUEUES, keyspace, QUEUE_NAMES } from '@ivr/queues';
 import { createConversation, simControl, type SimControl } from '@ivr/genesys-sim/testing';
-import { assertRunning, deletePrefix, freePort, pool, TEST_REDIS_URL, spawnNode, startRedisServer, uniquePrefix, waitFor, waitForHttp, type Cleanup, type NodeProcess, type RedisServer } from '@ivr/testing';
+import { assertRunning, deletePrefix, freePort, pool, REPO_ROOT, TEST_REDIS_URL, spawnNode, startRedisServer, uniquePrefix, waitFor, waitForHttp, type Cleanup, type NodeProcess, type RedisServer } from '@ivr/testing';
 import { APPS } from '../apps';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CHAOS_DIR = join(ROOT, 'reports', 'chaos');
+export const CHAOS_DIR = join(REPO_ROOT, 'reports', 'chaos');
 export const ROWS_FILE = join(CHAOS_DIR, 'rows.jsonl');
 export const LOG_DIR = join(CHAOS_DIR, 'logs');
 
@@ -48,7 +46,7 @@ export function baseEnv(o: { redisUrl: string; prefix: string; simUrl: string; e
 let logSeq = 0;
 
 /** An app of a scenario as its own process (NODE_ENV=production), output in reports/chaos/logs/<scenario>-<n>-<name>.log. */
-export function spawnApp(scenario: string, name: string, app: keyof typeof APPS, env: Record<string, string>): NodeProcess {
+function spawnApp(scenario: string, name: string, app: keyof typeof APPS, env: Record<string, string>): NodeProcess {
   const logFile = join(LOG_DIR, `${scenario}-${String(++logSeq).padStart(2, '0')}-${name}.log`);
   return spawnNode(APPS[app], { name, env: { NODE_ENV: 'production', ...env }, logFile });
 }
