@@ -1,6 +1,7 @@
 /**
  * Import boundaries (issue 16, item 5), checked by `pnpm check:arch` (and so by .ci/run):
- *   - no package imports an app;
+ *   - no package imports an app (a package's tests may import only the simulator's test helpers,
+ *     @ivr/genesys-sim/testing);
  *   - packages/core is pure: no I/O (network, files, processes, Redis, BullMQ, Elasticsearch, Genesys SDK, HTTP
  *     frameworks, loggers);
  *   - the Genesys simulator (apps/genesys-sim) shares no code with the client it stands in for: neither
@@ -28,13 +29,16 @@ module.exports = {
       name: 'no-package-imports-app',
       severity: 'error',
       comment: 'Packages hold the logic; apps only wire it. A package that needs something from an app: move it into a package.',
-      from: {
-        path: '^packages/',
-        // NAMED EXCEPTION (remove after merging the sim helper's work, issue 16 item 4): packages/testing still
-        // starts the simulator app (src/sim.ts imports @ivr/genesys-sim) and spawns apps/*/src/main.ts.
-        pathNot: '^packages/testing/src/sim\\.ts$',
-      },
+      from: { path: '^packages/', pathNot: '\\.test\\.ts$' },
       to: { path: '^apps/' },
+    },
+    {
+      name: 'package-tests-import-only-the-simulator-helpers',
+      severity: 'error',
+      comment:
+        "A package's tests may drive the Genesys simulator through its test helpers (@ivr/genesys-sim/testing: the client's contract tests run against it); nothing else of an app.",
+      from: { path: '^packages/.+\\.test\\.ts$' },
+      to: { path: '^apps/', pathNot: '^apps/genesys-sim/src/testing/' },
     },
     {
       name: 'core-does-no-io',

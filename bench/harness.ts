@@ -6,15 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bodyFingerprint } from '@ivr/core';
 import { createIdempotencyStore } from '@ivr/intake';
 import { keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
-import { createConversation, simControl } from '@ivr/testing';
+import { createConversation, simControl } from '@ivr/genesys-sim/testing';
+import { assertRunning, freePort, waitFor, waitForHttp, type NodeProcess as Child } from '@ivr/testing';
 import { load, percentile, type LoadResult } from './lib/load';
 import { cpuShare } from './lib/cpu';
-import { ask, freePort, LOG_DIR, runTs, sleep, waitForHttp, waitReady, type Child } from './lib/procs';
+import { ask, LOG_DIR, runTs, waitReady } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
 import type { WorkerStats } from './servers/workers';
 
@@ -247,13 +249,9 @@ export async function benchIngest(redis: PrivateRedis, p: BenchProfile, log: Log
   };
 }
 
+/** `check` polled until true within `timeoutS`; a child that exits meanwhile ends the wait with its log tail. */
 async function until(what: string, timeoutS: number, check: () => Promise<boolean>, children: Child[] = []): Promise<void> {
-  const deadline = Date.now() + timeoutS * 1000;
-  while (!(await check())) {
-    for (const c of children) if (c.proc.exitCode !== null) throw new Error(`${c.name} exited (${c.proc.exitCode}) while waiting for ${what}:\n${c.tail()}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutS} s waiting for ${what}`);
-    await sleep(50);
-  }
+  await waitFor(async () => (assertRunning(...children), check()), what, timeoutS * 1000, 50);
 }
 
 export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: Log): Promise<E2eFigures> {

@@ -8,7 +8,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { FULL, benchEndToEnd, benchIngest, benchMemory, table, targets, type BenchResults } from './harness';
 import { formatSummary, summarise } from './lib/cpuprofile';
-import { LOG_DIR, ROOT } from './lib/procs';
+import { REPO_ROOT as ROOT } from '@ivr/testing';
+import { LOG_DIR } from './lib/procs';
 import { startPrivateRedis } from './lib/redis-server';
 
 const USAGE = 'usage: pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]';

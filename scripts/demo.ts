@@ -14,8 +14,10 @@ import { startReceiver } from '@ivr/receiver';
 import { startWorkers, genesysFromConfig } from '@ivr/worker';
 import { deleteElasticsearchDecisions, writeHeatmapFile } from '@ivr/reporting';
 import { keyspace } from '@ivr/queue-contract';
-import { decisionIdFor, percentile, type DecisionRecord } from '@ivr/core';
-import { createConversation, deletePrefix } from '@ivr/testing';
+import { percentile } from '@ivr/core';
+import { decisionIdFor, type DecisionRecord } from '@ivr/core';
+import { deletePrefix } from '@ivr/testing';
+import { createConversation } from '@ivr/genesys-sim/testing';
 import { sendAll, type DemoCall } from './demo-lib';
 
 const CALLS = Number(process.env.DEMO_CALLS ?? 500);

@@ -13,8 +13,8 @@
  * Run with lock 10 s / stalled interval 5 s so it stays short; the bound scales with the settings.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@ivr/testing';
-import { baseEnv, Cleanup, createCalls, makeEvents, openQueues, postWebhook, recordRow, scenarioRedis, secondsSince, SHARED_REDIS_URL, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
+import { Cleanup, postWebhook, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { baseEnv, createCalls, makeEvents, openQueues, recordRow, scenarioRedis, secondsSince, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
 
 const LOCK_MS = 10_000;
 const STALLED_MS = 5_000;
@@ -29,10 +29,10 @@ describe('chaos 8: crash recovery bound', () => {
     const { prefix } = scenarioRedis('bound', cleanup);
     const sim = await startSimProcess('8-bound', cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
-    const queues = openQueues(SHARED_REDIS_URL, prefix);
+    const queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
     const env = baseEnv({
-      redisUrl: SHARED_REDIS_URL,
+      redisUrl: TEST_REDIS_URL,
       prefix,
       simUrl: sim.url,
       extra: { LOCK_DURATION_MS: String(LOCK_MS), STALLED_INTERVAL_MS: String(STALLED_MS), OCCUPANCY_CACHE_MS: '0', GENESYS_TIMEOUT_MS: '5000', WORKER_METRICS_PORT: '0' },
@@ -52,7 +52,7 @@ describe('chaos 8: crash recovery bound', () => {
     await waitFor(async () => (await queues.events.getActiveCount()) > 0, 'decide jobs active', 30000, 50);
 
     const held = [...(await queues.events.getActive()).map((j) => ({ q: queues.events, id: j.id! })), ...(await queues.writes.getActive()).map((j) => ({ q: queues.writes, id: j.id! }))];
-    victim!.child.kill('SIGKILL');
+    victim!.proc.kill('SIGKILL');
     const killedAt = Date.now();
     await victim!.exited;
     await startWorkerProcesses('8-bound', env, 1, queues, cleanup, 2);

@@ -6,31 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyspace } from '@ivr/queue-contract';
 import { createEmbeddedStore } from '@ivr/reporting';
-import { waitFor } from '@ivr/testing';
-import {
-  appliedInSim,
-  createCalls,
-  baseEnv,
-  Cleanup,
-  countKeys,
-  decidedCount,
-  openQueues,
-  pool,
-  postWebhook,
-  recordRow,
-  scenarioRedis,
-  secondsSince,
-  SHARED_REDIS_URL,
-  startReceiverProcess,
-  startSimProcess,
-  startWorkerProcesses,
-  tally,
-  waitDrained,
-  type Answer,
-  type Queues,
-  type Receiver,
-  type Sim,
-} from './harness';
+import { type Answer, Cleanup, countKeys, pool, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { appliedInSim, baseEnv, createCalls, decidedCount, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses, waitDrained } from './harness';
 
 const TOTAL = Number(process.env.CHAOS_DUP_TOTAL ?? 10_000);
 const DUP_SHARE = 0.3;
@@ -66,9 +43,9 @@ describe('chaos 1: duplicates under load', () => {
     await sim.control.setQueue('demo-queue', { idle: 8 });
     // The calls exist before their webhooks; created here, outside the timed test.
     await createCalls(sim.url, uniques);
-    queues = openQueues(SHARED_REDIS_URL, prefix);
+    queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
-    const env = baseEnv({ redisUrl: SHARED_REDIS_URL, prefix, simUrl: sim.url });
+    const env = baseEnv({ redisUrl: TEST_REDIS_URL, prefix, simUrl: sim.url });
     await startWorkerProcesses('1-duplicates', env, 2, queues, cleanup);
     receiver = await startReceiverProcess('1-duplicates', env, cleanup);
   });

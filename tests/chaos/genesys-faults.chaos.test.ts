@@ -7,32 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '@ivr/reporting';
-import { waitFor } from '@ivr/testing';
-import {
-  appliedInSim,
-  createCalls,
-  baseEnv,
-  Cleanup,
-  decidedCount,
-  makeEvents,
-  openQueues,
-  paced,
-  postWebhook,
-  recordRow,
-  scenarioRedis,
-  secondsSince,
-  SHARED_REDIS_URL,
-  sleep,
-  startReceiverProcess,
-  startSimProcess,
-  startWorkerProcesses,
-  tally,
-  waitDrained,
-  type Answer,
-  type Queues,
-  type Receiver,
-  type Sim,
-} from './harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Answer, Cleanup, paced, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { appliedInSim, baseEnv, createCalls, decidedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses, waitDrained } from './harness';
 
 const GOOD = 300;
 const GONE = 20;
@@ -51,9 +28,9 @@ describe('chaos 4: Genesys faults (409, 429, 5xx, latency, token expiry, 404)', 
     ({ prefix, redis } = scenarioRedis('gen', cleanup));
     sim = await startSimProcess('4-genesys-faults', cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
-    queues = openQueues(SHARED_REDIS_URL, prefix);
+    queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
-    const env = baseEnv({ redisUrl: SHARED_REDIS_URL, prefix, simUrl: sim.url, extra: { APPLY_ATTEMPTS: String(APPLY_ATTEMPTS), APPLY_BACKOFF_MS: '100', OCCUPANCY_CACHE_MS: '200' } });
+    const env = baseEnv({ redisUrl: TEST_REDIS_URL, prefix, simUrl: sim.url, extra: { APPLY_ATTEMPTS: String(APPLY_ATTEMPTS), APPLY_BACKOFF_MS: '100', OCCUPANCY_CACHE_MS: '200' } });
     await startWorkerProcesses('4-genesys-faults', env, 2, queues, cleanup);
     receiver = await startReceiverProcess('4-genesys-faults', env, cleanup);
   });

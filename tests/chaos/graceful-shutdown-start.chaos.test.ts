@@ -17,8 +17,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { simControl, waitFor } from '@ivr/testing';
-import { Cleanup, freePort, openQueues, recordRow, ROOT, scenarioRedis, secondsSince, SHARED_REDIS_URL, sleep } from './harness';
+import { simControl } from '@ivr/genesys-sim/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cleanup, freePort, REPO_ROOT, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { openQueues, recordRow, scenarioRedis, secondsSince } from './harness';
 
 type Mode = 'ctrl-c' | 'pnpm' | 'start.ts';
 
@@ -51,7 +53,7 @@ async function startStack(extraEnv: Record<string, string>, args: string[] = [])
     REPORTS_DIR: reportsDir,
     ...extraEnv,
   };
-  const pnpm = spawn('pnpm', ['start', ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pnpm = spawn('pnpm', ['start', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   pnpm.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   pnpm.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -116,7 +118,7 @@ describe('chaos 7: pnpm start stops in order', () => {
   it.each<[Mode]>([['ctrl-c'], ['pnpm'], ['start.ts']])('%s: receiver first, in-flight jobs finish, nothing left running, no port held, no temp file', async (mode) => {
     const t0 = Date.now();
     const { prefix } = scenarioRedis(`start${mode.replace(/\W/g, '')}`, cleanup);
-    const run = await startStack({ REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: prefix });
+    const run = await startStack({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
     const pids = () => processTree(run.pnpm.pid!);
     const seen = new Set<number>();
     cleanup.add(`kill what is left of ${mode}`, () => {
@@ -129,7 +131,7 @@ describe('chaos 7: pnpm start stops in order', () => {
     const sim = simControl(`http://127.0.0.1:${simPort}`);
     await sim.fault({ match: 'attributes', latencyMs: 800 });
 
-    const queues = openQueues(SHARED_REDIS_URL, prefix);
+    const queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
     const N = 80;
     // Calls exist before their webhooks (strict simulator): the writes in flight are real writes, not 404s.
@@ -221,7 +223,7 @@ describe('chaos 7: pnpm start stops in order', () => {
   }, 120000);
 
   it('without redis-server on PATH: one line saying to run scripts/setup.sh', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--private-redis'], { cwd: ROOT, env: { ...process.env, PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--private-redis'], { cwd: REPO_ROOT, env: { ...process.env, PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

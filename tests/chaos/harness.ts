@@ -1,126 +1,21 @@
 /**
- * Chaos harness: real processes (receiver, workers, simulator, private redis-server), captured logs,
- * free ports, bounded load, counts read back from Redis / BullMQ / the simulator, one table row per scenario.
+ * Chaos harness: what is specific to the chaos scenarios — the apps of a scenario as processes with their logs in
+ * reports/chaos/logs, their shared environment, BullMQ handles and counts read back from Redis / BullMQ / the
+ * simulator, and one table row per scenario. The generic parts (processes, Cleanup, waitFor, waitForHttp, free
+ * ports, private redis-server, HTTP load) are @ivr/testing's; the simulator's helpers are @ivr/genesys-sim/testing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ALL_QUEUES, keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
-import { createConversation, deletePrefix, freePort, simControl, uniquePrefix, waitFor, type SimControl } from '@ivr/testing';
+import { createConversation, simControl, type SimControl } from '@ivr/genesys-sim/testing';
+import { assertRunning, deletePrefix, freePort, pool, REPO_ROOT, TEST_REDIS_URL, spawnNode, startRedisServer, uniquePrefix, waitFor, waitForHttp, type Cleanup, type NodeProcess, type RedisServer } from '@ivr/testing';
+import { APPS } from '../apps';
 
-export { freePort };
-
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CHAOS_DIR = join(ROOT, 'reports', 'chaos');
+export const CHAOS_DIR = join(REPO_ROOT, 'reports', 'chaos');
 export const ROWS_FILE = join(CHAOS_DIR, 'rows.jsonl');
 export const LOG_DIR = join(CHAOS_DIR, 'logs');
-export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Resolve once GET `url` answers 2xx; throws naming `what` after `timeoutMs`. */
-export async function waitForHttp(url: string, what: string, timeoutMs = 20000, proc?: Proc): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc && proc.exitCode() !== null) throw new Error(`${what} exited (${proc.exitCode()}) before answering ${url}; log tail:\n${proc.tail()}`);
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms${proc ? `; log tail:\n${proc.tail()}` : ''}`);
-}
-
-/** Runs cleanup steps in reverse order, every one even if another throws. */
-export class Cleanup {
-  private steps: Array<{ what: string; fn: () => unknown }> = [];
-  add(what: string, fn: () => unknown): void {
-    this.steps.push({ what, fn });
-  }
-  async run(): Promise<void> {
-    const steps = this.steps.reverse();
-    this.steps = [];
-    for (const s of steps) {
-      try {
-        await s.fn();
-      } catch (e) {
-        console.warn(`[chaos] cleanup "${s.what}" failed: ${(e as Error).message}`);
-      }
-    }
-  }
-}
-
-export interface Proc {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  logFile: string;
-  /** Resolves with the exit code / signal once the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exitCode(): number | null;
-  /** The last few KB of stdout+stderr (for failure messages). */
-  tail(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once exited. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-let logSeq = 0;
-
-/** Spawn `node --import tsx <entry>` from the repo root with `env` on top of this process's environment. */
-export function spawnNode(name: string, entry: string, env: Record<string, string>, scenario: string): Proc {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const logFile = join(LOG_DIR, `${scenario}-${String(++logSeq).padStart(2, '0')}-${name}.log`);
-  const out: WriteStream = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let buf = '';
-  const keep = (d: Buffer) => {
-    out.write(d);
-    buf = (buf + d.toString()).slice(-6000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  let code: number | null = null;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.once('exit', (c, signal) => {
-      code = c ?? (signal ? 128 : 0);
-      out.end();
-      res({ code: c, signal });
-    });
-  });
-  return {
-    name,
-    child,
-    pid: child.pid!,
-    logFile,
-    exited,
-    exitCode: () => code,
-    tail: () => buf,
-    async stop(graceMs = 10000) {
-      if (code !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
-
-export const apps = {
-  receiver: 'apps/receiver/src/main.ts',
-  worker: 'apps/worker/src/main.ts',
-  sim: 'apps/genesys-sim/src/main.ts',
-} as const;
 
 /** Environment every app process of a scenario shares. */
 export function baseEnv(o: { redisUrl: string; prefix: string; simUrl: string; extra?: Record<string, string> }): Record<string, string> {
@@ -148,50 +43,57 @@ export function baseEnv(o: { redisUrl: string; prefix: string; simUrl: string; e
   };
 }
 
+let logSeq = 0;
+
+/** An app of a scenario as its own process (NODE_ENV=production), output in reports/chaos/logs/<scenario>-<n>-<name>.log. */
+function spawnApp(scenario: string, name: string, app: keyof typeof APPS, env: Record<string, string>): NodeProcess {
+  const logFile = join(LOG_DIR, `${scenario}-${String(++logSeq).padStart(2, '0')}-${name}.log`);
+  return spawnNode(APPS[app], { name, env: { NODE_ENV: 'production', ...env }, logFile });
+}
+
 export interface Sim {
   url: string;
   port: number;
   control: SimControl;
-  proc: Proc;
+  proc: NodeProcess;
 }
 
 /** The Genesys simulator as its own process (apps/genesys-sim/src/main.ts with SIM_PORT). */
 export async function startSimProcess(scenario: string, cleanup: Cleanup): Promise<Sim> {
   const port = await freePort();
-  const proc = spawnNode('genesys-sim', apps.sim, { SIM_PORT: String(port), LOG_LEVEL: 'warn' }, scenario);
+  const proc = spawnApp(scenario, 'genesys-sim', 'genesys-sim', { SIM_PORT: String(port), LOG_LEVEL: 'warn' });
   cleanup.add('stop genesys-sim', () => proc.stop(3000));
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/__sim/stats`, 'the Genesys simulator', 20000, proc);
+  await waitForHttp(`${url}/__sim/stats`, proc);
   return { url, port, control: simControl(url), proc };
 }
 
 export interface Receiver {
   url: string;
-  proc: Proc;
+  proc: NodeProcess;
 }
 
 export async function startReceiverProcess(scenario: string, env: Record<string, string>, cleanup: Cleanup, name = 'receiver'): Promise<Receiver> {
   const port = await freePort();
-  const proc = spawnNode(name, apps.receiver, { ...env, RECEIVER_PORT: String(port) }, scenario);
+  const proc = spawnApp(scenario, name, 'receiver', { ...env, RECEIVER_PORT: String(port) });
   cleanup.add(`stop ${name}`, () => proc.stop(5000));
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/readyz`, name, 20000, proc);
+  await waitForHttp(`${url}/readyz`, proc);
   return { url, proc };
 }
 
 /** Start `n` worker processes and wait until each has a BullMQ worker on every queue. */
-export async function startWorkerProcesses(scenario: string, env: Record<string, string>, n: number, queues: Queues, cleanup: Cleanup, startIndex = 1): Promise<Proc[]> {
+export async function startWorkerProcesses(scenario: string, env: Record<string, string>, n: number, queues: Queues, cleanup: Cleanup, startIndex = 1): Promise<NodeProcess[]> {
   const before = await queues.events.getWorkersCount();
-  const procs: Proc[] = [];
+  const procs: NodeProcess[] = [];
   for (let i = 0; i < n; i++) {
-    const p = spawnNode(`worker-${startIndex + i}`, apps.worker, { ...env, WORKER_INDEX: String(startIndex + i) }, scenario);
+    const p = spawnApp(scenario, `worker-${startIndex + i}`, 'worker', { ...env, WORKER_INDEX: String(startIndex + i) });
     cleanup.add(`stop worker-${startIndex + i}`, () => p.stop(15000));
     procs.push(p);
   }
   await waitFor(
     async () => {
-      const dead = procs.find((p) => p.exitCode() !== null);
-      if (dead) throw new Error(`${dead.name} exited (${dead.exitCode()}) while starting; log tail:\n${dead.tail()}`);
+      assertRunning(...procs);
       const counts = await Promise.all(queues.all.map((q) => q.getWorkersCount()));
       return counts.every((c) => c >= before + n);
     },
@@ -262,18 +164,6 @@ export function countStalled(redisUrl: string, prefix: string): { counts: Record
   };
 }
 
-/** SCAN-count keys matching a pattern. */
-export async function countKeys(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
-    cursor = next;
-    n += keys.length;
-  } while (cursor !== '0');
-  return n;
-}
-
 /** How many of `keys` have a stored decision (`{prefix}:ivr:decision:{key}`). */
 export async function decidedCount(redis: Redis, prefix: string, keys: Iterable<string>): Promise<number> {
   const ks = keyspace(prefix);
@@ -284,39 +174,6 @@ export async function decidedCount(redis: Redis, prefix: string, keys: Iterable<
     if (chunk.length) n += await redis.exists(...chunk);
   }
   return n;
-}
-
-/** Run `fn` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  });
-  await Promise.all(runners);
-}
-
-export interface Answer {
-  status: number;
-  retryAfter: string | null;
-  body: string;
-}
-
-/** POST one webhook (keep-alive via Node's global fetch dispatcher). Network failures answer status 0. */
-export async function postWebhook(url: string, body: unknown, key: string, timeoutMs = 10000): Promise<Answer> {
-  try {
-    const res = await fetch(`${url}/webhook/genesys-dtmf`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
-  } catch (e) {
-    return { status: 0, retryAfter: null, body: (e as Error).message };
-  }
 }
 
 /** How many of the conversations carry a routing decision as participant attributes in the simulator. */
@@ -354,7 +211,7 @@ export async function waitDrained(queues: Queues, what: string, timeoutMs: numbe
 }
 
 /** A scenario's shared-Redis prefix, admin client and cleanup (keys deleted, client closed). */
-export function scenarioRedis(label: string, cleanup: Cleanup, url = SHARED_REDIS_URL) {
+export function scenarioRedis(label: string, cleanup: Cleanup, url = TEST_REDIS_URL) {
   const prefix = uniquePrefix(`chaos${label}`);
   const redis = new Redis(url, { maxRetriesPerRequest: 3 });
   redis.on('error', () => undefined);
@@ -365,82 +222,15 @@ export function scenarioRedis(label: string, cleanup: Cleanup, url = SHARED_REDI
   return { prefix, redis };
 }
 
-/** A private redis-server (AOF on, no RDB snapshots) that a scenario can stop and restart with its data. */
-export interface PrivateRedis {
-  port: number;
-  url: string;
-  dir: string;
-  start(): Promise<void>;
-  /** SHUTDOWN (the AOF is flushed; the data survives the restart). */
-  shutdown(): Promise<void>;
-}
-
-export async function privateRedis(scenario: string, cleanup: Cleanup): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ivr-chaos-redis-'));
-  let proc: Proc | undefined;
-  let n = 0;
-  const r: PrivateRedis = {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    dir,
-    async start() {
-      mkdirSync(LOG_DIR, { recursive: true });
-      const logFile = join(LOG_DIR, `${scenario}-redis-${port}-${++n}.log`);
-      const child = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir, '--maxmemory-policy', 'noeviction', '--logfile', logFile],
-        { stdio: 'ignore' },
-      );
-      let code: number | null = null;
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (c, s) => ((code = c ?? 128), res({ code: c, signal: s }))));
-      proc = {
-        name: 'redis',
-        child,
-        pid: child.pid!,
-        logFile,
-        exited,
-        exitCode: () => code,
-        tail: () => '',
-        async stop() {
-          if (code !== null) return;
-          child.kill('SIGKILL');
-          await exited;
-        },
-      };
-      const probe = new Redis(r.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await waitFor(
-          async () => {
-            try {
-              if (probe.status !== 'ready') await probe.connect().catch(() => probe.disconnect());
-              return (await probe.ping()) === 'PONG';
-            } catch {
-              return false;
-            }
-          },
-          `private redis-server on port ${port}`,
-          10000,
-          100,
-        );
-      } finally {
-        probe.disconnect();
-      }
-    },
-    async shutdown() {
-      const p = proc;
-      if (!p || p.exitCode() !== null) return;
-      const c = new Redis(r.url, { maxRetriesPerRequest: 0 });
-      c.on('error', () => undefined);
-      await c.call('SHUTDOWN').catch(() => undefined); // the connection closes as the server exits
-      c.disconnect();
-      await p.exited;
-    },
-  };
-  cleanup.add('remove private redis dir', () => rmSync(dir, { recursive: true, force: true }));
-  cleanup.add('stop private redis', () => proc?.stop());
-  return r;
+/**
+ * A private redis-server (AOF on, so SHUTDOWN + start keeps the data) for a scenario that stops and restarts Redis;
+ * its log in reports/chaos/logs; stopped and removed by `cleanup`.
+ */
+export async function privateRedis(scenario: string, cleanup: Cleanup): Promise<RedisServer> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const rs = await startRedisServer({ appendOnly: true, logFile: join(LOG_DIR, `${scenario}-redis.log`) });
+  cleanup.add('stop private redis and remove its directory', () => rs.stop());
+  return rs;
 }
 
 /** One row of the final table (written to reports/chaos/rows.jsonl, printed by the global teardown). */
@@ -462,23 +252,6 @@ export function recordRow(row: Row): void {
 
 /** Elapsed seconds since `t0` (ms). */
 export const secondsSince = (t0: number) => (Date.now() - t0) / 1000;
-
-/** Summary of HTTP answers: status → count. */
-export function tally(answers: Iterable<Answer>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const a of answers) out[String(a.status)] = (out[String(a.status)] ?? 0) + 1;
-  return out;
-}
-
-/** Like `pool`, but item i starts no earlier than i / ratePerS seconds after the start (steady load). */
-export async function paced<T>(items: readonly T[], ratePerS: number, concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  const t0 = Date.now();
-  await pool(items, concurrency, async (item, i) => {
-    const wait = t0 + (i * 1000) / ratePerS - Date.now();
-    if (wait > 0) await sleep(wait);
-    await fn(item, i);
-  });
-}
 
 /** Events with one conversation each (data-action payload), keys `${tag}-${i}`. */
 export function makeEvents(tag: string, n: number): Array<{ key: string; cid: string; body: { conversationId: string; participantId: string; dtmf: string } }> {

@@ -8,31 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createEmbeddedStore } from '@ivr/reporting';
-import { waitFor } from '@ivr/testing';
-import {
-  appliedInSim,
-  createCalls,
-  baseEnv,
-  Cleanup,
-  decidedCount,
-  failedCount,
-  makeEvents,
-  openQueues,
-  paced,
-  postWebhook,
-  privateRedis,
-  recordRow,
-  secondsSince,
-  sleep,
-  startReceiverProcess,
-  startSimProcess,
-  startWorkerProcesses,
-  waitDrained,
-  type PrivateRedis,
-  type Queues,
-  type Receiver,
-  type Sim,
-} from './harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cleanup, paced, postWebhook, type RedisServer, waitFor } from '@ivr/testing';
+import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, privateRedis, type Queues, type Receiver, recordRow, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses, waitDrained } from './harness';
 
 const RATE = 40;
 const BEFORE_S = 5;
@@ -53,12 +31,11 @@ describe('chaos 3: Redis unavailable for 10 s under load', () => {
   let sim: Sim;
   let receiver: Receiver;
   let queues: Queues;
-  let rs: PrivateRedis;
+  let rs: RedisServer;
   const prefix = 'chaos-redis';
 
   beforeAll(async () => {
     rs = await privateRedis('3-redis-outage', cleanup);
-    await rs.start();
     sim = await startSimProcess('3-redis-outage', cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
     queues = openQueues(rs.url, prefix);

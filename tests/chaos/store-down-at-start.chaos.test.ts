@@ -4,36 +4,11 @@
  * and write it to Genesys; report jobs wait with the reason visible (job failure reason, worker log) and are
  * stored, once each, after the node comes back. Issue 13 item 2, worker side.
  */
-import { readFileSync } from 'node:fs';
 import type { EsClient as Client } from '@ivr/reporting/real-elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionIdFor } from '@ivr/core';
-import { waitFor } from '@ivr/testing';
-import {
-  appliedInSim,
-  baseEnv,
-  Cleanup,
-  decidedCount,
-  failedCount,
-  makeEvents,
-  openQueues,
-  paced,
-  postWebhook,
-  createCalls,
-  recordRow,
-  scenarioRedis,
-  secondsSince,
-  SHARED_REDIS_URL,
-  startReceiverProcess,
-  startSimProcess,
-  startWorkerProcesses,
-  tally,
-  type Answer,
-  type Proc,
-  type Queues,
-  type Receiver,
-  type Sim,
-} from './harness';
+import { type Answer, Cleanup, type NodeProcess, paced, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
 import { CHAOS_ES_URL, chaosClient, startChaosNode, stopChaosNode, storedFigures } from './store-outage-es';
 
 const RATE = 15;
@@ -49,7 +24,7 @@ describe.runIf(node.run)('chaos 5b: decision store (real Elasticsearch) down whe
   let sim: Sim;
   let receiver: Receiver;
   let queues: Queues;
-  let workers: Proc[];
+  let workers: NodeProcess[];
   let es: Client;
   let index: string;
   let prefix: string;
@@ -69,9 +44,9 @@ describe.runIf(node.run)('chaos 5b: decision store (real Elasticsearch) down whe
     await stopChaosNode();
     sim = await startSimProcess(SCENARIO, cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
-    queues = openQueues(SHARED_REDIS_URL, prefix);
+    queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
-    const env = baseEnv({ redisUrl: SHARED_REDIS_URL, prefix, simUrl: sim.url, extra: { ELASTICSEARCH_URL: CHAOS_ES_URL, ELASTICSEARCH_INDEX: index } });
+    const env = baseEnv({ redisUrl: TEST_REDIS_URL, prefix, simUrl: sim.url, extra: { ELASTICSEARCH_URL: CHAOS_ES_URL, ELASTICSEARCH_INDEX: index } });
     // Before issue 13 the worker exited here, on the failed index-template call.
     workers = await startWorkerProcesses(SCENARIO, env, 2, queues, cleanup);
     receiver = await startReceiverProcess(SCENARIO, env, cleanup);
@@ -94,7 +69,7 @@ describe.runIf(node.run)('chaos 5b: decision store (real Elasticsearch) down whe
     const reasonWhileDown = waiting.find((j) => j.failedReason)?.failedReason ?? '';
     const storedWhileDown = await queues.reports.getCompletedCount();
     const aliveWhileDown = workers.filter((w) => w.exitCode() === null).length;
-    const logSaysWhy = workers.some((w) => /"msg":"decision store not initialised; retrying".*ECONNREFUSED|ECONNREFUSED.*"msg":"decision store not initialised; retrying"/.test(readFileSync(w.logFile, 'utf8')));
+    const logSaysWhy = workers.some((w) => /"msg":"decision store not initialised; retrying".*ECONNREFUSED|ECONNREFUSED.*"msg":"decision store not initialised; retrying"/.test(w.output()));
 
     const tStart = Date.now();
     const up = await startChaosNode();

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { isCi, testClient, type EsClient as Client } from '@ivr/reporting/real-elasticsearch';
-import { ROOT } from './harness';
+import { REPO_ROOT } from '@ivr/testing';
 
 export const CHAOS_ES_PORT = Number(process.env.CHAOS_ES_PORT ?? 9250);
 export const CHAOS_ES_URL = `http://127.0.0.1:${CHAOS_ES_PORT}`;
@@ -14,7 +14,7 @@ export const CHAOS_ES_URL = `http://127.0.0.1:${CHAOS_ES_PORT}`;
 /** Run `bash scripts/elasticsearch.sh <cmd>` for the chaos node; resolves with its exit code and output. */
 export function esScript(cmd: 'start' | 'stop' | 'status'): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn('bash', [join(ROOT, 'scripts/elasticsearch.sh'), cmd], { env: { ...process.env, ES_PORT: String(CHAOS_ES_PORT) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('bash', [join(REPO_ROOT, 'scripts/elasticsearch.sh'), cmd], { env: { ...process.env, ES_PORT: String(CHAOS_ES_PORT) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));

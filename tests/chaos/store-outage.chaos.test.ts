@@ -9,33 +9,10 @@ import type { EsClient as Client } from '@ivr/reporting/real-elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionIdFor } from '@ivr/core';
 import { defaultJobOptions } from '@ivr/queue-contract';
-import { waitFor } from '@ivr/testing';
 import { CHAOS_ES_URL, chaosClient, startChaosNode, stopChaosNode, storedFigures } from './store-outage-es';
-import {
-  appliedInSim,
-  createCalls,
-  baseEnv,
-  Cleanup,
-  decidedCount,
-  failedCount,
-  makeEvents,
-  openQueues,
-  paced,
-  postWebhook,
-  recordRow,
-  scenarioRedis,
-  secondsSince,
-  SHARED_REDIS_URL,
-  sleep,
-  startReceiverProcess,
-  startSimProcess,
-  startWorkerProcesses,
-  tally,
-  type Answer,
-  type Queues,
-  type Receiver,
-  type Sim,
-} from './harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Answer, Cleanup, paced, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
 
 const RATE = 15;
 const UP_BEFORE_S = 3;
@@ -79,9 +56,9 @@ describe.runIf(node.run)('chaos 5: decision store (real Elasticsearch) down for 
     });
     sim = await startSimProcess('5-store-outage', cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
-    queues = openQueues(SHARED_REDIS_URL, prefix);
+    queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
-    const env = baseEnv({ redisUrl: SHARED_REDIS_URL, prefix, simUrl: sim.url, extra: { ELASTICSEARCH_URL: CHAOS_ES_URL, ELASTICSEARCH_INDEX: index } });
+    const env = baseEnv({ redisUrl: TEST_REDIS_URL, prefix, simUrl: sim.url, extra: { ELASTICSEARCH_URL: CHAOS_ES_URL, ELASTICSEARCH_INDEX: index } });
     await startWorkerProcesses('5-store-outage', env, 2, queues, cleanup);
     receiver = await startReceiverProcess('5-store-outage', env, cleanup);
   });

@@ -6,35 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '@ivr/reporting';
-import { waitFor } from '@ivr/testing';
-import {
-  appliedInSim,
-  createCalls,
-  baseEnv,
-  Cleanup,
-  countStalled,
-  decidedCount,
-  failedCount,
-  makeEvents,
-  openQueues,
-  paced,
-  postWebhook,
-  recordRow,
-  scenarioRedis,
-  secondsSince,
-  SHARED_REDIS_URL,
-  sleep,
-  startReceiverProcess,
-  startSimProcess,
-  startWorkerProcesses,
-  tally,
-  waitDrained,
-  type Answer,
-  type Proc,
-  type Queues,
-  type Receiver,
-  type Sim,
-} from './harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Answer, Cleanup, type NodeProcess, paced, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
+import { appliedInSim, baseEnv, countStalled, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses, waitDrained } from './harness';
 
 const EVENTS = 1200;
 const RATE = 120; // per second, so the run lasts ~10 s and the kill lands mid-run
@@ -44,7 +18,7 @@ describe('chaos 2: a worker process is SIGKILLed mid-run', () => {
   let sim: Sim;
   let receiver: Receiver;
   let queues: Queues;
-  let workers: Proc[];
+  let workers: NodeProcess[];
   let prefix: string;
   let redis: ReturnType<typeof scenarioRedis>['redis'];
   let stalled: ReturnType<typeof countStalled>;
@@ -53,12 +27,12 @@ describe('chaos 2: a worker process is SIGKILLed mid-run', () => {
     ({ prefix, redis } = scenarioRedis('crash', cleanup));
     sim = await startSimProcess('2-worker-crash', cleanup);
     await sim.control.setQueue('demo-queue', { idle: 8 });
-    queues = openQueues(SHARED_REDIS_URL, prefix);
+    queues = openQueues(TEST_REDIS_URL, prefix);
     cleanup.add('close queues', () => queues.close());
-    stalled = countStalled(SHARED_REDIS_URL, prefix);
+    stalled = countStalled(TEST_REDIS_URL, prefix);
     cleanup.add('close queue events', () => stalled.close());
     await stalled.ready;
-    const env = baseEnv({ redisUrl: SHARED_REDIS_URL, prefix, simUrl: sim.url, extra: { LOCK_DURATION_MS: '5000', STALLED_INTERVAL_MS: '2000' } });
+    const env = baseEnv({ redisUrl: TEST_REDIS_URL, prefix, simUrl: sim.url, extra: { LOCK_DURATION_MS: '5000', STALLED_INTERVAL_MS: '2000' } });
     workers = await startWorkerProcesses('2-worker-crash', env, 3, queues, cleanup);
     receiver = await startReceiverProcess('2-worker-crash', env, cleanup);
   });
@@ -77,7 +51,7 @@ describe('chaos 2: a worker process is SIGKILLed mid-run', () => {
       await sleep(3000);
       await waitFor(async () => (await queues.writes.getActiveCount()) >= 30, 'writes in flight before the kill', 20000, 50);
       activeAtKill = (await queues.writes.getActiveCount()) + (await queues.events.getActiveCount()) + (await queues.reports.getActiveCount());
-      victim.child.kill('SIGKILL');
+      victim.proc.kill('SIGKILL');
       await victim.exited;
     })();
     await paced(events, RATE, 50, async (e, i) => {

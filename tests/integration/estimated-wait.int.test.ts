@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversation, waitFor } from '@ivr/testing';
+import { waitFor } from '@ivr/testing';
+import { createConversation } from '@ivr/genesys-sim/testing';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 
 /**

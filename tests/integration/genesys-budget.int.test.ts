@@ -16,7 +16,9 @@ import { Queue, type Job } from 'bullmq';
 import { createDecisionStore } from '@ivr/reporting';
 import { createRedis } from '@ivr/redis';
 import { QUEUE_NAMES } from '@ivr/queue-contract';
-import { deletePrefix, freePort, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
+import { deletePrefix, freePort, startApp, TEST_REDIS_URL, uniquePrefix, waitFor, type NodeProcess } from '@ivr/testing';
+import { APPS } from '../apps';
+import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 
 const QUEUE = 'budget-queue';
 
@@ -24,7 +26,7 @@ interface System {
   prefix: string;
   url: string;
   sim: TestSim;
-  procs: AppProcess[];
+  procs: NodeProcess[];
   writes: Queue;
   post(body: unknown, headers?: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -61,7 +63,7 @@ async function startSystem(label: string, env: Record<string, string>): Promise<
     LOG_LEVEL: 'info',
     ...env,
   };
-  const procs = [startApp('worker', { ...common, WORKER_INDEX: '1' }, 'worker-1'), startApp('worker', { ...common, WORKER_INDEX: '2' }, 'worker-2'), startApp('receiver', common)];
+  const procs = [startApp(APPS.worker, { ...common, WORKER_INDEX: '1' }, 'worker-1'), startApp(APPS.worker, { ...common, WORKER_INDEX: '2' }, 'worker-2'), startApp(APPS.receiver, common)];
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => procs.slice(0, 2).every((w) => w.output().includes('"workers running"')) && (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)),

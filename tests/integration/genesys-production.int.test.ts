@@ -11,7 +11,9 @@ import { loadConfig } from '@ivr/config';
 import { jobIdFor } from '@ivr/core';
 import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
 import { createQueues, keyspace, type IvrEventJob, type IvrQueues } from '@ivr/queue-contract';
-import { createConversation, silentLogger, startApp, startTestSim, testRedis, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
+import { silentLogger, startApp, testRedis, waitFor, type NodeProcess } from '@ivr/testing';
+import { APPS } from '../apps';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 
 type Stats = { byEndpoint?: Record<string, Record<string, number>> };
@@ -21,7 +23,7 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
   const t = testRedis('gprod');
   let sim: TestSim;
   let queues: IvrQueues;
-  let workers: AppProcess[] = [];
+  let workers: NodeProcess[] = [];
   let env: Record<string, string>;
   let receiver: RunningReceiver | undefined;
 
@@ -45,7 +47,7 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
       // This suite measures the poll path (analytics calls per OCCUPANCY_CACHE_MS); pushed figures make it 0 calls.
       OCCUPANCY_SOURCE: 'polling',
     };
-    workers = [1, 2, 3].map((i) => startApp('worker', { ...env, WORKER_INDEX: String(i) }, `worker-${i}`));
+    workers = [1, 2, 3].map((i) => startApp(APPS.worker, { ...env, WORKER_INDEX: String(i) }, `worker-${i}`));
     queues = createQueues(t.redis, t.prefix, { applyAttempts: 5, applyBackoffMs: 1000 });
     // All three are up when each has registered its workers on the events queue.
     await waitFor(async () => (await queues.events.getWorkers()).length >= 3, '3 worker processes connected', 30000, 100);
@@ -146,7 +148,7 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
   });
 
   it('a GENESYS_ENVIRONMENT typo: the worker exits at start with one line listing the valid regions', async () => {
-    const bad = startApp('worker', { ...env, GENESYS_ENVIRONMENT: 'mypurecloud.con' }, 'typo-worker');
+    const bad = startApp(APPS.worker, { ...env, GENESYS_ENVIRONMENT: 'mypurecloud.con' }, 'typo-worker');
     const code = await Promise.race([bad.exited, new Promise((r) => setTimeout(() => r('still running'), 20000))]);
     if (code === 'still running') await bad.stop();
     expect(code).toBe(1);
@@ -157,7 +159,7 @@ describe('Genesys in production: 3 worker processes, real SDK, simulator', () =>
   });
 
   it('bad credentials: the worker exits at start with a one-line reason', async () => {
-    const bad = startApp('worker', { ...env, GENESYS_CLIENT_ID: 'nobody', GENESYS_CLIENT_SECRET: 'wrong' }, 'bad-worker');
+    const bad = startApp(APPS.worker, { ...env, GENESYS_CLIENT_ID: 'nobody', GENESYS_CLIENT_SECRET: 'wrong' }, 'bad-worker');
     const code = await Promise.race([bad.exited, new Promise((r) => setTimeout(() => r('still running'), 20000))]);
     if (code === 'still running') await bad.stop();
     expect(code).toBe(1);

@@ -14,7 +14,8 @@ import { loadConfig } from '@ivr/config';
 import { decisionIdFor, jobIdFor } from '@ivr/core';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 import { genesysFromConfig, startWorkers, type RunningWorkers } from '@ivr/worker';
-import { createConversation, silentLogger, startTestSim, testRedis, waitFor, type TestSim } from '@ivr/testing';
+import { silentLogger, testRedis, waitFor } from '@ivr/testing';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 
 describe('idempotent effects', () => {
   const t = testRedis('idemfx');

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversation, silentLogger, startApp, waitFor, type AppProcess } from '@ivr/testing';
+import { silentLogger, startApp, waitFor, type NodeProcess } from '@ivr/testing';
+import { APPS } from '../apps';
+import { createConversation } from '@ivr/genesys-sim/testing';
 import { keyspace } from '@ivr/queue-contract';
 import { startOccupancyPushRole } from '@ivr/worker';
 import { startPipeline, type Pipeline } from './pipeline-harness';
@@ -160,7 +162,7 @@ describe('occupancy pushed by Genesys notifications', () => {
 
 describe('the channel holder killed (real processes)', () => {
   let p: Pipeline;
-  let holder: AppProcess | undefined;
+  let holder: NodeProcess | undefined;
   afterAll(async () => {
     await holder?.stop(2000);
     await p?.close();
@@ -170,7 +172,7 @@ describe('the channel holder killed (real processes)', () => {
     // The in-process pipeline stays on polling until its push candidate is started, so the process holds first.
     p = await startPipeline({ ...PUSH_ENV, OCCUPANCY_SOURCE: 'polling', TARGET_QUEUE_ID: 'q-kill', LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' });
     await p.sim.control.setQueue('q-kill', { idle: 4 });
-    holder = startApp('worker', {
+    holder = startApp(APPS.worker, {
       ...PUSH_ENV,
       TARGET_QUEUE_ID: 'q-kill',
       REDIS_URL: p.config.REDIS_URL,

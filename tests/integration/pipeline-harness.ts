@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '@ivr/config';
-import { startTestSim, silentLogger, testRedis, type TestSim } from '@ivr/testing';
+import { silentLogger, testRedis } from '@ivr/testing';
+import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { startReceiver, type RunningReceiver } from '@ivr/receiver';
 import { genesysFromConfig, startWorkers, type RunningWorkers } from '@ivr/worker';
 import { mkdtempSync } from 'node:fs';

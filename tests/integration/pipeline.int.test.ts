@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createConversation, waitFor } from '@ivr/testing';
+import { waitFor } from '@ivr/testing';
+import { createConversation } from '@ivr/genesys-sim/testing';
 import { formatFailed, listFailed } from '@ivr/ops';
 import { decisionIdFor, jobIdFor, scopedKey } from '@ivr/core';
 import { startPipeline, type Pipeline } from './pipeline-harness';

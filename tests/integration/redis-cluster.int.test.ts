@@ -4,9 +4,8 @@
  * yet, see docs/operations.md "Redis Cluster"). Skipped, with the reason, when this machine's redis-server /
  * redis-cli cannot build a cluster.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,8 @@ import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
 import { createQueues, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { genesysFromConfig, startWorkers } from '@ivr/worker';
 import { startReceiver } from '@ivr/receiver';
-import { createConversation, silentLogger, startTestSim, waitFor, type TestSim } from '@ivr/testing';
+import { freePort, silentLogger, startRedisServer, waitFor, type RedisServer } from '@ivr/testing';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 
 function clusterSupport(): string | undefined {
   const server = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
@@ -31,16 +31,9 @@ function clusterSupport(): string | undefined {
 const unsupported = clusterSupport();
 
 /** A free port whose cluster bus port (+10000) is a valid port too. */
-async function freePort(): Promise<number> {
+async function clusterPort(): Promise<number> {
   for (;;) {
-    const p = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
+    const p = await freePort();
     if (p > 1024 && p + 10000 < 65536) return p;
   }
 }
@@ -49,8 +42,8 @@ const EVENTS = 30;
 const QUEUE = 'cluster-q';
 
 describe.skipIf(unsupported)(`Redis Cluster (3 masters, hash-tagged prefix)${unsupported ? ` — skipped: ${unsupported}` : ''}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivr-cluster-'));
-  const nodes: Array<{ port: number; proc: ChildProcess }> = [];
+  const dir = mkdtempSync(join(tmpdir(), 'ivr-cluster-reports-'));
+  const nodes: RedisServer[] = [];
   const prefix = `{ivrc-${Date.now().toString(36)}}`;
   const cluster = () => new Cluster(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), { redisOptions: { maxRetriesPerRequest: null } });
   let producer: Cluster;
@@ -60,19 +53,7 @@ describe.skipIf(unsupported)(`Redis Cluster (3 masters, hash-tagged prefix)${uns
   let sim: TestSim;
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      const nodeDir = join(dir, String(port));
-      rmSync(nodeDir, { recursive: true, force: true });
-      spawnSync('mkdir', ['-p', nodeDir]);
-      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--save', '', '--appendonly', 'no', '--dir', nodeDir], { stdio: 'ignore' });
-      nodes.push({ port, proc });
-    }
-    for (const n of nodes) {
-      const r = new Redis(n.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
-      await waitFor(async () => (await r.ping().catch(() => undefined)) === 'PONG', `redis-server on ${n.port}`, 10_000, 100);
-      r.disconnect();
-    }
+    for (let i = 0; i < 3; i++) nodes.push(await startRedisServer({ port: await clusterPort(), args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }));
     const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     for (const n of nodes) {
@@ -93,8 +74,7 @@ describe.skipIf(unsupported)(`Redis Cluster (3 masters, hash-tagged prefix)${uns
     producer?.disconnect();
     workerConn?.disconnect();
     await sim?.close();
-    for (const n of nodes) n.proc.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => new Promise((r) => (n.proc.exitCode !== null ? r(null) : n.proc.once('exit', r)))));
+    await Promise.all(nodes.map((n) => n.stop()));
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -13,14 +13,16 @@ import { bodyFingerprint, decisionIdFor, type DecisionRecord } from '@ivr/core';
 import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
 import { createQueues, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { createRedis } from '@ivr/redis';
-import { createConversation, deletePrefix, startApp, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type AppProcess, type TestSim } from '@ivr/testing';
+import { deletePrefix, startApp, TEST_REDIS_URL, uniquePrefix, waitFor, type NodeProcess } from '@ivr/testing';
+import { APPS } from '../apps';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 
 const PROCESSES = 3;
 const EVENTS = 600;
 const QUEUE = 'scale-queue';
 
 /** The JSON log lines a process wrote (pino, one object per line; stdout is not a TTY here). */
-function logLines(w: AppProcess): Array<Record<string, unknown>> {
+function logLines(w: NodeProcess): Array<Record<string, unknown>> {
   return w
     .output()
     .split('\n')
@@ -33,7 +35,7 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
   const redis = createRedis(TEST_REDIS_URL, 'client');
   let sim: TestSim;
   let queues: IvrQueues;
-  const workers: AppProcess[] = [];
+  const workers: NodeProcess[] = [];
 
   beforeAll(async () => {
     sim = await startTestSim();
@@ -54,7 +56,7 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
       REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ivr-scale-')),
       LOG_LEVEL: 'info',
     };
-    for (let i = 1; i <= PROCESSES; i++) workers.push(startApp('worker', { ...env, WORKER_INDEX: String(i) }, `worker-${i}`));
+    for (let i = 1; i <= PROCESSES; i++) workers.push(startApp(APPS.worker, { ...env, WORKER_INDEX: String(i) }, `worker-${i}`));
     // Every process must be taking jobs before the first event goes in, or the first one up takes them all.
     await waitFor(() => workers.every((w) => w.output().includes('"workers running"')), `${PROCESSES} worker processes to start`, 60_000, 100).catch((e: Error) => {
       throw new Error(`${e.message}\n${workers.map((w, i) => `--- worker ${i + 1} (exit ${w.proc.exitCode}):\n${w.output().slice(-2000)}`).join('\n')}`);

@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startApp, startTestSim, uniquePrefix, type TestSim } from '@ivr/testing';
+import { freePort, startApp, uniquePrefix } from '@ivr/testing';
+import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
+import { APPS, type AppName } from '../apps';
 
 /**
  * Issue 13 item 7: expected start-up failures end as one line a user can act on, never a stack trace, in every app.
@@ -18,8 +20,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function failsWith(app: Parameters<typeof startApp>[0], env: Record<string, string>) {
-  const p = startApp(app, { QUEUE_PREFIX: uniquePrefix('startup'), LOG_LEVEL: 'error', WORKER_METRICS_PORT: '0', GENESYS_API_BASE: sim.url, ...env });
+async function failsWith(app: AppName, env: Record<string, string>) {
+  const p = startApp(APPS[app], { QUEUE_PREFIX: uniquePrefix('startup'), LOG_LEVEL: 'error', WORKER_METRICS_PORT: '0', GENESYS_API_BASE: sim.url, ...env }, app);
   const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('still running'), 30000))]);
   if (code === 'still running') await p.stop(1000);
   return { code, out: p.output().trim() };

@@ -1,12 +1,15 @@
 /** The dashboard as a real process: token strength at start, bind address from config printed as bound, store down at start. */
+import { fileURLToPath } from 'node:url';
 import { freePort, startApp, testRedis, waitFor } from '@ivr/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe('dashboard process', () => {
   const t = testRedis('dash-main');
   afterAll(() => t.cleanup());
   it('refuses a weak ADMIN_TOKEN at start with a one-line reason', async () => {
-    const app = startApp('dashboard', { ADMIN_TOKEN: 'a', DASHBOARD_PORT: String(await freePort()), QUEUE_PREFIX: t.prefix });
+    const app = startApp(MAIN, { ADMIN_TOKEN: 'a', DASHBOARD_PORT: String(await freePort()), QUEUE_PREFIX: t.prefix });
     // The configuration refuses it before the dashboard starts (EX_CONFIG, one line naming the variable).
     expect(await app.exited).toBe(78);
     expect(app.output()).toMatch(/ADMIN_TOKEN: must be at least 16 characters long/);
@@ -14,7 +17,7 @@ describe('dashboard process', () => {
   });
 
   it('refuses a public bind address without a token', async () => {
-    const app = startApp('dashboard', { ADMIN_TOKEN: '', DASHBOARD_HOST: '0.0.0.0', DASHBOARD_PORT: String(await freePort()), QUEUE_PREFIX: t.prefix });
+    const app = startApp(MAIN, { ADMIN_TOKEN: '', DASHBOARD_HOST: '0.0.0.0', DASHBOARD_PORT: String(await freePort()), QUEUE_PREFIX: t.prefix });
     expect(await app.exited).toBe(1);
     expect(app.output()).toMatch(/DASHBOARD_HOST=0\.0\.0\.0 needs ADMIN_TOKEN/);
   });
@@ -22,7 +25,7 @@ describe('dashboard process', () => {
   it('binds where DASHBOARD_HOST says, prints the bound address, and serves with Elasticsearch down at start', async () => {
     const port = await freePort();
     const token = 'main-int-token-5e8a1c';
-    const app = startApp('dashboard', {
+    const app = startApp(MAIN, {
       ADMIN_TOKEN: token,
       DASHBOARD_HOST: '127.0.0.1',
       DASHBOARD_PORT: String(port),

@@ -10,7 +10,7 @@ import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { createQueues, type IvrQueues } from '@ivr/queue-contract';
 import { createElasticsearchStore, createEmbeddedStore, makeDoc } from '@ivr/reporting';
-import { TEST_REDIS_URL, testRedis, waitFor } from '@ivr/testing';
+import { freePort, TEST_REDIS_URL, testRedis, waitFor } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app';
 import { guardStore } from './store-guard';
@@ -43,14 +43,6 @@ function redisProxy(port: number) {
         server.close(() => resolve());
       }),
   };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('dashboard with the decision store down', () => {

@@ -1,6 +1,7 @@
 import platformClient from 'purecloud-platform-client-v2';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@ivr/testing';
 import { startSim, type RunningSim } from './index';
 
 /** The real SDK (NotificationsApi) on a private ApiClient pointed at the simulator. */
@@ -39,15 +40,10 @@ async function connect(uri: string) {
     ws.once('error', reject);
   });
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  async function next(pred: (m: Message) => boolean, timeoutMs = 3000): Promise<Message> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = messages.find(pred);
-      if (m) return m;
-      if (Date.now() > deadline) throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
+  const next = (pred: (m: Message) => boolean, timeoutMs = 3000): Promise<Message> =>
+    waitFor(() => messages.find(pred), 'a matching message', timeoutMs, 10).catch((e: Error) => {
+      throw new Error(`${e.message}; got ${JSON.stringify(messages)}`);
+    });
   return { ws, messages, next, closed };
 }
 

@@ -2,8 +2,11 @@
  * The receiver as real processes: RECEIVER_WORKERS=2 runs a node:cluster primary (superviseCluster) and two
  * receivers sharing one port; SIGTERM to the primary drains both and everything exits 0 within SHUTDOWN_GRACE_MS.
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startApp, TEST_REDIS_URL, testRedis, waitFor } from '@ivr/testing';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe('receiver process with RECEIVER_WORKERS=2', () => {
   const t = testRedis('recv-main');
@@ -11,7 +14,7 @@ describe('receiver process with RECEIVER_WORKERS=2', () => {
 
   it('two processes serve one port; SIGTERM stops them through the one shutdown helper, exit 0', async () => {
     const port = await freePort();
-    const app = startApp('receiver', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: t.prefix, RECEIVER_PORT: String(port), RECEIVER_HOST: '127.0.0.1', RECEIVER_WORKERS: '2', SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'info' });
+    const app = startApp(MAIN, { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: t.prefix, RECEIVER_PORT: String(port), RECEIVER_HOST: '127.0.0.1', RECEIVER_WORKERS: '2', SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'info' }, 'receiver');
     try {
       const lines = () => app.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; pid: number; [k: string]: unknown });
       await waitFor(() => lines().filter((l) => l.msg === 'receiver listening').length === 2, 'two receiver processes listening', 90_000, 50);

@@ -1,14 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '@ivr/config';
-import { freePort, TEST_REDIS_URL, uniquePrefix, waitFor } from '@ivr/testing';
+import { startRedisServer, TEST_REDIS_URL, uniquePrefix, waitFor, type RedisServer } from '@ivr/testing';
 import { startReceiver, type RunningReceiver } from './server';
 
 /** A pino logger whose JSON lines are kept for assertions. */
@@ -81,31 +76,17 @@ describe('receiver timeouts and client aborts (issue 13 items 5 and 9)', () => {
 });
 
 describe('a frozen Redis during ingest: 503 "outcome unknown", distinct from "could not be stored"', () => {
-  let server: ChildProcess;
-  let dir: string;
-  let url: string;
+  let server: RedisServer;
   let rx: RunningReceiver;
   const cap = captureLogger();
   beforeAll(async () => {
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'ivr-frozen-redis-'));
-    url = `redis://127.0.0.1:${port}`;
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    await waitFor(async () => (await probe.connect().then(() => probe.ping(), () => '')) === 'PONG', 'the private redis-server', 10000, 100);
-    probe.disconnect();
-    rx = await startReceiver(loadConfig({ REDIS_URL: url, QUEUE_PREFIX: 'frozen', RECEIVER_PORT: '0', RECEIVER_HOST: '127.0.0.1', STORE_TIMEOUT_MS: '1000' }), cap.logger);
+    server = await startRedisServer();
+    rx = await startReceiver(loadConfig({ REDIS_URL: server.url, QUEUE_PREFIX: 'frozen', RECEIVER_PORT: '0', RECEIVER_HOST: '127.0.0.1', STORE_TIMEOUT_MS: '1000' }), cap.logger);
   }, 20000);
   afterAll(async () => {
-    try {
-      process.kill(server.pid!, 'SIGCONT');
-    } catch {
-      // already gone (the test kills it)
-    }
+    if (server?.pid) process.kill(server.pid, 'SIGCONT'); // still running (the test kills it at its end)
     await rx?.close();
-    server.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it('frozen: 503 outcome unknown; once Redis wakes the same key is a duplicate (it was stored); down: could not be stored', async () => {
@@ -131,8 +112,7 @@ describe('a frozen Redis during ingest: 503 "outcome unknown", distinct from "co
     expect(retry.status).toBe(200);
     expect(((await retry.json()) as { status: string }).status).toBe('duplicate');
 
-    server.kill('SIGKILL');
-    await new Promise((r) => server.once('exit', r));
+    await server.kill('SIGKILL');
     const down = await waitFor(async () => {
       const r = await post(rx.url, webhook('c-down'), 'down-key');
       const b = (await r.json()) as { error?: { code: string; message: string } };

@@ -4,7 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deletePrefix, startTestSim, TEST_REDIS_URL, uniquePrefix, waitFor, type TestSim } from '@ivr/testing';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '@ivr/testing';
+import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { budgetKeys, budgetUsage, createRedisBudget, priorityOf, type GenesysBudget } from './budget';
 import { createGenesysClient } from './client';
 import { GenesysApiError } from './errors';

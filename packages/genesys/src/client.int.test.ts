@@ -1,4 +1,4 @@
-import { createConversation, startTestSim, type TestSim } from '@ivr/testing';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGenesysClient, type GenesysClientOptions } from './client';
 import { GenesysApiError, GenesysAuthError } from './errors';

@@ -1,4 +1,5 @@
-import { createConversation, startTestSim, testRedis, type TestSim } from '@ivr/testing';
+import { testRedis } from '@ivr/testing';
+import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGenesysClient } from './client';
 import { createCustomerResolver, customerParticipantId, ParticipantUnresolvableError } from './customer-participant';

@@ -1,4 +1,4 @@
-import { startTestSim, type TestSim } from '@ivr/testing';
+import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyGenesysError, GenesysApiError, GenesysAuthError, retryAfterMs } from './errors';

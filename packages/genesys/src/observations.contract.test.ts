@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { observationsToCounts, routeFor } from '@ivr/core';
-import { startTestSim, type TestSim } from '@ivr/testing';
+import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenesysClient } from './client';
 import type { ObservationsResponse } from './types';

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from '@ivr/testing';
+import { startRedisServer, type RedisServer } from '@ivr/testing';
 import { assertRedisMemory, checkRedisMemory, memoryVerdict, MIN_REDIS_MAXMEMORY_BYTES } from './redis';
 
 const MB = 1024 * 1024;
@@ -16,18 +15,16 @@ describe('Redis memory check at start (issue 13 item 8)', () => {
   });
 
   describe('against a private redis-server', () => {
-    let server: ChildProcess;
+    let server: RedisServer;
     let redis: Redis;
     beforeAll(async () => {
-      const port = await freePort();
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory', '10mb', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-      redis = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+      server = await startRedisServer({ maxmemory: '10mb' });
+      redis = new Redis(server.url, { maxRetriesPerRequest: 0 });
       redis.on('error', () => undefined);
-      await waitFor(async () => (await redis.connect().then(() => redis.ping(), () => '')) === 'PONG' || (await redis.ping().catch(() => '')) === 'PONG', 'the private redis-server', 10000, 100);
     });
-    afterAll(() => {
-      redis.disconnect();
-      server.kill('SIGKILL');
+    afterAll(async () => {
+      redis?.disconnect();
+      await server?.stop();
     });
 
     it('maxmemory 10mb: the start is refused with a one-line reason', async () => {

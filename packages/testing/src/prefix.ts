@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
+/** The shared Redis of tests (REDIS_URL, default 127.0.0.1:6379): everything a test writes lives under a unique prefix. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A queue/key prefix no other test (or process) uses. */
@@ -34,14 +35,14 @@ export function testRedis(label?: string) {
   };
 }
 
-/** Poll until `check` returns a truthy value or the timeout passes; returns the value or throws with `what`. */
-export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10000, everyMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last) return last as NonNullable<T>;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`);
+/** SCAN-count the keys matching a pattern. */
+export async function countKeys(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+    cursor = next;
+    n += keys.length;
+  } while (cursor !== '0');
+  return n;
 }

@@ -1,4 +1,12 @@
-import { startSim, type CallRecord, type ConversationBody, type FaultSpec, type ParticipantPurpose, type QueueCounts, type QueueInput, type SimEndpoint, type SimOptions, type SimState, type SimStats } from '@ivr/genesys-sim';
+/**
+ * The simulator's test helpers (issue 16 item 4): start it in-process, create calls, drive its /__sim control API.
+ * Imported by tests, chaos, bench and scripts/demo.ts as `@ivr/genesys-sim/testing`; they live with the app they
+ * drive so that no package imports an app.
+ */
+import { startSim } from '../server';
+import type { ConversationBody } from '../routes/api';
+import type { SimState } from '../state';
+import type { CallRecord, FaultSpec, ParticipantPurpose, QueueCounts, QueueInput, SimEndpoint, SimOptions, SimStats } from '../types';
 
 /** A participant of a call to create: purposes as Genesys uses them (customer, ivr, acd, agent). */
 export interface NewParticipant {
