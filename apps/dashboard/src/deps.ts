@@ -1,3 +1,4 @@
+import type { Logger } from '@ivr/core';
 import type { Queue } from 'bullmq';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { BudgetUsage } from '@ivr/genesys';
@@ -5,11 +6,7 @@ import type { DecisionStore } from '@ivr/reporting';
 import type { GuessThrottle } from './security';
 
 /** The part of a pino logger the dashboard uses. */
-export interface DashboardLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type DashboardLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface DashboardDeps {
   queues: Queue[];

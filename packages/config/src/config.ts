@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROUTES } from '@ivr/core';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -77,7 +78,6 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const ROUTES = ['route_to_queue', 'route_to_vm'] as const;
 /** Media types Genesys splits queue conversation metrics by (observation groups' `mediaType`). */
 const MEDIA_TYPES = ['voice', 'callback', 'chat', 'email', 'message'] as const;
 const ROLES = ['decide', 'apply', 'report'] as const;

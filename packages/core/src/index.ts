@@ -9,3 +9,4 @@ export * from './percentile';
 export * from './write-outcome';
 export * from './http-error';
 export * from './read-webhook';
+export * from './logger';

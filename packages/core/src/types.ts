@@ -1,5 +1,9 @@
+import { z } from 'zod';
+
+/** The two routes a decision can take: the one list, also the zod enum every schema uses. */
 export const ROUTES = ['route_to_queue', 'route_to_vm'] as const;
 export type Route = (typeof ROUTES)[number];
+export const routeSchema = z.enum(ROUTES);
 
 /**
  * Where a decision's occupancy came from (issue 19): `notification` pushed by the channel holder, `poll` an
@@ -29,26 +33,33 @@ export interface DtmfEvent {
   queueId?: string;
 }
 
-/** One routing decision, as recorded in the decision store (the tutorial's fields plus ours). */
-export interface DecisionRecord {
-  decisionId: string;
-  idempotencyKey: string;
-  timestamp: string; // ISO time the decision was made
-  flowInstanceId: string;
-  conversationId: string;
+/**
+ * One routing decision, as recorded in the decision store (the tutorial's fields plus ours): THE definition. The
+ * `decision-reports` job schema is this schema, and `DecisionRecord` is inferred from it.
+ */
+export const decisionRecordSchema = z.object({
+  decisionId: z.string(),
+  idempotencyKey: z.string(),
+  /** ISO time the decision was made. */
+  timestamp: z.string(),
+  flowInstanceId: z.string(),
+  conversationId: z.string(),
   /** As the webhook named it; absent when the write resolves the conversation's customer participant. */
-  participantId?: string;
-  dtmf: string;
-  queueId: string;
-  threshold: number;
+  participantId: z.string().optional(),
+  dtmf: z.string(),
+  queueId: z.string(),
+  threshold: z.number(),
   /** Available agents seen; null when Genesys could not answer (occupancySource 'fail_open'): unknown, not 0. */
-  queue_occupancy: number | null;
-  routing_decision: Route;
-  state: 'ROUTING' | 'COMPLETE';
-  sequence: number;
-  latencyMs: number; // webhook received -> decision made
-  occupancySource: OccupancySource;
+  queue_occupancy: z.number().nullable(),
+  routing_decision: routeSchema,
+  state: z.enum(['ROUTING', 'COMPLETE']),
+  sequence: z.number().int(),
+  /** Webhook received -> decision made. */
+  latencyMs: z.number(),
+  // A record or job written by the previous version may say `live` (a polled reading): read as `poll`.
+  occupancySource: z.preprocess((v) => (v === LEGACY_POLL_SOURCE ? 'poll' : v), z.enum(OCCUPANCY_SOURCES)),
   /** Genesys' estimated wait (s) the decision used: only when the target has `maxEstimatedWaitS` and a figure came. */
-  estimatedWaitS?: number;
-  reason?: string;
-}
+  estimatedWaitS: z.number().optional(),
+  reason: z.string().optional(),
+});
+export type DecisionRecord = z.infer<typeof decisionRecordSchema>;

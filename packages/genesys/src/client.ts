@@ -1,3 +1,4 @@
+import type { Logger } from '@ivr/core';
 import platformClient, { type Models } from 'purecloud-platform-client-v2';
 import { classifyGenesysError, GenesysApiError, GenesysAuthError } from './errors';
 import { checkGenesysEnvironment } from './environment';
@@ -7,11 +8,7 @@ import type { GenesysBudget } from './budget';
 import type { GenesysClient, GenesysStats, ObservationsResponse } from './types';
 
 /** The pino methods the client uses. */
-export interface GenesysLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
-}
+export type GenesysLogger = Pick<Logger, 'info' | 'warn'> & Partial<Pick<Logger, 'debug'>>;
 
 export interface GenesysClientOptions {
   /** e.g. `mypurecloud.com`, `mypurecloud.ie` (ignored when apiBase is set). */

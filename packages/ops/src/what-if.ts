@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { readStoredDecision, resolveTarget, routeFor, routedByWaitRule, scopedKey, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
+import { ROUTES, readStoredDecision, resolveTarget, routeFor, routedByWaitRule, scopedKey, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
 import { keyspace } from '@ivr/queue-contract';
 import type { RecordedEvent } from '@ivr/intake';
 
@@ -52,7 +52,6 @@ export interface WhatIfResult {
   rows: WhatIfRow[];
 }
 
-const ROUTES: Route[] = ['route_to_queue', 'route_to_vm'];
 export const MOVES = ROUTES.flatMap((a) => ROUTES.map((b) => `${a}→${b}`));
 
 /** The maximum wait the alternative gives a decision: undefined = no wait rule; 'recorded' = as it was. */

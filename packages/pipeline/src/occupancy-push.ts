@@ -1,3 +1,4 @@
+import type { Logger } from '@ivr/core';
 import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { Keyspace } from '@ivr/queue-contract';
@@ -11,10 +12,7 @@ export interface PushChannelApi {
   subscribeNotificationChannel(channelId: string, topics: readonly string[]): Promise<void>;
 }
 
-export interface PushLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+export type PushLogger = Pick<Logger, 'info' | 'warn'>;
 
 export interface OccupancyPushOptions {
   redis: Redis;

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { LEGACY_POLL_SOURCE, OCCUPANCY_SOURCES, writeOutcomeSchema } from '@ivr/core';
+import { decisionRecordSchema, writeOutcomeSchema } from '@ivr/core';
 
-const route = z.enum(['route_to_queue', 'route_to_vm']);
 
 /** `ivr-events`: one per accepted webhook; jobId derives from the idempotency key. */
 export const ivrEventJobSchema = z.object({
@@ -37,26 +36,7 @@ export const genesysWriteJobSchema = z.object({
 export type GenesysWriteJob = z.infer<typeof genesysWriteJobSchema>;
 
 /** `decision-reports`: one decision record for the store. */
-export const decisionReportJobSchema = z.object({
-  decisionId: z.string(),
-  idempotencyKey: z.string(),
-  timestamp: z.string(),
-  flowInstanceId: z.string(),
-  conversationId: z.string(),
-  participantId: z.string().optional(),
-  dtmf: z.string(),
-  queueId: z.string(),
-  threshold: z.number(),
-  queue_occupancy: z.number().nullable(), // null: fail-open, occupancy unknown
-  routing_decision: route,
-  state: z.enum(['ROUTING', 'COMPLETE']),
-  sequence: z.number().int(),
-  latencyMs: z.number(),
-  // A job queued by a worker of the previous version may say `live` (a polled reading): read as `poll`.
-  occupancySource: z.preprocess((v) => (v === LEGACY_POLL_SOURCE ? 'poll' : v), z.enum(OCCUPANCY_SOURCES)),
-  estimatedWaitS: z.number().optional(),
-  reason: z.string().optional(),
-});
+export const decisionReportJobSchema = decisionRecordSchema;
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;
 
 /** Job name of the second kind of `decision-reports` job: a write outcome to record on the stored decision. */

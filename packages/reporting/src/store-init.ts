@@ -1,9 +1,7 @@
+import type { Logger } from '@ivr/core';
 import { StoreUnavailableError, type DecisionStore } from './store';
 
-export interface InitLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+export type InitLogger = Pick<Logger, 'info' | 'warn'>;
 
 export interface BackgroundInitOptions {
   logger: InitLogger;

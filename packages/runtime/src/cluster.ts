@@ -1,9 +1,8 @@
+import type { Logger } from '@ivr/core';
 import cluster, { type Worker } from 'node:cluster';
 import { onShutdown, type ShutdownLogger } from './shutdown';
 
-export interface ClusterLogger extends ShutdownLogger {
-  fatal(o: object, m?: string): void;
-}
+export type ClusterLogger = Pick<Logger, 'info' | 'error' | 'fatal'>;
 
 export interface ClusterOptions {
   /** Worker processes to keep running (RECEIVER_WORKERS). */

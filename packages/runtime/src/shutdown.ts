@@ -1,8 +1,6 @@
+import type { Logger } from '@ivr/core';
 /** The part of a pino logger the shutdown helper uses. */
-export interface ShutdownLogger {
-  info(o: object, m?: string): void;
-  error(o: object, m?: string): void;
-}
+export type ShutdownLogger = Pick<Logger, 'info' | 'error'>;
 
 /**
  * Run `close` once on SIGTERM/SIGINT, then exit 0; a second signal or `graceMs` (SHUTDOWN_GRACE_MS) without

@@ -1,13 +1,9 @@
-import type { DtmfEvent, ResolvedKey } from '@ivr/core';
+import type { Logger, DtmfEvent, ResolvedKey } from '@ivr/core';
 import type { IngestOutcome } from '@ivr/intake';
 import type { IvrEventJob } from '@ivr/queue-contract';
 
 /** The part of a pino logger the receiver uses. */
-export interface ReceiverLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type ReceiverLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 /** Counts a webhook outcome (metrics: `accepted`, `duplicate`, `conflict`, `skipped`, `error_<status>`, `aborted`). */
 export type Observe = (outcome: string) => void;

@@ -1,15 +1,9 @@
 import type { Job } from 'bullmq';
-import { decisionIdFor } from '@ivr/core';
+import { decisionIdFor, type Logger } from '@ivr/core';
 import { isFinalFailure } from '@ivr/queue-contract';
 
-/** The subset of pino the processors use (a pino Logger satisfies it). */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): Logger;
-}
+/** The processors take the one logger type of @ivr/core (a pino Logger satisfies it). */
+export type { Logger } from '@ivr/core';
 
 /**
  * The worker's line for a failed attempt (BullMQ `failed` event): `job failed for good` at error level when no
