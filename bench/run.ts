@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { FULL, benchEndToEnd, benchIngest, benchMemory, table, targets, type BenchResults } from './harness';
+import { FULL, benchEndToEnd, benchIngest, benchMemory, notMeasured, table, targets, type BenchResults } from './harness';
 import { formatSummary, summarise } from './lib/cpuprofile';
 import { LOG_DIR, ROOT } from './lib/procs';
 import { startPrivateRedis } from './lib/redis-server';
@@ -46,14 +46,9 @@ const redis = await startPrivateRedis().catch((e: Error) => {
 log(`private redis-server ${redis.version} at ${redis.url}; child logs in ${LOG_DIR}`);
 let code = 0;
 try {
-  const nan = Number.NaN;
-  const ingest = only.has('ingest')
-    ? await benchIngest(redis, profile, log)
-    : { echo: { okPerSec: nan, p50: nan, p99: nan, cores: {}, cpuUsPerReq: {}, statuses: {} }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {}, cores: {}, cpuUsPerReq: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
-  const e2e = only.has('e2e')
-    ? await benchEndToEnd(redis, profile, log)
-    : { chain: { perSec: nan, jobs: 0, seconds: 0, redisCommandsPerChain: nan }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, genesysRequestsPerDecision: { async: nan, sync: nan, syncDecisions: 0 }, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, redisTopCommands: {}, queues: 3, profiles: [] };
-  const memory = only.has('memory') ? await benchMemory(redis, profile, log) : { keys: 0, bytesPerKey: nan, mbPerMillion: nan };
+  const ingest = only.has('ingest') ? await benchIngest(redis, profile, log) : notMeasured.ingest();
+  const e2e = only.has('e2e') ? await benchEndToEnd(redis, profile, log) : notMeasured.e2e();
+  const memory = only.has('memory') ? await benchMemory(redis, profile, log) : notMeasured.memory();
   const results: BenchResults = {
     profile,
     machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, redis: redis.version, platform: `${process.platform} ${process.arch}` },
