@@ -4,14 +4,14 @@
  * of server processes. Used by `pnpm bench` (bench/run.ts) and `pnpm bench:smoke` (bench/smoke.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bodyFingerprint } from '@ivr/core';
 import { createIdempotencyStore, keyspace, QUEUE_NAMES } from '@ivr/queues';
-import { createConversation, simControl } from '@ivr/testing';
+import type { simControl } from '@ivr/testing';
 import { load, percentile, type LoadResult } from './lib/load';
+import { QUEUE_IDS, startPipeline } from './lib/pipeline';
 import { cpuShare } from './lib/cpu';
 import { ask, freePort, LOG_DIR, runTs, sleep, waitForHttp, waitReady, type Child } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
@@ -145,7 +145,7 @@ export const notMeasured = {
 const WEBHOOK = '/webhook/genesys-dtmf';
 
 /** A data-action payload for request `n`; a unique idempotency key and conversation per request. */
-function webhook(run: string) {
+export function webhook(run: string) {
   return (n: number) => ({
     key: `${run}-${n}`,
     body: `{"conversationId":"${run}-c${n}","participantId":"p${n}","dtmf":"${(n % 3) + 1}"}`,
@@ -265,7 +265,7 @@ export async function benchIngest(redis: PrivateRedis, p: BenchProfile, log: Log
   };
 }
 
-async function until(what: string, timeoutS: number, check: () => Promise<boolean>, children: Child[] = []): Promise<void> {
+export async function until(what: string, timeoutS: number, check: () => Promise<boolean>, children: Child[] = []): Promise<void> {
   const deadline = Date.now() + timeoutS * 1000;
   while (!(await check())) {
     for (const c of children) if (c.proc.exitCode !== null) throw new Error(`${c.name} exited (${c.proc.exitCode}) while waiting for ${what}:\n${c.tail()}`);
@@ -307,49 +307,18 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
 
   // The pipeline: simulator + workers (real wiring) + receiver (real main.ts), 3 queues.
   await redis.reset();
-  const policyFile = join(LOG_DIR, 'routing-policy.json');
-  const queueIds = ['bench-q1', 'bench-q2', 'bench-q3'];
-  writeFileSync(
-    policyFile,
-    JSON.stringify({ default: { queueId: queueIds[0], threshold: 5 }, digits: Object.fromEntries(queueIds.map((q, i) => [String(i + 1), { queueId: q, threshold: 5 }])) }),
-  );
-  const simPort = await freePort();
-  const recvPort = await freePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  log(`end to end: webhook -> decide -> attributes in the simulator -> report stored, ${n} decisions, ${queueIds.length} queues`);
+  log(`end to end: webhook -> decide -> attributes in the simulator -> report stored, ${n} decisions, ${QUEUE_IDS.length} queues`);
   const profiles: string[] = [];
-  const sim = runTs('genesys-sim', 'apps/genesys-sim/src/main.ts', { SIM_PORT: String(simPort), LOG_LEVEL: 'warn' });
-  const children: Child[] = [sim];
+  const workerProf = join(LOG_DIR, `cpuprofile-workers-${Date.now()}`);
+  if (p.cpuProfile) profiles.push(workerProf);
+  const pipe = await startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs, workerProfileDir: p.cpuProfile ? workerProf : undefined });
+  const { control, children } = pipe;
+  const workers = pipe.workers[0]!;
+  const recvPort = new URL(pipe.recvUrl).port;
   try {
-    await waitForHttp(`${simUrl}/__sim/stats`, sim);
-    const control = simControl(simUrl);
-    for (const [i, q] of queueIds.entries()) await control.setQueue(q, { idle: [8, 3, 6][i]!, interacting: 4, waiting: 1 });
-    const env = {
-      ...receiverEnv(redis, recvPort, p),
-      GENESYS_CLIENT_ID: '',
-      GENESYS_CLIENT_SECRET: '',
-      GENESYS_API_BASE: simUrl,
-      ROUTING_POLICY: policyFile,
-      GENESYS_RATE_PER_MIN: '100000',
-      DECIDE_CONCURRENCY: String(p.concurrency),
-      APPLY_CONCURRENCY: String(p.concurrency),
-      REPORTS_DIR: join(LOG_DIR, 'reports'),
-    };
-    const workerProf = join(LOG_DIR, `cpuprofile-workers-${Date.now()}`);
-    const workers = runTs('workers', 'bench/servers/workers.ts', env, { ipc: true, ...(p.cpuProfile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', workerProf] } : {}) });
-    if (p.cpuProfile) profiles.push(workerProf);
-    children.push(workers);
-    const receiver = runTs('receiver-e2e', 'apps/receiver/src/main.ts', env);
-    children.push(receiver);
-    await Promise.all([waitReady(workers), waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver)]);
-
     const run = `e2e${Date.now()}`;
     const body = webhook(run);
-    // The calls exist in Genesys before their webhooks (the strict simulator answers 404 for any other): created
-    // before the measurement starts, customer = the payload's participantId.
-    for (let i = 0; i < n; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => createConversation(simUrl, `${run}-c${i + j}`, { customerId: `p${i + j}` })));
-    }
+    await pipe.createCalls(run, n);
     const before = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
     const t0 = performance.now();
     const sent = load({ url: `http://127.0.0.1:${recvPort}${WEBHOOK}`, connections: p.connections, amount: n, body });
@@ -394,11 +363,11 @@ export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: L
       storeRequestsPerDecision: storeRequests / n,
       redisCommandsPerDecision: commands / n,
       redisTopCommands: topCommands,
-      queues: queueIds.length,
+      queues: QUEUE_IDS.length,
       profiles,
     };
   } finally {
-    for (const c of [...children].reverse()) await c.stop();
+    await pipe.stop();
     await redis.reset();
   }
 }
