@@ -16,6 +16,8 @@ import { cpuShare } from './lib/cpu';
 import { ask, freePort, LOG_DIR, runTs, sleep, waitForHttp, waitReady, type Child } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
 import type { WorkerStats } from './servers/workers';
+import type { InCallFigures } from './in-call';
+import type { ScaleOutFigures } from './scale-out';
 
 export interface BenchProfile {
   name: string;
@@ -37,6 +39,16 @@ export interface BenchProfile {
   logLevel: string;
   /** Write a CPU profile of the receiver during the ingest throughput run (node --cpu-prof). */
   cpuProfile: boolean;
+  /** In-call decision (bench/in-call.ts): fixed rate, seconds, connections, the higher rate and its seconds, Prefer: wait. */
+  inCallRate: number;
+  inCallS: number;
+  inCallConnections: number;
+  inCallHighRate: number;
+  inCallHighS: number;
+  preferWaitS: number;
+  /** Scale-out (bench/scale-out.ts): worker process counts and decisions per step. */
+  scaleProcs: number[];
+  scaleDecisions: number;
 }
 
 export const FULL: BenchProfile = {
@@ -53,6 +65,14 @@ export const FULL: BenchProfile = {
   memKeys: 200_000,
   logLevel: 'info',
   cpuProfile: false,
+  inCallRate: 300,
+  inCallS: 10,
+  inCallConnections: 30,
+  inCallHighRate: 1000,
+  inCallHighS: 5,
+  preferWaitS: 2,
+  scaleProcs: [1, 2, 4],
+  scaleDecisions: 6000,
 };
 
 export const SMOKE: BenchProfile = {
@@ -69,6 +89,14 @@ export const SMOKE: BenchProfile = {
   memKeys: 2_000,
   logLevel: 'warn',
   cpuProfile: false,
+  inCallRate: 20,
+  inCallS: 1,
+  inCallConnections: 4,
+  inCallHighRate: 50,
+  inCallHighS: 0.5,
+  preferWaitS: 2,
+  scaleProcs: [1, 2],
+  scaleDecisions: 40,
 };
 
 export interface IngestSide {
@@ -129,6 +157,8 @@ export interface BenchResults {
   ingest: IngestFigures;
   e2e: E2eFigures;
   memory: MemoryFigures;
+  inCall?: InCallFigures | undefined;
+  scaleOut?: ScaleOutFigures | undefined;
   targets: Array<{ name: string; value: number; target: string; met: boolean }>;
 }
 
@@ -447,7 +477,7 @@ const cores = (c: Cores | undefined, d = 2) =>
     .join(', ');
 
 /** The results as a plain-text (and Markdown) table. */
-export function table(r: BenchResults): string {
+export function table(r: BenchResults, extra: Array<[string, string, string, string, string]> = []): string {
   const i = r.ingest;
   const e = r.e2e;
   const rows: Array<[string, string, string, string, string]> = [
@@ -466,6 +496,7 @@ export function table(r: BenchResults): string {
     ['store requests / decision', f(e.storeRequestsPerDecision, 4), '', '', '≤ 0.01'],
     ['Redis commands / decision (all)', f(e.redisCommandsPerDecision, 1), f(e.chain.redisCommandsPerChain, 1) + ' (per chain)', '', ''],
     [`Redis MB per 1M idempotency keys`, f(r.memory.mbPerMillion, 1), `${f(r.memory.bytesPerKey, 0)} B/key`, '', '≤ 150'],
+    ...extra,
   ];
   const head: [string, string, string, string, string] = ['measure', 'ours', 'baseline', 'ratio', 'target'];
   const all = [head, ...rows];

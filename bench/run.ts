@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]`: start a private redis-server and what each
+ * `pnpm bench [--procs N] [--cpu-prof] [--only ingest,incall,e2e,scale,memory]`: start a private redis-server and what each
  * measure needs, measure against baselines taken in the same run, print a table and write bench/results.json.
  * See docs/performance.md.
  */
@@ -8,12 +8,15 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { FULL, benchEndToEnd, benchIngest, benchMemory, notMeasured, table, targets, type BenchResults } from './harness';
 import { formatSummary, summarise } from './lib/cpuprofile';
+import { benchInCall, formatStages, inCallRows, inCallTargets } from './in-call';
+import { benchScaleOut, scaleOutRows } from './scale-out';
 import { LOG_DIR, ROOT } from './lib/procs';
 import { startPrivateRedis } from './lib/redis-server';
 
-const USAGE = 'usage: pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]';
+const USAGE = 'usage: pnpm bench [--procs N] [--cpu-prof] [--only ingest,incall,e2e,scale,memory]';
+const MEASURES = ['ingest', 'incall', 'e2e', 'scale', 'memory'];
 const profile = { ...FULL };
-let only = new Set(['ingest', 'e2e', 'memory']);
+let only = new Set(MEASURES);
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
@@ -32,8 +35,8 @@ if (!Number.isInteger(profile.procs) || profile.procs < 1 || profile.procs > 64)
   console.error(`--procs must be an integer 1-64 (got ${profile.procs})\n${USAGE}`);
   process.exit(64);
 }
-for (const o of only) if (!['ingest', 'e2e', 'memory'].includes(o)) {
-  console.error(`--only takes ingest, e2e, memory (got ${o})\n${USAGE}`);
+for (const o of only) if (!MEASURES.includes(o)) {
+  console.error(`--only takes ${MEASURES.join(', ')} (got ${o})\n${USAGE}`);
   process.exit(64);
 }
 
@@ -47,7 +50,9 @@ log(`private redis-server ${redis.version} at ${redis.url}; child logs in ${LOG_
 let code = 0;
 try {
   const ingest = only.has('ingest') ? await benchIngest(redis, profile, log) : notMeasured.ingest();
+  const inCall = only.has('incall') ? await benchInCall(redis, profile, log) : undefined;
   const e2e = only.has('e2e') ? await benchEndToEnd(redis, profile, log) : notMeasured.e2e();
+  const scaleOut = only.has('scale') ? await benchScaleOut(redis, profile, log) : undefined;
   const memory = only.has('memory') ? await benchMemory(redis, profile, log) : notMeasured.memory();
   const results: BenchResults = {
     profile,
@@ -57,12 +62,15 @@ try {
     ingest,
     e2e,
     memory,
-    targets: targets({ ingest, e2e, memory }),
+    inCall,
+    scaleOut,
+    targets: [...targets({ ingest, e2e, memory }), ...inCallTargets(inCall)],
   };
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log('');
   console.log(`machine: ${results.machine.nproc} cores (${results.machine.cpu}), node ${results.machine.node}, redis ${results.machine.redis}; load generator on the same box`);
-  console.log(table(results));
+  console.log(table(results, [...inCallRows(inCall), ...scaleOutRows(scaleOut)]));
+  if (inCall) console.log(`\n${formatStages(inCall)}`);
   console.log('');
   for (const t of results.targets) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${Number.isFinite(t.value) ? t.value.toFixed(3) : 'not measured'} (target ${t.target})`);
   if (Object.keys(e2e.redisTopCommands).length) console.log(`\nRedis commands per decision, most frequent: ${Object.entries(e2e.redisTopCommands).map(([k, v]) => `${k} ${v}`).join(', ')}`);

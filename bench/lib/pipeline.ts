@@ -31,6 +31,8 @@ export interface Pipeline {
   workers: Child[];
   receiver: Child;
   children: Child[];
+  /** Stop every worker process (each drains like production: in-flight jobs finish). */
+  stopWorkers(): Promise<void>;
   /** Start `n` more worker processes and wait until each is ready. */
   addWorkers(n: number, nodeArgs?: string[]): Promise<Child[]>;
   /** Create `n` calls in the simulator, conversation `${run}-c${i}`, customer `p${i}` (as `webhook(run)` posts). */
@@ -101,6 +103,11 @@ export async function startPipeline(redis: PrivateRedis, o: PipelineOptions): Pr
       receiver,
       children,
       addWorkers,
+      async stopWorkers() {
+        const ws = workers.splice(0);
+        await Promise.all(ws.map((w) => w.stop()));
+        for (const w of ws) children.splice(children.indexOf(w), 1);
+      },
       // The calls exist in Genesys before their webhooks (the strict simulator answers 404 for any other).
       async createCalls(run, n) {
         for (let i = 0; i < n; i += 100) {
