@@ -22,6 +22,7 @@ export interface DecidedAnswer {
 }
 
 export interface ReceiverLogger {
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -140,7 +141,7 @@ export function createApp(deps: ReceiverDeps): Hono {
       }
       observe(outcome.kind);
       if (outcome.kind === 'accepted') {
-        deps.logger.info({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted');
+        deps.logger.debug?.({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted'); // per event: debug (docs/performance.md)
         deps.onAccepted?.(raw, job, c.req.raw.headers);
       }
       if (waitMs > 0 && deps.waitForDecision) {
