@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey, unscopedKey } from './idempotency';
+import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey, sha256, sha256Bytes, unscopedKey } from './idempotency';
 
 describe('idempotency keys', () => {
   const body = { conversationId: 'c', dtmf: '1', idempotencyKey: 'from-body' };
@@ -46,6 +47,25 @@ describe('idempotency keys', () => {
   it('unscopedKey gives back the key and space scopedKey was given', () => {
     for (const [key, space] of [['call-42-press-1', 'client'], ['sha256-abc', 'body'], ['sha256-abc', 'client']] as const) {
       expect(unscopedKey(scopedKey(key, space))).toEqual({ key, space });
+    }
+  });
+});
+
+describe('hashes and canonical form stay byte-identical (stored records, job ids and decision ids derive from them)', () => {
+  const strings = ['', 'a', 'sha256-abc', 'body conv-1', 'ünïcødé ✓ 😀', 'x'.repeat(300), '\u0000nul'];
+
+  it('sha256 and sha256Bytes equal createHash for ASCII, non-ASCII and long input', () => {
+    for (const s of strings) {
+      expect(sha256(s)).toBe(createHash('sha256').update(s).digest('base64url'));
+      expect(sha256(s, 'hex')).toBe(createHash('sha256').update(s).digest('hex'));
+      expect(sha256Bytes(s).equals(createHash('sha256').update(s).digest())).toBe(true);
+    }
+  });
+
+  it('jobIdFor hashes kind, NUL, identity as before (update chain)', () => {
+    for (const s of strings) {
+      const digest = createHash('sha256').update('event').update('\u0000').update(s).digest('hex').slice(0, 32);
+      expect(jobIdFor('event', s)).toBe(`E${BigInt(`0x${digest}`).toString(10).padStart(39, '0')}`);
     }
   });
 });
