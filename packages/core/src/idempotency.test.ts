@@ -69,3 +69,31 @@ describe('hashes and canonical form stay byte-identical (stored records, job ids
     }
   });
 });
+
+describe('canonicalJson', () => {
+  /** The previous definition (map/join): every fingerprint stored so far was made with it. */
+  const reference = (value: unknown): string => {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+    if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${reference((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  };
+
+  it('gives the same text as the previous definition for webhook-like, nested, empty and odd values', () => {
+    const cases: unknown[] = [
+      { conversationId: 'c-1', participantId: 'p', dtmf: '2' },
+      { b: 1, a: { y: [1, 2, { z: null, y: 'x' }], x: true }, '10': 'n', '9': -0, e: [], o: {} },
+      { 'ü"\\\n': 'é😀', u: undefined, n: NaN, big: 1e21 },
+      [],
+      [[], {}, [null]],
+      'string',
+      42,
+      null,
+      undefined,
+    ];
+    for (const c of cases) expect(canonicalJson(c)).toBe(reference(c));
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+});
