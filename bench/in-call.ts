@@ -10,7 +10,7 @@ import { keyspace, QUEUE_NAMES } from '@ivr/queues';
 import { jobIdForKey } from '@ivr/core';
 import { fixedRate, type Timed } from './lib/fixed-rate';
 import { percentile } from './lib/load';
-import { startPipeline } from './lib/pipeline';
+import { startPipeline, type Pipeline } from './lib/pipeline';
 import { freePort, runTs, waitForHttp } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
 import { webhook, type BenchProfile } from './harness';
@@ -48,15 +48,16 @@ function figures(rate: number, t: Timed[]): RateFigures {
   return { rate, calls: t.length, decided: t.filter((r) => r.answer === 'decided').length, statuses, p50: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
-export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log): Promise<InCallFigures> {
-  await redis.reset();
+/** `shared`: a running pipeline with one worker process (left running); otherwise one is started and stopped. */
+export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log, shared?: Pipeline): Promise<InCallFigures> {
+  if (!shared) await redis.reset();
   const half = Math.round((p.inCallRate * p.inCallS) / 2);
   const warm = Math.max(10, Math.round(p.inCallRate / 2));
   const high = Math.round(p.inCallHighRate * p.inCallHighS);
   log(`in-call decision: Prefer: wait=${p.preferWaitS}, ${p.inCallRate} calls/s for ${p.inCallS} s (2 rounds each, alternating with the echo), ${p.inCallConnections} connections; then ${p.inCallHighRate}/s for ${p.inCallHighS} s`);
   const echoPort = await freePort();
   const echo = runTs('echo-incall', 'bench/servers/echo.ts', { ECHO_PORT: String(echoPort), ECHO_WORKERS: String(p.procs) });
-  const pipe = await startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs });
+  const pipe = shared ?? (await startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs }));
   try {
     await waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo);
     const run = `ic${Date.now()}`;
@@ -82,8 +83,8 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     if (of.decided !== of.calls) log(`in-call decision: WARNING ${of.calls - of.decided} of ${of.calls} calls at ${p.inCallRate}/s were not answered decided (${JSON.stringify(of.statuses)})`);
     return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, o) };
   } finally {
-    await Promise.all([echo.stop(), pipe.stop()]);
-    await redis.reset();
+    await Promise.all([echo.stop(), shared ? undefined : pipe.stop()]);
+    if (!shared) await redis.reset();
   }
 }
 

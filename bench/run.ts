@@ -10,6 +10,7 @@ import { FULL, benchEndToEnd, benchIngest, benchMemory, notMeasured, table, targ
 import { formatSummary, summarise } from './lib/cpuprofile';
 import { benchInCall, formatStages, inCallRows, inCallTargets } from './in-call';
 import { benchScaleOut, scaleOutRows } from './scale-out';
+import { sharedPipeline } from './lib/pipeline';
 import { LOG_DIR, ROOT } from './lib/procs';
 import { startPrivateRedis } from './lib/redis-server';
 
@@ -50,9 +51,12 @@ log(`private redis-server ${redis.version} at ${redis.url}; child logs in ${LOG_
 let code = 0;
 try {
   const ingest = only.has('ingest') ? await benchIngest(redis, profile, log) : notMeasured.ingest();
-  const inCall = only.has('incall') ? await benchInCall(redis, profile, log) : undefined;
   const e2e = only.has('e2e') ? await benchEndToEnd(redis, profile, log) : notMeasured.e2e();
-  const scaleOut = only.has('scale') ? await benchScaleOut(redis, profile, log) : undefined;
+  // The in-call decision and scale-out share one pipeline (simulator, receiver, worker processes): fewer starts.
+  const pipe = only.has('incall') || only.has('scale') ? await sharedPipeline(redis, profile) : undefined;
+  const inCall = only.has('incall') ? await benchInCall(redis, profile, log, pipe) : undefined;
+  const scaleOut = only.has('scale') ? await benchScaleOut(redis, profile, log, pipe) : undefined;
+  await pipe?.stop();
   const memory = only.has('memory') ? await benchMemory(redis, profile, log) : notMeasured.memory();
   const results: BenchResults = {
     profile,

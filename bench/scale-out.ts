@@ -1,6 +1,6 @@
 /**
  * Scale-out: decisions per second with 1, 2, 4, ... worker processes (each with every role and the production
- * wiring) on one Redis. For each step the events queue is paused, `scaleDecisions` webhooks are posted through the
+ * wiring) on one Redis. For each step (more processes are added to the running ones) the events queue is paused, `scaleDecisions` webhooks are posted through the
  * real receiver (so ingest is not part of the figure), then the queue is resumed and timed until every event is
  * decided (decide only) and until every decision is written to the simulator and stored (whole pipeline).
  * Redis commands per decision: INFO commandstats delta over the drain.
@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAMES } from '@ivr/queues';
 import { load } from './lib/load';
-import { startPipeline } from './lib/pipeline';
+import { startPipeline, type Pipeline } from './lib/pipeline';
 import { ask } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
 import type { WorkerStats } from './servers/workers';
@@ -44,17 +44,21 @@ function redisCpuSeconds(pid: number | undefined): number {
   }
 }
 
-export async function benchScaleOut(redis: PrivateRedis, p: BenchProfile, log: Log): Promise<ScaleOutFigures> {
-  await redis.reset();
+/** `shared`: a running pipeline to use (its worker processes are stopped first; it is stopped at the end). */
+export async function benchScaleOut(redis: PrivateRedis, p: BenchProfile, log: Log, shared?: Pipeline): Promise<ScaleOutFigures> {
+  if (!shared) await redis.reset();
   const m = p.scaleDecisions;
   log(`scale-out: ${p.scaleProcs.join(', ')} worker processes on one Redis, ${m} decisions per step (queued first, then drained)`);
-  const pipe = await startPipeline(redis, { workers: 0, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs });
+  const pipe = shared ?? (await startPipeline(redis, { workers: 0, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs }));
   const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
   const events = new Queue(QUEUE_NAMES.events, { connection: conn, prefix: 'ivr' });
   const steps: ScaleStep[] = [];
   try {
     for (const n of p.scaleProcs) {
-      const workers = await pipe.addWorkers(n);
+      // Steps grow (1, 2, 4): the processes of the previous step keep running and more are added.
+      if (pipe.workers.length > n) await pipe.stopWorkers();
+      await pipe.addWorkers(n - pipe.workers.length);
+      const workers = [...pipe.workers];
       await events.pause();
       const run = `so${n}-${Date.now()}`;
       await pipe.createCalls(run, m);
@@ -77,7 +81,6 @@ export async function benchScaleOut(redis: PrivateRedis, p: BenchProfile, log: L
       const commands = Object.entries(after.redis).reduce((a, [k, v]) => a + v - (before.redis[k] ?? 0), 0);
       steps.push({ procs: n, decisions: m, decidedPerSec: m / decidedS, pipelinePerSec: m / seconds, redisCommandsPerDecision: commands / m, redisCpuMsPerDecision: ((after.cpu - before.cpu) * 1000) / m });
       log(`scale-out: ${n} process(es): ${(m / decidedS).toFixed(0)} decided/s, ${(m / seconds).toFixed(0)} through the pipeline/s, ${(commands / m).toFixed(1)} Redis commands per decision`);
-      await pipe.stopWorkers();
     }
     return { steps };
   } finally {

@@ -121,3 +121,9 @@ export async function startPipeline(redis: PrivateRedis, o: PipelineOptions): Pr
     throw e;
   }
 }
+
+/** One pipeline (one worker process) for the in-call decision and scale-out, on a freshly reset Redis. */
+export async function sharedPipeline(redis: PrivateRedis, p: { concurrency: number; logLevel: string; procs: number }): Promise<Pipeline> {
+  await redis.reset();
+  return startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs });
+}
