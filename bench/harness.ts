@@ -12,9 +12,6 @@ import { load, type LoadResult } from './lib/load';
 import { cpuShare } from './lib/cpu';
 import { freePort, LOG_DIR, runTs, sleep, waitForHttp, type Child } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
-import type { E2eFigures } from './e2e';
-import type { InCallFigures } from './in-call';
-import type { ScaleOutFigures } from './scale-out';
 
 export interface BenchProfile {
   name: string;
@@ -126,28 +123,9 @@ export interface MemoryFigures {
   mbPerMillion: number;
 }
 
-export interface BenchResults {
-  profile: BenchProfile;
-  machine: { nproc: number; cpu: string; node: string; redis: string; platform: string };
-  startedAt: string;
-  seconds: number;
-  ingest: IngestFigures;
-  e2e: E2eFigures;
-  memory: MemoryFigures;
-  inCall?: InCallFigures | undefined;
-  scaleOut?: ScaleOutFigures | undefined;
-  targets: Array<{ name: string; value: number; target: string; met: boolean }>;
-}
 
 type Log = (line: string) => void;
 
-const nanSide = (): IngestSide => ({ okPerSec: NaN, p50: NaN, p99: NaN, cores: {}, cpuUsPerReq: {}, statuses: {} });
-/** Figures of a measure that was not run (`--only`). */
-export const notMeasured = {
-  ingest: (): IngestFigures => ({ echo: nanSide(), naive: nanSide(), receiver: nanSide(), ratio: NaN, naiveRatio: NaN, p50Ratio: NaN, p99Ratio: NaN, profiles: [] }),
-  e2e: (): E2eFigures => ({ chain: { perSec: NaN, jobs: 0, seconds: 0, redisCommandsPerChain: NaN }, pipeline: { perSec: NaN, decisions: 0, seconds: 0, latencyP50: NaN, latencyP99: NaN }, ratio: NaN, analyticsCallsPerDecision: NaN, genesysRequestsPerDecision: { async: NaN, sync: NaN, syncDecisions: 0 }, storeRequestsPerDecision: NaN, redisCommandsPerDecision: NaN, redisTopCommands: {}, queues: 3, profiles: [] }),
-  memory: (): MemoryFigures => ({ keys: 0, bytesPerKey: NaN, mbPerMillion: NaN }),
-};
 
 const WEBHOOK = '/webhook/genesys-dtmf';
 

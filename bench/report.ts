@@ -1,5 +1,30 @@
 /** The bench results as targets and a plain-text (and Markdown) table. */
-import type { BenchResults, Cores } from './harness';
+import type { BenchProfile, Cores, IngestFigures, IngestSide, MemoryFigures } from './harness';
+import type { E2eFigures } from './e2e';
+import type { InCallFigures } from './in-call';
+import type { ScaleOutFigures } from './scale-out';
+
+export interface BenchResults {
+  profile: BenchProfile;
+  machine: { nproc: number; cpu: string; node: string; redis: string; platform: string };
+  startedAt: string;
+  seconds: number;
+  ingest: IngestFigures;
+  e2e: E2eFigures;
+  memory: MemoryFigures;
+  inCall?: InCallFigures | undefined;
+  scaleOut?: ScaleOutFigures | undefined;
+  targets: Array<{ name: string; value: number; target: string; met: boolean }>;
+}
+
+const nanSide = (): IngestSide => ({ okPerSec: NaN, p50: NaN, p99: NaN, cores: {}, cpuUsPerReq: {}, statuses: {} });
+/** Figures of a measure that was not run (`--only`). */
+export const notMeasured = {
+  ingest: (): IngestFigures => ({ echo: nanSide(), naive: nanSide(), receiver: nanSide(), ratio: NaN, naiveRatio: NaN, p50Ratio: NaN, p99Ratio: NaN, profiles: [] }),
+  e2e: (): E2eFigures => ({ chain: { perSec: NaN, jobs: 0, seconds: 0, redisCommandsPerChain: NaN }, pipeline: { perSec: NaN, decisions: 0, seconds: 0, latencyP50: NaN, latencyP99: NaN }, ratio: NaN, analyticsCallsPerDecision: NaN, genesysRequestsPerDecision: { async: NaN, sync: NaN, syncDecisions: 0 }, storeRequestsPerDecision: NaN, redisCommandsPerDecision: NaN, redisTopCommands: {}, queues: 3, profiles: [] }),
+  memory: (): MemoryFigures => ({ keys: 0, bytesPerKey: NaN, mbPerMillion: NaN }),
+};
+
 
 export function targets(r: Pick<BenchResults, 'ingest' | 'e2e' | 'memory'>): BenchResults['targets'] {
   return [

@@ -6,9 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { FULL, benchIngest, benchMemory, notMeasured, type BenchResults } from './harness';
+import { FULL, benchIngest, benchMemory } from './harness';
 import { benchEndToEnd } from './e2e';
-import { table, targets } from './report';
+import { notMeasured, table, targets, type BenchResults } from './report';
 import { formatSummary, summarise } from './lib/cpuprofile';
 import { benchInCall, formatStages, inCallRows, inCallTargets } from './in-call';
 import { benchScaleOut, scaleOutRows } from './scale-out';

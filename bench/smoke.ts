@@ -3,9 +3,9 @@
  * and produced a finite figure, non-zero when the harness is broken. No timing assertions: the figures of a
  * tiny run on a CI box mean nothing; only that they can be measured.
  */
-import { SMOKE, benchIngest, benchMemory, type BenchResults } from './harness';
+import { SMOKE, benchIngest, benchMemory } from './harness';
 import { benchEndToEnd } from './e2e';
-import { table, targets } from './report';
+import { table, targets, type BenchResults } from './report';
 import { benchInCall, formatStages, inCallRows, inCallTargets } from './in-call';
 import { benchScaleOut, scaleOutRows } from './scale-out';
 import { sharedPipeline } from './lib/pipeline';

@@ -3,26 +3,18 @@
  * `queue.add`, nothing else (no validation, no fingerprint, no conflict detection, no atomic claim + job: a crash
  * between the SET and the add loses the event). NAIVE_WORKERS processes via node:cluster, like RECEIVER_WORKERS.
  */
-import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { clustered } from './cluster';
 
 const port = Number(process.env.NAIVE_PORT ?? 3998);
 const workers = Number(process.env.NAIVE_WORKERS ?? 1);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.QUEUE_PREFIX ?? 'naive';
 
-if (workers > 1 && cluster.isPrimary) {
-  for (let i = 0; i < workers; i++) cluster.fork();
-  const stop = () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-} else {
+clustered(workers, () => {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const queue = new Queue('events', { connection: redis, prefix, defaultJobOptions: { removeOnComplete: { age: 3600, count: 10000 }, removeOnFail: { age: 7 * 86400, count: 50000 } } });
   const app = new Hono();
@@ -37,4 +29,4 @@ if (workers > 1 && cluster.isPrimary) {
   });
   const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
   process.once('SIGTERM', () => server.close(() => void queue.close().then(() => process.exit(0))));
-}
+});
