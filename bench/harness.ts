@@ -4,21 +4,17 @@
  * of server processes. Used by `pnpm bench` (bench/run.ts) and `pnpm bench:smoke` (bench/smoke.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bodyFingerprint } from '@ivr/core';
 import { createIdempotencyStore } from '@ivr/intake';
 import { keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
-import { createConversation, simControl } from '@ivr/genesys-sim/testing';
-import { assertRunning, freePort, waitFor, waitForHttp, type NodeProcess as Child } from '@ivr/testing';
-import { load, percentile, type LoadResult } from './lib/load';
+import { load, type LoadResult } from './lib/load';
 import { cpuShare } from './lib/cpu';
-import { ask, LOG_DIR, runTs, waitReady } from './lib/procs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertRunning, freePort, waitFor, waitForHttp, type NodeProcess as Child } from '@ivr/testing';
+import { LOG_DIR, runTs } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
-import type { WorkerStats } from './servers/workers';
 
 export interface BenchProfile {
   name: string;
@@ -40,6 +36,16 @@ export interface BenchProfile {
   logLevel: string;
   /** Write a CPU profile of the receiver during the ingest throughput run (node --cpu-prof). */
   cpuProfile: boolean;
+  /** In-call decision (bench/in-call.ts): fixed rate, seconds, connections, the higher rate and its seconds, Prefer: wait. */
+  inCallRate: number;
+  inCallS: number;
+  inCallConnections: number;
+  inCallHighRate: number;
+  inCallHighS: number;
+  preferWaitS: number;
+  /** Scale-out (bench/scale-out.ts): worker process counts and decisions per step. */
+  scaleProcs: number[];
+  scaleDecisions: number;
 }
 
 export const FULL: BenchProfile = {
@@ -56,6 +62,14 @@ export const FULL: BenchProfile = {
   memKeys: 200_000,
   logLevel: 'info',
   cpuProfile: false,
+  inCallRate: 300,
+  inCallS: 10,
+  inCallConnections: 30,
+  inCallHighRate: 1000,
+  inCallHighS: 5,
+  preferWaitS: 2,
+  scaleProcs: [1, 2, 4],
+  scaleDecisions: 6000,
 };
 
 export const SMOKE: BenchProfile = {
@@ -72,6 +86,14 @@ export const SMOKE: BenchProfile = {
   memKeys: 2_000,
   logLevel: 'warn',
   cpuProfile: false,
+  inCallRate: 20,
+  inCallS: 1,
+  inCallConnections: 4,
+  inCallHighRate: 50,
+  inCallHighS: 0.5,
+  preferWaitS: 2,
+  scaleProcs: [1, 2],
+  scaleDecisions: 40,
 };
 
 export interface IngestSide {
@@ -87,30 +109,14 @@ export interface IngestSide {
 
 export interface IngestFigures {
   echo: IngestSide;
+  /** The receiver a user would write by hand (bench/servers/naive.ts): SET NX + queue.add. */
+  naive: IngestSide;
   receiver: IngestSide;
   ratio: number;
+  /** receiver ÷ naive throughput. */
+  naiveRatio: number;
   p50Ratio: number;
   p99Ratio: number;
-  profiles: string[];
-}
-
-export interface E2eFigures {
-  chain: { perSec: number; jobs: number; seconds: number; redisCommandsPerChain: number };
-  pipeline: { perSec: number; decisions: number; seconds: number; latencyP50: number; latencyP99: number };
-  ratio: number;
-  analyticsCallsPerDecision: number;
-  /**
-   * Every request the simulator saw (logins, observations, conversation reads, attribute writes) per decision:
-   * async = webhooks without Prefer (each decision written as attributes); sync = `Prefer: wait` answered with the
-   * decision (WRITE_BACK=unanswered: no write).
-   */
-  genesysRequestsPerDecision: { async: number; sync: number; syncDecisions: number };
-  storeRequestsPerDecision: number;
-  redisCommandsPerDecision: number;
-  /** The most frequent Redis commands, calls per decision (INFO commandstats of the private server). */
-  redisTopCommands: Record<string, number>;
-  queues: number;
-  /** CPU profiles of the worker process (--cpu-prof). */
   profiles: string[];
 }
 
@@ -120,23 +126,14 @@ export interface MemoryFigures {
   mbPerMillion: number;
 }
 
-export interface BenchResults {
-  profile: BenchProfile;
-  machine: { nproc: number; cpu: string; node: string; redis: string; platform: string };
-  startedAt: string;
-  seconds: number;
-  ingest: IngestFigures;
-  e2e: E2eFigures;
-  memory: MemoryFigures;
-  targets: Array<{ name: string; value: number; target: string; met: boolean }>;
-}
 
 type Log = (line: string) => void;
+
 
 const WEBHOOK = '/webhook/genesys-dtmf';
 
 /** A data-action payload for request `n`; a unique idempotency key and conversation per request. */
-function webhook(run: string) {
+export function webhook(run: string) {
   return (n: number) => ({
     key: `${run}-${n}`,
     body: `{"conversationId":"${run}-c${n}","participantId":"p${n}","dtmf":"${(n % 3) + 1}"}`,
@@ -196,33 +193,37 @@ const ROUNDS = 3;
  */
 export async function benchIngest(redis: PrivateRedis, p: BenchProfile, log: Log): Promise<IngestFigures> {
   await redis.reset();
-  const [echoPort, recvPort] = [await freePort(), await freePort()];
+  const [echoPort, naivePort, recvPort] = [await freePort(), await freePort(), await freePort()];
   const profDir = join(LOG_DIR, `cpuprofile-${Date.now()}`);
-  log(`ingest: bare Hono JSON echo vs the receiver (apps/receiver/src/main.ts), ${p.procs} process(es) each, ${p.connections} connections, private Redis ${redis.url}`);
+  log(`ingest: bare Hono JSON echo, naive receiver (SET NX + queue.add) and the receiver (apps/receiver/src/main.ts), ${p.procs} process(es) each, ${p.connections} connections, private Redis ${redis.url}`);
   const echo = runTs('echo', 'bench/servers/echo.ts', { ECHO_PORT: String(echoPort), ECHO_WORKERS: String(p.procs) });
+  const naive = runTs('naive', 'bench/servers/naive.ts', { NAIVE_PORT: String(naivePort), NAIVE_WORKERS: String(p.procs), REDIS_URL: redis.url, QUEUE_PREFIX: 'naive' });
   const receiver = runTs('receiver', 'apps/receiver/src/main.ts', receiverEnv(redis, recvPort, p), p.cpuProfile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {});
   const sides: Side[] = [
     { name: 'echo', url: `http://127.0.0.1:${echoPort}${WEBHOOK}`, server: echo, ok: 0, seconds: 0, cpu: {}, statuses: {} },
+    { name: 'naive', url: `http://127.0.0.1:${naivePort}${WEBHOOK}`, server: naive, redisPid: redis.pid, ok: 0, seconds: 0, cpu: {}, statuses: {} },
     { name: 'receiver', url: `http://127.0.0.1:${recvPort}${WEBHOOK}`, server: receiver, redisPid: redis.pid, ok: 0, seconds: 0, cpu: {}, statuses: {} },
   ];
   const run = `r${Date.now()}`;
   const lat: LoadResult[] = [];
   try {
     await waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo);
+    await waitForHttp(`http://127.0.0.1:${naivePort}/healthz`, naive);
     await waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver);
     for (const side of sides) await load({ url: side.url, connections: p.connections, duration: p.warmupS, body: webhook(`${run}-${side.name}-warm`) });
     for (let i = 0; i < ROUNDS; i++) {
       for (const side of sides) await round(side, p, p.durationS / ROUNDS, `${run}-${side.name}-${i}`);
-      log(`ingest: round ${i + 1}/${ROUNDS}: echo ${(sides[0]!.ok / sides[0]!.seconds).toFixed(0)}/s, receiver ${(sides[1]!.ok / sides[1]!.seconds).toFixed(0)}/s so far`);
+      log(`ingest: round ${i + 1}/${ROUNDS}: ${sides.map((x) => `${x.name} ${(x.ok / x.seconds).toFixed(0)}/s`).join(', ')} so far`);
     }
     for (const side of sides) {
       await sleep(300);
       lat.push(await load({ url: side.url, connections: Math.min(10, p.connections), duration: p.latencyS, overallRate: p.latencyRate, body: webhook(`${run}-${side.name}-lat`) }));
     }
   } finally {
-    await Promise.all([echo.stop(), receiver.stop()]);
+    await Promise.all([echo.stop(), naive.stop(), receiver.stop()]);
   }
-  const [e, r] = sides as [Side, Side];
+  const [e, nv, r] = sides as [Side, Side, Side];
+  if ((nv.statuses['202'] ?? 0) === 0) throw new Error(`the naive receiver accepted nothing (statuses ${JSON.stringify(nv.statuses)}):\n${naive.tail()}`);
   if (e.ok <= 0) throw new Error(`the echo answered no 2xx (statuses ${JSON.stringify(e.statuses)}):\n${echo.tail()}`);
   const accepted = r.statuses['202'] ?? 0;
   if (accepted === 0) throw new Error(`the receiver accepted nothing (statuses ${JSON.stringify(r.statuses)}):\n${receiver.tail()}`);
@@ -238,11 +239,14 @@ export async function benchIngest(redis: PrivateRedis, p: BenchProfile, log: Log
     return { okPerSec, p50: l.p50, p99: l.p99, cores, cpuUsPerReq, statuses: side.statuses };
   };
   const ef = fig(e, lat[0]!);
-  const rf = fig(r, lat[1]!);
+  const nf = fig(nv, lat[1]!);
+  const rf = fig(r, lat[2]!);
   return {
     echo: ef,
+    naive: nf,
     receiver: rf,
     ratio: rf.okPerSec / ef.okPerSec,
+    naiveRatio: rf.okPerSec / nf.okPerSec,
     p50Ratio: rf.p50 / ef.p50,
     p99Ratio: rf.p99 / ef.p99,
     profiles: p.cpuProfile ? [profDir] : [],
@@ -250,160 +254,8 @@ export async function benchIngest(redis: PrivateRedis, p: BenchProfile, log: Log
 }
 
 /** `check` polled until true within `timeoutS`; a child that exits meanwhile ends the wait with its log tail. */
-async function until(what: string, timeoutS: number, check: () => Promise<boolean>, children: Child[] = []): Promise<void> {
+export async function until(what: string, timeoutS: number, check: () => Promise<boolean>, children: Child[] = []): Promise<void> {
   await waitFor(async () => (assertRunning(...children), check()), what, timeoutS * 1000, 50);
-}
-
-export async function benchEndToEnd(redis: PrivateRedis, p: BenchProfile, log: Log): Promise<E2eFigures> {
-  const n = p.e2eDecisions;
-  // Baseline: bare 3-stage chain.
-  await redis.reset();
-  log(`end to end: bare 3-stage BullMQ chain, concurrency ${p.concurrency}, ${n} jobs`);
-  const chain = runTs('chain', 'bench/servers/chain.ts', { REDIS_URL: redis.url, QUEUE_PREFIX: 'bench-chain', CHAIN_CONCURRENCY: String(p.concurrency) }, { ipc: true });
-  let chainFig: E2eFigures['chain'];
-  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const q1 = new Queue('chain-1', { connection: conn, prefix: 'bench-chain', defaultJobOptions: { removeOnComplete: { age: 3600, count: 10000 }, removeOnFail: { age: 7 * 86400, count: 50000 } } });
-  try {
-    await waitReady(chain);
-    const calls0 = await redis.commandCalls();
-    const t0 = performance.now();
-    const adding = (async () => {
-      for (let i = 0; i < n; i += 500) {
-        const k = Math.min(500, n - i);
-        await q1.addBulk(Array.from({ length: k }, (_, j) => ({ name: 's1', data: { conversationId: `c${i + j}`, dtmf: '1', receivedAt: Date.now() }, opts: { jobId: `s1-${i + j}` } })));
-      }
-    })();
-    await until(`${n} jobs through the bare chain`, p.e2eTimeoutS, async () => (await ask<number>(chain, { type: 'done' })) >= n, [chain]);
-    await adding;
-    const s = (performance.now() - t0) / 1000;
-    const calls1 = await redis.commandCalls();
-    const commands = Object.entries(calls1).reduce((a, [k, v]) => a + v - (calls0[k] ?? 0), 0);
-    chainFig = { perSec: n / s, jobs: n, seconds: s, redisCommandsPerChain: commands / n };
-  } finally {
-    await q1.close();
-    conn.disconnect();
-    await chain.stop();
-  }
-
-  // The pipeline: simulator + workers (real wiring) + receiver (real main.ts), 3 queues.
-  await redis.reset();
-  const policyFile = join(LOG_DIR, 'routing-policy.json');
-  const queueIds = ['bench-q1', 'bench-q2', 'bench-q3'];
-  writeFileSync(
-    policyFile,
-    JSON.stringify({ default: { queueId: queueIds[0], threshold: 5 }, digits: Object.fromEntries(queueIds.map((q, i) => [String(i + 1), { queueId: q, threshold: 5 }])) }),
-  );
-  const simPort = await freePort();
-  const recvPort = await freePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  log(`end to end: webhook -> decide -> attributes in the simulator -> report stored, ${n} decisions, ${queueIds.length} queues`);
-  const profiles: string[] = [];
-  const sim = runTs('genesys-sim', 'apps/genesys-sim/src/main.ts', { SIM_PORT: String(simPort), LOG_LEVEL: 'warn' });
-  const children: Child[] = [sim];
-  try {
-    await waitForHttp(`${simUrl}/__sim/stats`, sim);
-    const control = simControl(simUrl);
-    for (const [i, q] of queueIds.entries()) await control.setQueue(q, { idle: [8, 3, 6][i]!, interacting: 4, waiting: 1 });
-    const env = {
-      ...receiverEnv(redis, recvPort, p),
-      GENESYS_CLIENT_ID: '',
-      GENESYS_CLIENT_SECRET: '',
-      GENESYS_API_BASE: simUrl,
-      ROUTING_POLICY: policyFile,
-      GENESYS_RATE_PER_MIN: '100000',
-      DECIDE_CONCURRENCY: String(p.concurrency),
-      APPLY_CONCURRENCY: String(p.concurrency),
-      REPORTS_DIR: join(LOG_DIR, 'reports'),
-    };
-    const workerProf = join(LOG_DIR, `cpuprofile-workers-${Date.now()}`);
-    const workers = runTs('workers', 'bench/servers/workers.ts', env, { ipc: true, ...(p.cpuProfile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', workerProf] } : {}) });
-    if (p.cpuProfile) profiles.push(workerProf);
-    children.push(workers);
-    const receiver = runTs('receiver-e2e', 'apps/receiver/src/main.ts', env);
-    children.push(receiver);
-    await Promise.all([waitReady(workers), waitForHttp(`http://127.0.0.1:${recvPort}/readyz`, receiver)]);
-
-    const run = `e2e${Date.now()}`;
-    const body = webhook(run);
-    // The calls exist in Genesys before their webhooks (the strict simulator answers 404 for any other): created
-    // before the measurement starts, customer = the payload's participantId.
-    for (let i = 0; i < n; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => createConversation(simUrl, `${run}-c${i + j}`, { customerId: `p${i + j}` })));
-    }
-    const before = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
-    const t0 = performance.now();
-    const sent = load({ url: `http://127.0.0.1:${recvPort}${WEBHOOK}`, connections: p.connections, amount: n, body });
-    const applied = (s: Awaited<ReturnType<typeof control.stats>>) => (s.byEndpoint['attributes']?.['200'] ?? 0) - (before.sim.byEndpoint['attributes']?.['200'] ?? 0);
-    await until(`${n} decisions applied and stored`, p.e2eTimeoutS, async () => {
-      const [w, s] = await Promise.all([ask<WorkerStats>(workers, { type: 'stats' }), control.stats()]);
-      return w.written - before.workers.written >= n && applied(s) >= n;
-    }, children);
-    const seconds = (performance.now() - t0) / 1000;
-    const ack = await sent;
-    if ((ack.statuses['202'] ?? 0) !== n) throw new Error(`expected ${n} × 202 from the receiver, got ${JSON.stringify(ack.statuses)}`);
-    const after = { sim: await control.stats(), workers: await ask<WorkerStats>(workers, { type: 'stats' }), redis: await redis.commandCalls() };
-    const inStore = await ask<number>(workers, { type: 'count' });
-    if (inStore < n) throw new Error(`the decision store holds ${inStore} decisions, expected at least ${n}`);
-
-    const ks = keyspace('ivr');
-    const latencies: number[] = [];
-    for (let i = 0; i < n; i += 1000) {
-      const keys = Array.from({ length: Math.min(1000, n - i) }, (_, j) => ks.decision(body(i + j).key));
-      for (const v of await redis.admin.mget(keys)) if (v) latencies.push((JSON.parse(v) as { latencyMs: number }).latencyMs);
-    }
-    if (latencies.length !== n) throw new Error(`expected ${n} decision records, found ${latencies.length}`);
-    latencies.sort((a, b) => a - b);
-    const analytics = (after.sim.countByEndpoint['observations'] ?? 0) - (before.sim.countByEndpoint['observations'] ?? 0);
-    const asyncRequests = after.sim.total - before.sim.total;
-    const sync = await syncPath(redis, control, `http://127.0.0.1:${recvPort}${WEBHOOK}`, p, children, log);
-    const storeRequests = after.workers.storeRequests - before.workers.storeRequests;
-    const commands = Object.entries(after.redis).reduce((a, [k, v]) => a + v - (before.redis[k] ?? 0), 0);
-    const topCommands = Object.fromEntries(
-      Object.entries(after.redis)
-        .map(([k, v]) => [k, (v - (before.redis[k] ?? 0)) / n] as const)
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 10)
-        .map(([k, v]) => [k, Math.round(v * 10) / 10]),
-    );
-    return {
-      chain: chainFig,
-      pipeline: { perSec: n / seconds, decisions: n, seconds, latencyP50: percentile(latencies, 50), latencyP99: percentile(latencies, 99) },
-      ratio: n / seconds / chainFig.perSec,
-      analyticsCallsPerDecision: analytics / n,
-      genesysRequestsPerDecision: { async: asyncRequests / n, sync: sync.requests / sync.decisions, syncDecisions: sync.decisions },
-      storeRequestsPerDecision: storeRequests / n,
-      redisCommandsPerDecision: commands / n,
-      redisTopCommands: topCommands,
-      queues: queueIds.length,
-      profiles,
-    };
-  } finally {
-    for (const c of [...children].reverse()) await c.stop();
-    await redis.reset();
-  }
-}
-
-/**
- * The synchronous path on the running pipeline: calls with `Prefer: wait=2` (a Call Data Action) answered 200 with
- * the decision, then every write job of the run ended (skipped: answered synchronously). Counts what the simulator
- * saw meanwhile.
- */
-async function syncPath(redis: PrivateRedis, control: ReturnType<typeof simControl>, url: string, p: BenchProfile, children: Child[], log: Log): Promise<{ decisions: number; requests: number }> {
-  const m = Math.min(p.e2eDecisions, 2000);
-  log(`end to end: synchronous path, ${m} calls with Prefer: wait=2 (decision in the answer, no attribute write needed)`);
-  const before = await control.stats();
-  const res = await load({ url, connections: p.connections, amount: m, body: webhook(`sync${Date.now()}`), headers: { prefer: 'wait=2' } });
-  const decided = res.statuses['200'] ?? 0;
-  if (decided === 0) throw new Error(`no Prefer: wait call was answered with its decision (statuses ${JSON.stringify(res.statuses)})`);
-  if (decided !== m) log(`end to end: WARNING ${m - decided} of ${m} synchronous calls were not decided in time (${JSON.stringify(res.statuses)}); their writes count`);
-  const pending = async () => {
-    const w = `ivr:${QUEUE_NAMES.writes}`;
-    const [delayed, waiting, active] = await Promise.all([redis.admin.zcard(`${w}:delayed`), redis.admin.llen(`${w}:wait`), redis.admin.llen(`${w}:active`)]);
-    return delayed + waiting + active;
-  };
-  await until('the synchronous path writes to end (skipped)', p.e2eTimeoutS, async () => (await pending()) === 0, children);
-  const after = await control.stats();
-  return { decisions: m, requests: after.total - before.total };
 }
 
 /** Write `keys` idempotency keys the way the receiver does (claim + confirm through the real store). */
@@ -435,49 +287,4 @@ export async function benchMemory(redis: PrivateRedis, p: BenchProfile, log: Log
     conn.disconnect();
     await redis.reset();
   }
-}
-
-export function targets(r: Pick<BenchResults, 'ingest' | 'e2e' | 'memory'>): BenchResults['targets'] {
-  return [
-    { name: 'ingest ÷ echo', value: r.ingest.ratio, target: '≥ 0.70', met: r.ingest.ratio >= 0.7 },
-    { name: 'ack p99 ÷ echo p99 @ fixed rate', value: r.ingest.p99Ratio, target: '≤ 2', met: r.ingest.p99Ratio <= 2 },
-    { name: 'end to end ÷ bare chain', value: r.e2e.ratio, target: '≥ 0.5', met: r.e2e.ratio >= 0.5 },
-    { name: 'analytics calls / decision', value: r.e2e.analyticsCallsPerDecision, target: '≤ 0.01', met: r.e2e.analyticsCallsPerDecision <= 0.01 },
-    { name: 'Genesys requests / decision, sync path', value: r.e2e.genesysRequestsPerDecision.sync, target: '≤ 0.05 (no write)', met: r.e2e.genesysRequestsPerDecision.sync <= 0.05 },
-    { name: 'store requests / decision', value: r.e2e.storeRequestsPerDecision, target: '≤ 0.01', met: r.e2e.storeRequestsPerDecision <= 0.01 },
-    { name: 'MB per 1M idempotency keys', value: r.memory.mbPerMillion, target: '≤ 150', met: r.memory.mbPerMillion <= 150 },
-  ];
-}
-
-const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
-const cores = (c: Cores | undefined, d = 2) =>
-  Object.entries(c ?? {})
-    .filter(([, v]) => Number.isFinite(v))
-    .map(([k, v]) => `${k === 'load generator' ? 'load' : k} ${f(v, d)}`)
-    .join(', ');
-
-/** The results as a plain-text (and Markdown) table. */
-export function table(r: BenchResults): string {
-  const i = r.ingest;
-  const e = r.e2e;
-  const rows: Array<[string, string, string, string, string]> = [
-    ['ingest (2xx/s, ' + r.profile.connections + ' conns)', f(i.receiver.okPerSec, 0), f(i.echo.okPerSec, 0) + ' (echo)', f(i.ratio), '≥ 0.70'],
-    [`ack p50 @ ${r.profile.latencyRate}/s (ms)`, f(i.receiver.p50), f(i.echo.p50) + ' (echo)', f(i.p50Ratio), ''],
-    [`ack p99 @ ${r.profile.latencyRate}/s (ms)`, f(i.receiver.p99), f(i.echo.p99) + ' (echo)', f(i.p99Ratio), '≤ 2'],
-    ['CPU during ingest (cores)', cores(i.receiver.cores), cores(i.echo.cores) + ' (echo)', '', ''],
-    ['CPU per request (µs)', cores(i.receiver.cpuUsPerReq, 0), cores(i.echo.cpuUsPerReq, 0) + ' (echo)', f((i.receiver.cpuUsPerReq['server'] ?? NaN) / (i.echo.cpuUsPerReq['server'] ?? NaN)), ''],
-    ['end to end (decisions/s)', f(e.pipeline.perSec, 0), f(e.chain.perSec, 0) + ' (bare chain)', f(e.ratio), '≥ 0.5'],
-    ['decision latency p50 / p99 (ms)', `${f(e.pipeline.latencyP50, 0)} / ${f(e.pipeline.latencyP99, 0)}`, '', '', ''],
-    [`analytics calls / decision (${e.queues} queues)`, f(e.analyticsCallsPerDecision, 4), '', '', '≤ 0.01'],
-    ['Genesys requests / decision, async (no Prefer)', f(e.genesysRequestsPerDecision?.async ?? NaN, 4), '', '', ''],
-    [`Genesys requests / decision, sync (Prefer: wait, ${e.genesysRequestsPerDecision?.syncDecisions ?? 0} calls)`, f(e.genesysRequestsPerDecision?.sync ?? NaN, 4), '', '', ''],
-    ['store requests / decision', f(e.storeRequestsPerDecision, 4), '', '', '≤ 0.01'],
-    ['Redis commands / decision (all)', f(e.redisCommandsPerDecision, 1), f(e.chain.redisCommandsPerChain, 1) + ' (per chain)', '', ''],
-    [`Redis MB per 1M idempotency keys`, f(r.memory.mbPerMillion, 1), `${f(r.memory.bytesPerKey, 0)} B/key`, '', '≤ 150'],
-  ];
-  const head: [string, string, string, string, string] = ['measure', 'ours', 'baseline', 'ratio', 'target'];
-  const all = [head, ...rows];
-  const w = head.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
-  const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(w[c]!)).join(' | ')} |`;
-  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }

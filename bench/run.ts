@@ -1,26 +1,35 @@
 /**
- * `pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]`: start a private redis-server and what each
+ * `pnpm bench [--procs N] [--cpu-prof] [--only ingest,incall,e2e,scale,memory]`: start a private redis-server and what each
  * measure needs, measure against baselines taken in the same run, print a table and write bench/results.json.
  * See docs/performance.md.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { FULL, benchEndToEnd, benchIngest, benchMemory, table, targets, type BenchResults } from './harness';
+import { FULL, benchIngest, benchMemory } from './harness';
+import { benchEndToEnd } from './e2e';
+import { notMeasured, table, targets, type BenchResults } from './report';
 import { formatSummary, summarise } from './lib/cpuprofile';
+import { benchInCall, formatStages, inCallRows, inCallTargets } from './in-call';
+import { benchScaleOut, scaleOutRows } from './scale-out';
+import { sharedPipeline } from './lib/pipeline';
 import { REPO_ROOT as ROOT } from '@ivr/testing';
 import { LOG_DIR } from './lib/procs';
 import { startPrivateRedis } from './lib/redis-server';
 
-const USAGE = 'usage: pnpm bench [--procs N] [--cpu-prof] [--only ingest,e2e,memory]';
+const USAGE = 'usage: pnpm bench [--procs N] [--cpu-prof] [--only ingest,incall,e2e,scale,memory] [--decisions N] [--e2e-timeout S]';
+const MEASURES = ['ingest', 'incall', 'e2e', 'scale', 'memory'];
 const profile = { ...FULL };
-let only = new Set(['ingest', 'e2e', 'memory']);
+let only = new Set(MEASURES);
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (a === '--procs') profile.procs = Number(argv[++i]);
   else if (a === '--cpu-prof') profile.cpuProfile = true;
   else if (a === '--only') only = new Set((argv[++i] ?? '').split(','));
+  // A smaller run for a busy box: decisions through end to end and per scale-out step.
+  else if (a === '--decisions') profile.e2eDecisions = profile.scaleDecisions = Number(argv[++i]);
+  else if (a === '--e2e-timeout') profile.e2eTimeoutS = Number(argv[++i]);
   else if (a === '--help' || a === '-h') {
     console.log(USAGE);
     process.exit(0);
@@ -33,8 +42,8 @@ if (!Number.isInteger(profile.procs) || profile.procs < 1 || profile.procs > 64)
   console.error(`--procs must be an integer 1-64 (got ${profile.procs})\n${USAGE}`);
   process.exit(64);
 }
-for (const o of only) if (!['ingest', 'e2e', 'memory'].includes(o)) {
-  console.error(`--only takes ingest, e2e, memory (got ${o})\n${USAGE}`);
+for (const o of only) if (!MEASURES.includes(o)) {
+  console.error(`--only takes ${MEASURES.join(', ')} (got ${o})\n${USAGE}`);
   process.exit(64);
 }
 
@@ -47,14 +56,25 @@ const redis = await startPrivateRedis().catch((e: Error) => {
 log(`private redis-server ${redis.version} at ${redis.url}; child logs in ${LOG_DIR}`);
 let code = 0;
 try {
-  const nan = Number.NaN;
-  const ingest = only.has('ingest')
-    ? await benchIngest(redis, profile, log)
-    : { echo: { okPerSec: nan, p50: nan, p99: nan, cores: {}, cpuUsPerReq: {}, statuses: {} }, receiver: { okPerSec: nan, p50: nan, p99: nan, statuses: {}, cores: {}, cpuUsPerReq: {} }, ratio: nan, p50Ratio: nan, p99Ratio: nan, profiles: [] };
-  const e2e = only.has('e2e')
-    ? await benchEndToEnd(redis, profile, log)
-    : { chain: { perSec: nan, jobs: 0, seconds: 0, redisCommandsPerChain: nan }, pipeline: { perSec: nan, decisions: 0, seconds: 0, latencyP50: nan, latencyP99: nan }, ratio: nan, analyticsCallsPerDecision: nan, genesysRequestsPerDecision: { async: nan, sync: nan, syncDecisions: 0 }, storeRequestsPerDecision: nan, redisCommandsPerDecision: nan, redisTopCommands: {}, queues: 3, profiles: [] };
-  const memory = only.has('memory') ? await benchMemory(redis, profile, log) : { keys: 0, bytesPerKey: nan, mbPerMillion: nan };
+  // A measure that fails (e.g. times out on a box busy with other work) is reported and the others still run.
+  const attempt = async <T>(name: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
+    if (!only.has(name)) return fallback;
+    try {
+      return await fn();
+    } catch (e) {
+      log(`${name} FAILED: ${(e as Error).message.split('\n')[0]}`);
+      code = 1;
+      return fallback;
+    }
+  };
+  const ingest = await attempt('ingest', () => benchIngest(redis, profile, log), notMeasured.ingest());
+  const e2e = await attempt('e2e', () => benchEndToEnd(redis, profile, log), notMeasured.e2e());
+  // The in-call decision and scale-out share one pipeline (simulator, receiver, worker processes): fewer starts.
+  const pipe = only.has('incall') || only.has('scale') ? await sharedPipeline(redis, profile) : undefined;
+  const inCall = await attempt('incall', () => benchInCall(redis, profile, log, pipe), undefined);
+  const scaleOut = await attempt('scale', () => benchScaleOut(redis, profile, log, pipe), undefined);
+  await pipe?.stop();
+  const memory = await attempt('memory', () => benchMemory(redis, profile, log), notMeasured.memory());
   const results: BenchResults = {
     profile,
     machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, redis: redis.version, platform: `${process.platform} ${process.arch}` },
@@ -63,12 +83,15 @@ try {
     ingest,
     e2e,
     memory,
-    targets: targets({ ingest, e2e, memory }),
+    inCall,
+    scaleOut,
+    targets: [...targets({ ingest, e2e, memory }), ...inCallTargets(inCall)],
   };
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log('');
   console.log(`machine: ${results.machine.nproc} cores (${results.machine.cpu}), node ${results.machine.node}, redis ${results.machine.redis}; load generator on the same box`);
-  console.log(table(results));
+  console.log(table(results, [...inCallRows(inCall), ...scaleOutRows(scaleOut)]));
+  if (inCall) console.log(`\n${formatStages(inCall)}`);
   console.log('');
   for (const t of results.targets) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${Number.isFinite(t.value) ? t.value.toFixed(3) : 'not measured'} (target ${t.target})`);
   if (Object.keys(e2e.redisTopCommands).length) console.log(`\nRedis commands per decision, most frequent: ${Object.entries(e2e.redisTopCommands).map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -3,28 +3,16 @@
  * ECHO_WORKERS processes via node:cluster, like the receiver's RECEIVER_WORKERS, so both are compared with
  * the same number of server processes.
  */
-import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { clustered } from './cluster';
 
 const port = Number(process.env.ECHO_PORT ?? 3999);
-const workers = Number(process.env.ECHO_WORKERS ?? 1);
 
-if (workers > 1 && cluster.isPrimary) {
-  for (let i = 0; i < workers; i++) cluster.fork();
-  const stop = () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  cluster.on('exit', () => {
-    if (!Object.keys(cluster.workers ?? {}).length) process.exit(0);
-  });
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-} else {
+clustered(Number(process.env.ECHO_WORKERS ?? 1), () => {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.post('/webhook/genesys-dtmf', async (c) => c.json(await c.req.json(), 202));
   const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
-}
+});

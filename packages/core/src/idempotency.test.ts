@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey, unscopedKey } from './idempotency';
+import { bodyFingerprint, canonicalJson, decisionIdFor, jobIdFor, jobIdForKey, resolveIdempotencyKey, scopedKey, sha256, sha256Bytes, unscopedKey } from './idempotency';
 
 describe('idempotency keys', () => {
   const body = { conversationId: 'c', dtmf: '1', idempotencyKey: 'from-body' };
@@ -47,5 +48,52 @@ describe('idempotency keys', () => {
     for (const [key, space] of [['call-42-press-1', 'client'], ['sha256-abc', 'body'], ['sha256-abc', 'client']] as const) {
       expect(unscopedKey(scopedKey(key, space))).toEqual({ key, space });
     }
+  });
+});
+
+describe('hashes and canonical form stay byte-identical (stored records, job ids and decision ids derive from them)', () => {
+  const strings = ['', 'a', 'sha256-abc', 'body conv-1', 'ünïcødé ✓ 😀', 'x'.repeat(300), '\u0000nul'];
+
+  it('sha256 and sha256Bytes equal createHash for ASCII, non-ASCII and long input', () => {
+    for (const s of strings) {
+      expect(sha256(s)).toBe(createHash('sha256').update(s).digest('base64url'));
+      expect(sha256(s, 'hex')).toBe(createHash('sha256').update(s).digest('hex'));
+      expect(sha256Bytes(s).equals(createHash('sha256').update(s).digest())).toBe(true);
+    }
+  });
+
+  it('jobIdFor hashes kind, NUL, identity as before (update chain)', () => {
+    for (const s of strings) {
+      const digest = createHash('sha256').update('event').update('\u0000').update(s).digest('hex').slice(0, 32);
+      expect(jobIdFor('event', s)).toBe(`E${BigInt(`0x${digest}`).toString(10).padStart(39, '0')}`);
+    }
+  });
+});
+
+describe('canonicalJson', () => {
+  /** The previous definition (map/join): every fingerprint stored so far was made with it. */
+  const reference = (value: unknown): string => {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+    if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${reference((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  };
+
+  it('gives the same text as the previous definition for webhook-like, nested, empty and odd values', () => {
+    const cases: unknown[] = [
+      { conversationId: 'c-1', participantId: 'p', dtmf: '2' },
+      { b: 1, a: { y: [1, 2, { z: null, y: 'x' }], x: true }, '10': 'n', '9': -0, e: [], o: {} },
+      { 'ü"\\\n': 'é😀', u: undefined, n: NaN, big: 1e21 },
+      [],
+      [[], {}, [null]],
+      'string',
+      42,
+      null,
+      undefined,
+    ];
+    for (const c of cases) expect(canonicalJson(c)).toBe(reference(c));
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256, sha256Bytes } from '@ivr/core';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { defineScript } from '@ivr/redis';
 import type { Keyspace } from '@ivr/queue-contract';
@@ -77,7 +77,7 @@ export const CLAIM_OUTCOMES: ClaimOutcome[] = [{ kind: 'new' }, { kind: 'dup', c
 
 /** 48 bits of SHA-256(fingerprint) as 15 zero-padded decimal digits. */
 export function compactFingerprint(fingerprint: string): string {
-  return String(createHash('sha256').update(fingerprint).digest().readUIntBE(0, 6)).padStart(15, '0');
+  return String(sha256Bytes(fingerprint).readUIntBE(0, 6)).padStart(15, '0');
 }
 
 export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: number): IdempotencyStore {
@@ -89,7 +89,7 @@ export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: n
   };
   define(redis);
   type Tx = ChainableCommander & Record<'ivrIdemClaimTx' | 'ivrIdemFinishTx', (...args: (string | number)[]) => ChainableCommander>;
-  const recordKey = (key: string) => ks.idem(createHash('sha256').update(key).digest('base64url').slice(0, 18));
+  const recordKey = (key: string) => ks.idem(sha256(key).slice(0, 18));
   return {
     recordKey,
     claimInto(multi, key, jobKey, fingerprint) {

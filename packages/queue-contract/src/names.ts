@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '@ivr/core';
 
 export const QUEUE_NAMES = {
   events: 'ivr-events',
@@ -14,7 +14,7 @@ export const ALL_QUEUES: QueueName[] = Object.values(QUEUE_NAMES);
  * hash tag (Redis Cluster would otherwise slot the key by the client's braces, not QUEUE_PREFIX's tag).
  */
 export function nameOf(clientString: string): string {
-  return createHash('sha256').update(clientString).digest('base64url').slice(0, 22);
+  return sha256(clientString).slice(0, 22);
 }
 
 /**

@@ -35,7 +35,7 @@ describe('ingest (real Redis + BullMQ)', () => {
         maxWaitMs: 0,
         onAccepted: (raw, job) => void accepted.push({ raw, job }),
         observe: (o) => outcomes.push(o),
-        logger: { info: log('info'), warn: log('warn'), error: log('error') },
+        logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
         ...over,
       }),
       (c) => c.text('next step reached', 299 as never),
@@ -67,7 +67,7 @@ describe('ingest (real Redis + BullMQ)', () => {
     expect(job?.data).not.toHaveProperty('answerBy');
     expect(job?.data).not.toHaveProperty('keySpace');
     expect(outcomes).toEqual(['accepted']);
-    expect(logs).toEqual([{ level: 'info', msg: 'accepted', fields: { idempotencyKey: 'k-1', conversationId: 'conv-1', jobId: jobIdForKey('k-1'), dtmf: '2', keyFrom: 'header' } }]);
+    expect(logs).toEqual([{ level: 'debug', msg: 'accepted', fields: { idempotencyKey: 'k-1', conversationId: 'conv-1', jobId: jobIdForKey('k-1'), dtmf: '2', keyFrom: 'header' } }]);
     expect(accepted.map((a) => a.raw)).toEqual([body]);
   });
 

@@ -60,7 +60,7 @@ export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
     }
     deps.observe(outcome.kind);
     if (outcome.kind === 'accepted') {
-      deps.logger.info({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted');
+      deps.logger.debug?.({ ...log, dtmf: job.dtmf, keyFrom: key.from }, 'accepted'); // debug: one sync write per webhook on the hot path (docs/performance.md)
       deps.onAccepted?.(await c.req.text(), job, c.req.raw.headers);
     }
     c.set('ingested', { job, outcome, waitMs });

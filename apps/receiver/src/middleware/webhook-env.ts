@@ -3,7 +3,7 @@ import type { IngestOutcome } from '@ivr/intake';
 import type { IvrEventJob } from '@ivr/queue-contract';
 
 /** The part of a pino logger the receiver uses. */
-export type ReceiverLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
+export type ReceiverLogger = Pick<Logger, 'info' | 'warn' | 'error'> & Partial<Pick<Logger, 'debug'>>;
 
 /** Counts a webhook outcome (metrics: `accepted`, `duplicate`, `conflict`, `skipped`, `error_<status>`, `aborted`). */
 export type Observe = (outcome: string) => void;

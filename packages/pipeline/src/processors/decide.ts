@@ -47,6 +47,13 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const key = scopedKey(ev.idempotencyKey, ev.keySpace); // the event's identity: a derived key never meets a client's
   const log = deps.logger.child({ idempotencyKey: ev.idempotencyKey, conversationId: ev.conversationId, jobId: job.id, decisionId: decisionIdFor(key) });
 
+  // The target queue depends only on the event, so its occupancy is read in the same round trip as the state
+  // transition (one sequential Redis round trip less before the decision; the in-call breakdown in
+  // docs/performance.md). The reading is the same cached/single-flight one either way; a re-run or a rejected
+  // transition simply does not use it.
+  const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
+  const readingP = deps.occupancy.get(target.queueId);
+  readingP.catch(() => undefined); // awaited below; a rejection while the transition is pending is not unhandled
   const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt);
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
@@ -62,8 +69,7 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   }
   const seq = started.seq;
 
-  const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
-  const reading = await deps.occupancy.get(target.queueId);
+  const reading = await readingP;
   // Fail-open: the occupancy is unknown, recorded as null (not 0, which would read as "no agents").
   const available = reading.source === 'fail_open' ? null : reading.observation.idle;
   // The estimated wait only matters when the agents alone would send the call to the queue.

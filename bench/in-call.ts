@@ -1,0 +1,152 @@
+/**
+ * The in-call decision: a Call Data Action POSTs with `Prefer: wait=N` and the caller waits for the answer.
+ * Fixed-rate runs against the real pipeline (simulator, one worker process, receiver) and against the bare echo
+ * at the same rate, in alternating rounds; then a run at a higher rate counting how many were decided within the
+ * wait; then a per-stage breakdown of the decided calls, from timestamps the system keeps anyway (the request's
+ * send time, the event's receivedAt, BullMQ's job timestamp / processedOn / finishedOn, the decision record's
+ * time), all on the same box's clock (whole milliseconds on the server side).
+ */
+import { keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
+import { jobIdForKey } from '@ivr/core';
+import { fixedRate, type Timed } from './lib/fixed-rate';
+import { percentile } from './lib/load';
+import { startPipeline, type Pipeline } from './lib/pipeline';
+import { freePort, waitForHttp } from '@ivr/testing';
+import { runTs } from './lib/procs';
+import type { PrivateRedis } from './lib/redis-server';
+import { webhook, type BenchProfile } from './harness';
+
+export interface RateFigures {
+  rate: number;
+  calls: number;
+  /** Answers 200 `decided` (the decision in the answer). */
+  decided: number;
+  statuses: Record<string, number>;
+  p50: number;
+  p99: number;
+}
+
+export interface InCallFigures {
+  waitS: number;
+  connections: number;
+  ours: RateFigures;
+  echo: RateFigures;
+  p50Ratio: number;
+  p99Ratio: number;
+  /** At the higher rate (profile.inCallHighRate). */
+  high: RateFigures;
+  /** Per stage, ms, over the decided calls of the main rate. */
+  stages: Array<{ stage: string; p50: number; p99: number }>;
+}
+
+type Log = (line: string) => void;
+const WEBHOOK = '/webhook/genesys-dtmf';
+
+function figures(rate: number, t: Timed[]): RateFigures {
+  const statuses: Record<string, number> = {};
+  for (const r of t) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const ms = t.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.ms).sort((a, b) => a - b);
+  return { rate, calls: t.length, decided: t.filter((r) => r.answer === 'decided').length, statuses, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+/** `shared`: a running pipeline with one worker process (left running); otherwise one is started and stopped. */
+export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log, shared?: Pipeline): Promise<InCallFigures> {
+  if (!shared) await redis.reset();
+  const half = Math.round((p.inCallRate * p.inCallS) / 2);
+  const warm = Math.max(10, Math.round(p.inCallRate / 2));
+  const high = Math.round(p.inCallHighRate * p.inCallHighS);
+  log(`in-call decision: Prefer: wait=${p.preferWaitS}, ${p.inCallRate} calls/s for ${p.inCallS} s (2 rounds each, alternating with the echo), ${p.inCallConnections} connections; then ${p.inCallHighRate}/s for ${p.inCallHighS} s`);
+  const echoPort = await freePort();
+  const echo = runTs('echo-incall', 'bench/servers/echo.ts', { ECHO_PORT: String(echoPort), ECHO_WORKERS: String(p.procs) });
+  const pipe = shared ?? (await startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs }));
+  try {
+    await waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo);
+    const run = `ic${Date.now()}`;
+    const body = webhook(run);
+    await pipe.createCalls(run, warm + 2 * half + high);
+    const headers = { prefer: `wait=${p.preferWaitS}` };
+    const common = { rate: p.inCallRate, seconds: p.inCallS / 2, connections: p.inCallConnections, headers };
+    const ours = `${pipe.recvUrl}${WEBHOOK}`;
+    const echoUrl = `http://127.0.0.1:${echoPort}${WEBHOOK}`;
+    await fixedRate({ ...common, seconds: warm / p.inCallRate, url: ours, body });
+    await fixedRate({ ...common, seconds: 0.5, url: echoUrl, body: webhook(`${run}-echo-warm`) });
+    const o: Timed[] = [];
+    const e: Timed[] = [];
+    for (let round = 0; round < 2; round++) {
+      e.push(...(await fixedRate({ ...common, url: echoUrl, body: webhook(`${run}-echo`), from: round * half })));
+      o.push(...(await fixedRate({ ...common, url: ours, body, from: warm + round * half })));
+      log(`in-call decision: round ${round + 1}/2: ours p50 ${figures(p.inCallRate, o).p50.toFixed(1)} ms, echo p50 ${figures(p.inCallRate, e).p50.toFixed(1)} ms so far`);
+    }
+    const h = await fixedRate({ rate: p.inCallHighRate, seconds: p.inCallHighS, connections: p.inCallConnections, headers, url: ours, body, from: warm + 2 * half });
+    const of = figures(p.inCallRate, o);
+    const ef = figures(p.inCallRate, e);
+    const hf = figures(p.inCallHighRate, h);
+    if (of.decided !== of.calls) log(`in-call decision: WARNING ${of.calls - of.decided} of ${of.calls} calls at ${p.inCallRate}/s were not answered decided (${JSON.stringify(of.statuses)})`);
+    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, o) };
+  } finally {
+    await Promise.all([echo.stop(), shared ? undefined : pipe.stop()]);
+    if (!shared) await redis.reset();
+  }
+}
+
+/** Where each decided call's round trip went, from the timestamps stored in Redis (see the file comment). */
+async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigures['stages']> {
+  const ks = keyspace('ivr');
+  const decided = timed.filter((t) => t.answer === 'decided');
+  const tx = redis.admin.pipeline();
+  for (const t of decided) {
+    tx.hmget(`ivr:${QUEUE_NAMES.events}:${jobIdForKey(t.key)}`, 'timestamp', 'processedOn', 'finishedOn', 'data');
+    tx.get(ks.decision(t.key));
+  }
+  const replies = (await tx.exec()) ?? [];
+  const names = [
+    'client send → receiver handler (HTTP, event loop)',
+    'handler → job built (parse, validate, hash)',
+    'job built → decide picked up (ingest MULTI, worker pick-up)',
+    'picked up → decided (state Lua, occupancy, commit Lua)',
+    'decided → decide job finished (follow-up adds, publish, moveToFinished)',
+    'decided → answer at the client (pub/sub, waiter, HTTP)',
+  ];
+  const cols: number[][] = names.map(() => []);
+  decided.forEach((t, i) => {
+    const [job, rec] = [replies[2 * i]?.[1] as Array<string | null> | undefined, replies[2 * i + 1]?.[1] as string | null | undefined];
+    if (!job?.[0] || !job[1] || !job[2] || !job[3] || !rec) return;
+    const [added, picked, finished] = [Number(job[0]), Number(job[1]), Number(job[2])];
+    const received = (JSON.parse(job[3]) as { receivedAt: number }).receivedAt;
+    const decidedAt = Date.parse((JSON.parse(rec) as { timestamp: string }).timestamp);
+    const answered = t.sentAt + t.ms;
+    [received - t.sentAt, added - received, picked - added, decidedAt - picked, finished - decidedAt, answered - decidedAt].forEach((v, c) => cols[c]!.push(v));
+  });
+  return names.map((stage, c) => {
+    const v = cols[c]!.sort((a, b) => a - b);
+    return { stage, p50: percentile(v, 50), p99: percentile(v, 99) };
+  });
+}
+
+const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+/** Table rows (measure, ours, baseline, ratio, target). */
+export function inCallRows(i: InCallFigures | undefined): Array<[string, string, string, string, string]> {
+  if (!i) return [];
+  return [
+    [`in-call p50 @ ${i.ours.rate}/s, Prefer: wait=${i.waitS} (ms)`, f(i.ours.p50), `${f(i.echo.p50)} (echo)`, f(i.p50Ratio, 2), '≤ 3'],
+    [`in-call p99 @ ${i.ours.rate}/s (ms)`, f(i.ours.p99), `${f(i.echo.p99)} (echo)`, f(i.p99Ratio, 2), '≤ 3'],
+    [`in-call answered decided @ ${i.ours.rate}/s`, `${i.ours.decided} / ${i.ours.calls}`, '', '', 'all'],
+    [`in-call decided within wait @ ${i.high.rate}/s`, `${i.high.decided} / ${i.high.calls}`, `p50 ${f(i.high.p50)} / p99 ${f(i.high.p99)} ms`, '', ''],
+  ];
+}
+
+export function inCallTargets(i: InCallFigures | undefined) {
+  if (!i) return [];
+  return [
+    { name: 'in-call p50 ÷ echo p50', value: i.p50Ratio, target: '≤ 3', met: i.p50Ratio <= 3 },
+    { name: 'in-call p99 ÷ echo p99', value: i.p99Ratio, target: '≤ 3', met: i.p99Ratio <= 3 },
+    { name: `in-call calls answered decided @ ${i.ours.rate}/s (share)`, value: i.ours.decided / i.ours.calls, target: '= 1', met: i.ours.decided === i.ours.calls },
+  ];
+}
+
+export function formatStages(i: InCallFigures | undefined): string {
+  if (!i) return '';
+  const w = Math.max(...i.stages.map((s) => s.stage.length));
+  return [`in-call per stage @ ${i.ours.rate}/s (ms, server clocks whole ms):`, ...i.stages.map((s) => `  ${s.stage.padEnd(w)}  p50 ${f(s.p50).padStart(6)}  p99 ${f(s.p99).padStart(6)}`)].join('\n');
+}
