@@ -193,7 +193,8 @@ run('receiver', 'apps/receiver/src/main.ts', 0);
 run('dashboard', 'apps/dashboard/src/main.ts', 2);
 
 const GROUPS = ['receiver', 'workers', 'dashboard', 'simulator', 'redis'];
-const groupGraceMs = (/^[0-9]{1,7}$/.test(process.env.SHUTDOWN_GRACE_MS ?? '') ? Number(process.env.SHUTDOWN_GRACE_MS) : 25000) + 5000;
+// Each group gets the apps' own grace (SHUTDOWN_GRACE_MS, through the zod config they read too) plus 5 s to exit.
+const groupGraceMs = config.SHUTDOWN_GRACE_MS + 5000;
 
 /** SIGTERM one group, wait for every process of it to exit (SIGKILL after the grace), in order. */
 async function stop(code: number, why: string): Promise<void> {
