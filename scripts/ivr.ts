@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseRoutingPolicy } from '@ivr/core';
-import { loadConfig, ConfigError, type Config } from '@ivr/config';
+import { loadConfig, loadConfigSubset, ConfigError, type Config } from '@ivr/config';
 import { createQueues, ALL_QUEUES } from '@ivr/queue-contract';
 import { createRedis, waitForRedis } from '@ivr/redis';
 import {
@@ -71,6 +71,16 @@ class UsageError extends Error {}
 function config(): Config {
   try {
     return loadConfig(process.env);
+  } catch (e) {
+    throw new UsageError(e instanceof ConfigError ? e.message : String(e));
+  }
+}
+
+/** The receiver's webhook authentication, read the way the receiver reads it (only these two variables). */
+function webhookAuth(): { webhookSecret: string | undefined; webhookToken: string | undefined } {
+  try {
+    const c = loadConfigSubset(['WEBHOOK_SECRET', 'WEBHOOK_TOKEN']);
+    return { webhookSecret: c.WEBHOOK_SECRET, webhookToken: c.WEBHOOK_TOKEN };
   } catch (e) {
     throw new UsageError(e instanceof ConfigError ? e.message : String(e));
   }
@@ -181,14 +191,15 @@ async function cmdReplay(args: string[]): Promise<number> {
     throw new UsageError(`--url is not a URL: ${url}`);
   }
   const progress = progressPrinter(process.stderr.isTTY ? process.stderr : process.stdout);
+  // Through the zod config like the apps' (a blank or too short secret is refused with its reason, before sending).
+  const auth = webhookAuth();
   console.log(`Replaying ${events.length} recorded webhooks from ${file} to ${url}${rate ? ` at ${rate}/s` : ''}${values['new-keys'] ? ' as new events' : ''}`);
   const summary = await replay(events, {
     url,
     rate,
     concurrency,
     keySuffix: values['new-keys'] ? `-replay-${Date.now().toString(36)}` : undefined,
-    webhookSecret: process.env.WEBHOOK_SECRET || undefined,
-    webhookToken: process.env.WEBHOOK_TOKEN || undefined,
+    ...auth,
     onProgress: (p) => progress.update(p),
   });
   progress.end();
