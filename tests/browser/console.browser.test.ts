@@ -12,7 +12,7 @@ import { createDashboardApp } from '@ivr/dashboard';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium, type Browser, type BrowserContext, type Page } from '@ivr/dashboard/testing/chromium';
 import { serveOnEphemeralPort, type RunningServer } from '@ivr/dashboard/testing/serve';
 import { jobIdsForKey } from '@ivr/ops';
-import { makeDoc } from '@ivr/reporting';
+import { makeDoc } from '@ivr/reporting/fixtures';
 import { waitFor } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../integration/pipeline-harness';

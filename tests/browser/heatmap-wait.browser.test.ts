@@ -10,7 +10,8 @@ import { createDashboardApp } from '@ivr/dashboard';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium, type Browser } from '@ivr/dashboard/testing/chromium';
 import { serveOnEphemeralPort, type RunningServer } from '@ivr/dashboard/testing/serve';
 import { createQueues, type IvrQueues } from '@ivr/queue-contract';
-import { createEmbeddedStore, makeDoc, type DecisionDoc, type DecisionStore, type WaitView } from '@ivr/reporting';
+import { createEmbeddedStore, type DecisionDoc, type DecisionStore, type WaitView } from '@ivr/reporting';
+import { makeDoc } from '@ivr/reporting/fixtures';
 import { testRedis } from '@ivr/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from 'pino';
-import { createEmbeddedStore, makeDoc, type DecisionDoc } from '@ivr/reporting';
+import { createEmbeddedStore, type DecisionDoc } from '@ivr/reporting';
+import { makeDoc } from '@ivr/reporting/fixtures';
 import { testRedis } from '@ivr/testing';
 import { HEATMAP_REGENERATION_MS, heatmapRegeneration } from './heatmap-regeneration';
 

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { UnrecoverableError } from 'bullmq';
 import { createReportBatcher } from '@ivr/pipeline';
 import type { DecisionReportJob } from '@ivr/queue-contract';
-import { createEmbeddedStore, makeDoc } from '@ivr/reporting';
+import { createEmbeddedStore } from '@ivr/reporting';
+import { makeDoc } from '@ivr/reporting/fixtures';
 import { silentLogger, testRedis, TEST_REDIS_URL } from '@ivr/testing';
 
 const doc = (i: number, over: Partial<DecisionReportJob> = {}) => makeDoc(i, over) as DecisionReportJob;

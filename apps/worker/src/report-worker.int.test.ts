@@ -12,7 +12,7 @@ import type { Job } from 'bullmq';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@ivr/config';
 import { createQueues, type IvrQueues } from '@ivr/queue-contract';
-import { makeDoc } from '@ivr/reporting';
+import { makeDoc } from '@ivr/reporting/fixtures';
 import { announceSkip, assertUsable, elasticsearchTarget, tcpGate, testClient } from '@ivr/reporting/real-elasticsearch';
 import { silentLogger, testRedis, waitFor } from '@ivr/testing';
 import { genesysFromConfig } from './genesys';

@@ -9,7 +9,6 @@ export * from './elasticsearch-errors';
 export * from './create-store';
 export * from './heatmap-html';
 export * from './heatmap-file';
-export * from './fixtures';
-// The contract suite (imports vitest) is at '@ivr/reporting/contract', not here.
+// Test-only: the contract suite (imports vitest) is at '@ivr/reporting/contract', decision fixtures at '@ivr/reporting/fixtures'.
 export * from './store-init';
 export * from './elasticsearch-admin';
