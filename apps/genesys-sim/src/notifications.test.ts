@@ -1,7 +1,7 @@
 import platformClient from 'purecloud-platform-client-v2';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { waitFor } from '@ivr/testing';
+import { waitFor, rejectionOf } from '@ivr/testing';
 import { startSim, type RunningSim } from './index';
 
 /** The real SDK (NotificationsApi) on a private ApiClient pointed at the simulator. */
@@ -13,15 +13,6 @@ interface Extended {
   body: unknown;
 }
 const ext = (p: Promise<unknown>) => p as Promise<Extended>;
-async function rejection(p: Promise<unknown>): Promise<Extended> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Extended;
-  }
-  throw new Error('expected the SDK call to reject');
-}
-
 const control = (method: string, path: string, body?: unknown) =>
   fetch(`${sim.url}/__sim${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
@@ -83,16 +74,16 @@ describe('notification channels (POST /api/v2/notifications/channels, PUT/GET ..
 
   it('refuses a topic it does not simulate, a malformed body and an unknown channel', async () => {
     const channel = (await ext(notifications.postNotificationsChannels())).body as { id: string };
-    expect((await rejection(notifications.putNotificationsChannelSubscriptions(channel.id, [{ id: 'v2.users.u1.presence' }]))).status).toBe(400);
-    expect((await rejection(notifications.putNotificationsChannelSubscriptions('no-such-channel', [{ id: 'v2.analytics.queues.q1.observations' }]))).status).toBe(404);
+    expect((await rejectionOf<Extended>(notifications.putNotificationsChannelSubscriptions(channel.id, [{ id: 'v2.users.u1.presence' }]))).status).toBe(400);
+    expect((await rejectionOf<Extended>(notifications.putNotificationsChannelSubscriptions('no-such-channel', [{ id: 'v2.analytics.queues.q1.observations' }]))).status).toBe(404);
     const tooMany = Array.from({ length: 1001 }, (_, i) => ({ id: `v2.analytics.queues.q${i}.observations` }));
-    expect((await rejection(notifications.putNotificationsChannelSubscriptions(channel.id, tooMany))).status).toBe(400);
+    expect((await rejectionOf<Extended>(notifications.putNotificationsChannelSubscriptions(channel.id, tooMany))).status).toBe(400);
   });
 
   it('keeps at most 20 channels: a 21st removes the least recently used one', async () => {
     const first = (await ext(notifications.postNotificationsChannels())).body as { id: string };
     for (let i = 0; i < 20; i++) await ext(notifications.postNotificationsChannels());
-    expect((await rejection(notifications.getNotificationsChannelSubscriptions(first.id))).status).toBe(404);
+    expect((await rejectionOf<Extended>(notifications.getNotificationsChannelSubscriptions(first.id))).status).toBe(404);
   });
 
   it('needs a token, like every API call', async () => {
@@ -165,7 +156,7 @@ describe('notification faults under /__sim/notifications', () => {
     const socket = await connect(channel.connectUri);
     expect(await (await control('POST', '/notifications/expire')).json()).toEqual({ expired: 1 });
     await socket.closed;
-    expect((await rejection(notifications.putNotificationsChannelSubscriptions(channel.id, [{ id: 'v2.analytics.queues.q1.observations' }]))).status).toBe(404);
+    expect((await rejectionOf<Extended>(notifications.putNotificationsChannelSubscriptions(channel.id, [{ id: 'v2.analytics.queues.q1.observations' }]))).status).toBe(404);
     await expect(connect(channel.connectUri)).rejects.toThrow(/404/);
   });
 
@@ -180,6 +171,6 @@ describe('notification faults under /__sim/notifications', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect((await ext(notifications.getNotificationsChannelSubscriptions(kept.id))).status).toBe(200);
-    expect((await rejection(notifications.getNotificationsChannelSubscriptions(lapsed.id))).status).toBe(404);
+    expect((await rejectionOf<Extended>(notifications.getNotificationsChannelSubscriptions(lapsed.id))).status).toBe(404);
   });
 });

@@ -1,3 +1,4 @@
+import { rejectionOf } from '@ivr/testing';
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from './index';
@@ -19,15 +20,6 @@ interface Extended {
 
 /** The SDK typings describe plain bodies; with extended responses every call resolves to {status, headers, body}. */
 const ext = (p: Promise<unknown>) => p as Promise<Extended>;
-
-async function rejection(p: Promise<unknown>): Promise<Extended> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Extended;
-  }
-  throw new Error('expected the SDK call to reject');
-}
 
 const query = (...queueIds: string[]) => ({
   filter: { type: 'or' as const, predicates: queueIds.map((value) => ({ type: 'dimension' as const, dimension: 'queueId', operator: 'matches' as const, value })) },
@@ -76,7 +68,7 @@ describe('login (POST /oauth/token, where setGateway sends the SDK)', () => {
   });
 
   it('rejects bad credentials with 401 invalid_client, as the SDK sees it', async () => {
-    const err = (await rejection(sdkClient(sim.port).loginClientCredentialsGrant('sim-client', 'wrong'))) as unknown as { response: { status: number; data: unknown } };
+    const err = (await rejectionOf<Extended>(sdkClient(sim.port).loginClientCredentialsGrant('sim-client', 'wrong'))) as unknown as { response: { status: number; data: unknown } };
     expect(err.response.status).toBe(401);
     expect(err.response.data).toMatchObject({ error: 'invalid_client', description: expect.any(String) });
   });
@@ -102,7 +94,7 @@ describe('bearer on /api/v2/*', () => {
 
   it('401 after /__sim/tokens/expire, then a new login works', async () => {
     await control('POST', '/tokens/expire');
-    const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery(query('q1')));
+    const err = await rejectionOf<Extended>(analytics.postAnalyticsQueuesObservationsQuery(query('q1')));
     expect(err.status).toBe(401);
     expect(err.body).toEqual(genesysErrorShape(401, 'bad.credentials'));
     await client.loginClientCredentialsGrant('sim-client', 'sim-secret');
@@ -161,7 +153,7 @@ describe('POST /api/v2/analytics/queues/observations/query', () => {
   });
 
   it('400 bad.request for a malformed query; PUT /__sim/queues refuses an unknown media type', async () => {
-    const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery({ metrics: [] } as never));
+    const err = await rejectionOf<Extended>(analytics.postAnalyticsQueuesObservationsQuery({ metrics: [] } as never));
     expect(err.status).toBe(400);
     expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
     const bad = await control('PUT', '/queues/q1', { idle: 1, media: { fax: { waiting: 1 } } });
@@ -215,7 +207,7 @@ describe('conversations: only created calls exist (strict, as Genesys)', () => {
 
   it('400 for non-string attribute values', async () => {
     await call('c1');
-    const err = await rejection(conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { n: 5 } } as never));
+    const err = await rejectionOf<Extended>(conversations.patchConversationParticipantAttributes('c1', 'p1', { attributes: { n: 5 } } as never));
     expect(err.status).toBe(400);
     expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
   });
@@ -228,7 +220,7 @@ describe('conversations: only created calls exist (strict, as Genesys)', () => {
       conversations.patchConversationParticipantAttributes('c1', 'customer', { attributes: { a: 'b' } }),
       conversations.patchConversationsCallParticipantAttributes('c1', 'someone', { attributes: { a: 'b' } }),
     ]) {
-      const err = await rejection(p);
+      const err = await rejectionOf<Extended>(p);
       expect(err.status).toBe(404);
       expect(err.body).toEqual(genesysErrorShape(404, 'not.found'));
     }
@@ -244,7 +236,7 @@ describe('conversations: only created calls exist (strict, as Genesys)', () => {
     const body = (await ext(conversations.getConversation('c3'))).body as { endTime?: string; participants: Array<{ endTime?: string; calls: Array<{ state: string }> }> };
     expect(body.endTime).toEqual(expect.any(String));
     expect(body.participants.every((p) => p.endTime && p.calls[0]?.state === 'disconnected')).toBe(true);
-    const err = await rejection(conversations.patchConversationParticipantAttributes('c3', 'p1', { attributes: { a: 'b' } }));
+    const err = await rejectionOf<Extended>(conversations.patchConversationParticipantAttributes('c3', 'p1', { attributes: { a: 'b' } }));
     expect(err.status).toBe(400);
     expect(err.body).toEqual(genesysErrorShape(400, 'bad.request'));
     expect((err.body as { message: string }).message).toMatch(/disconnected/);
@@ -263,7 +255,7 @@ describe('conversations: only created calls exist (strict, as Genesys)', () => {
 describe('faults', () => {
   it('429 with Retry-After and too.many.requests.retry.after', async () => {
     await control('POST', '/faults', { match: 'observations', status: 429, retryAfterS: 3 });
-    const err = await rejection(analytics.postAnalyticsQueuesObservationsQuery(query('q1')));
+    const err = await rejectionOf<Extended>(analytics.postAnalyticsQueuesObservationsQuery(query('q1')));
     expect(err.status).toBe(429);
     expect(err.headers['retry-after']).toBe('3');
     expect(err.body).toEqual(genesysErrorShape(429, 'too.many.requests.retry.after'));
@@ -307,7 +299,7 @@ describe('faults', () => {
 describe('control API', () => {
   it('records every API call with endpoint and status, and supports ?since', async () => {
     await analytics.postAnalyticsQueuesObservationsQuery(query('q1'));
-    await rejection(conversations.getConversation('missing'));
+    await rejectionOf<Extended>(conversations.getConversation('missing'));
     const all = (await (await control('GET', '/calls')).json()) as { total: number; calls: Array<Record<string, unknown>> };
     expect(all.total).toBe(3);
     expect(all.calls.map((c) => [c.method, c.endpoint, c.status])).toEqual([
@@ -329,7 +321,7 @@ describe('control API', () => {
     expect(await (await control('GET', '/queues')).json()).toEqual({});
     expect((await control('GET', '/conversations/c1')).status).toBe(404);
     expect(((await (await control('GET', '/stats')).json()) as { total: number }).total).toBe(0);
-    expect((await rejection(analytics.postAnalyticsQueuesObservationsQuery(query('q1')))).status).toBe(401);
+    expect((await rejectionOf<Extended>(analytics.postAnalyticsQueuesObservationsQuery(query('q1')))).status).toBe(401);
     await expect(client.loginClientCredentialsGrant('sim-client', 'sim-secret')).resolves.toBeDefined();
   });
 

@@ -1,3 +1,4 @@
+import { rejectionOf } from '@ivr/testing';
 import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGenesysClient, type GenesysClientOptions } from './client';
@@ -8,15 +9,6 @@ let sim: TestSim;
 
 const clientFor = (s: TestSim, overrides: Partial<GenesysClientOptions> = {}): GenesysClient =>
   createGenesysClient({ environment: 'mypurecloud.com', apiBase: s.url, clientId: s.clientId, clientSecret: s.clientSecret, timeoutMs: 2000, ...overrides });
-
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   sim = await startTestSim();

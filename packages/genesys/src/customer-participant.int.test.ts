@@ -1,4 +1,4 @@
-import { testRedis } from '@ivr/testing';
+import { testRedis, rejectionOf } from '@ivr/testing';
 import { createConversation, startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGenesysClient } from './client';
@@ -22,15 +22,6 @@ beforeEach(async () => {
   t = testRedis('cust');
 });
 afterEach(() => t.cleanup());
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const resolverFor = (prefix = t.prefix) => createCustomerResolver({ redis: t.redis, prefix, getConversation: (cid) => client.getConversation(cid) });
 
@@ -66,7 +57,7 @@ describe('customer participant resolver (real SDK → simulator, real Redis)', (
   });
 
   it('unknown conversation: a fatal reason naming it and what to fix (not retried)', async () => {
-    const err = await rejectionOf(resolverFor().resolve('never-created'));
+    const err = await rejectionOf<Error>(resolverFor().resolve('never-created'));
     expect(err).toBeInstanceOf(ParticipantUnresolvableError);
     expect(err.message).toMatch(/^conversation never-created is unknown to Genesys \(Genesys 404 not\.found: .*\); the flow must send its real conversation id/);
     expect(classifyGenesysError(err)).toMatchObject({ kind: 'fatal', message: err.message });
@@ -74,7 +65,7 @@ describe('customer participant resolver (real SDK → simulator, real Redis)', (
 
   it('no customer participant: a fatal reason listing the purposes found', async () => {
     await createConversation(sim, 'call-3', { participants: [{ id: 'ivr-1', purpose: 'ivr' }, { id: 'acd-1', purpose: 'acd' }] });
-    const err = await rejectionOf(resolverFor().resolve('call-3'));
+    const err = await rejectionOf<Error>(resolverFor().resolve('call-3'));
     expect(err).toBeInstanceOf(ParticipantUnresolvableError);
     expect(err.message).toBe("conversation call-3 has no customer participant (participants' purposes: ivr, acd); send participantId in the webhook (the companion data action gives the caller's id)");
     expect(classifyGenesysError(err).kind).toBe('fatal');
@@ -85,7 +76,7 @@ describe('customer participant resolver (real SDK → simulator, real Redis)', (
     await createConversation(sim, 'call-4');
     await sim.control.fault({ match: 'conversation', status: 503, count: 1 });
     const r = resolverFor();
-    expect(classifyGenesysError(await rejectionOf(r.resolve('call-4'))).kind).toBe('retryable');
+    expect(classifyGenesysError(await rejectionOf<Error>(r.resolve('call-4'))).kind).toBe('retryable');
     expect(await r.resolve('call-4')).toBe('call-4-customer');
   });
 });

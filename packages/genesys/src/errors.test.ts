@@ -1,3 +1,4 @@
+import { rejectionOf } from '@ivr/testing';
 import { startTestSim, type TestSim } from '@ivr/genesys-sim/testing';
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,16 +9,6 @@ let sim: TestSim;
 let analytics: platformClient.AnalyticsApi;
 
 const query = { filter: { type: 'or' as const, predicates: [{ type: 'dimension' as const, dimension: 'queueId', operator: 'matches' as const, value: 'q1' }] }, metrics: ['oOnQueueUsers'] };
-
-/** What the real SDK rejects with, for one call against the simulator. */
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the SDK call to reject');
-}
 
 beforeAll(async () => {
   sim = await startTestSim();

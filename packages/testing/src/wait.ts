@@ -13,3 +13,13 @@ export async function waitFor<T>(check: () => Promise<T> | T, what: string, time
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`);
 }
+
+/** What `p` rejects with (for asserting on an expected failure); throws when it resolves instead. */
+export async function rejectionOf<T = unknown>(p: Promise<unknown>): Promise<T> {
+  try {
+    await p;
+  } catch (err) {
+    return err as T;
+  }
+  throw new Error('expected a rejection');
+}
