@@ -2,13 +2,12 @@
  * superviseCluster with real processes: a tiny fixture script that is the primary (superviseCluster) and, forked by
  * node:cluster, each worker (onShutdown with a close that takes DRAIN_MS). Real signals, real IPC.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, waitFor } from '@ivr/testing';
+import { spawnNode, waitFor } from '@ivr/testing';
 
 const CLUSTER_TS = fileURLToPath(new URL('./cluster.ts', import.meta.url));
 const SHUTDOWN_TS = fileURLToPath(new URL('./shutdown.ts', import.meta.url));
@@ -54,18 +53,15 @@ afterEach(() => {
   }
 });
 
+let primaries = 0;
 function primary(env: Record<string, string>, ipc = false) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WORKERS: '2', GRACE_MS: '10000', DRAIN_MS: '300', ...env },
-    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  // Output to a file: the exit promise resolves on the primary's exit even while orphaned workers (the grace test)
+  // still hold what would otherwise be a shared pipe.
+  const p = spawnNode(script, { name: 'cluster primary', env: { WORKERS: '2', GRACE_MS: '10000', DRAIN_MS: '300', ...env }, ipc, logFile: join(dir, `primary-${++primaries}.log`) });
+  const { proc, exited } = p;
   const lines = () =>
-    out
+    p
+      .output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Line);

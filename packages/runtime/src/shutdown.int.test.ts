@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, waitFor } from '@ivr/testing';
+import { spawnNode, waitFor } from '@ivr/testing';
 
 const SHUTDOWN_TS = fileURLToPath(new URL('./shutdown.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ivr-shutdown-'));
@@ -25,17 +24,16 @@ ${opts.trigger ? `setTimeout(() => stop(${JSON.stringify(opts.trigger)}), 10);` 
 console.log('ready');
 `,
   );
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  // Output to a file: the exit promise resolves on exit, as a parent that is gone (the IPC case) would see it.
+  const p = spawnNode(script, { name: 'shutdown probe', ipc: opts.ipc, logFile: `${script}.log` });
+  const { proc, exited } = p;
   const lines = () =>
-    out
+    p
+      .output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { level: string; msg: string; component: string });
-  return { proc, exited, lines, ready: () => waitFor(() => out.includes('ready'), 'the child to start', 20000) };
+  return { proc, exited, lines, ready: () => waitFor(() => p.output().includes('ready'), 'the child to start', 20000) };
 }
 
 describe('onShutdown (a real process, real signals)', () => {
