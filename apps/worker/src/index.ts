@@ -1,6 +1,5 @@
 export * from './workers';
 export * from './genesys';
-export * from './policy';
 export * from './metrics-server';
 export * from './genesys-metrics';
 export * from './roles/occupancy-push';

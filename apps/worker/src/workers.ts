@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { decisionStoreConfig, eventLogger, type Config } from '@ivr/config';
+import { decisionStoreConfig, eventLogger, loadRoutingPolicy, type Config } from '@ivr/config';
 import { policyQueues } from '@ivr/core';
 import type { GenesysClient } from '@ivr/genesys';
 import { createDecisionStore, initInBackground, type DecisionStore } from '@ivr/reporting';
@@ -10,7 +10,7 @@ import { createMetrics, type IvrMetrics } from '@ivr/metrics';
 import { createQueues, keyspace } from '@ivr/queue-contract';
 import { instrumentGenesys } from './genesys-metrics';
 import { heatmapRegeneration } from './heatmap-regeneration';
-import { loadRoutingPolicy } from './policy';
+
 import { applyWorker } from './roles/apply';
 import { sharedWorkerOptions, watchWorker, type RoleContext } from './roles/context';
 import { decideWorker } from './roles/decide';

@@ -5,3 +5,4 @@ export * from './logger';
 export * from './startup';
 export { loadConfigSubset, orExit } from './config';
 export { loadTestEnv, type TestEnv } from './test-env';
+export { loadRoutingPolicy } from './policy';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '@ivr/config';
+import { loadConfig } from './config';
 import { loadRoutingPolicy } from './policy';
 
 const dir = mkdtempSync(join(tmpdir(), 'ivr-policy-'));

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from '@ivr/config';
+import type { Config } from './config';
 import { parseRoutingPolicy, singleQueuePolicy, type RoutingPolicy } from '@ivr/core';
 
 /** ROUTING_POLICY file (JSON or YAML) if set, else the tutorial's single queue + threshold. */
