@@ -53,6 +53,18 @@ describe.each([
     expect(await queues.events.count()).toBe(10);
   });
 
+  it('delayMs (an event held for the in-call decision): the one job is delayed by that much; a re-delivery adds nothing', async () => {
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+    const before = Date.now();
+    const first = await ingestEvent(deps, job('held'), 'fp', { delayMs: 2000 });
+    expect(first).toEqual({ kind: 'accepted', jobId: jobIdForKey('held') });
+    expect(await ingestEvent(deps, job('held'), 'fp', { delayMs: 2000 })).toEqual({ kind: 'duplicate', jobId: jobIdForKey('held') });
+    expect(await queues.events.getJobCounts('wait', 'active', 'delayed')).toEqual({ wait: 0, active: 0, delayed: 1 });
+    const stored = (await queues.events.getJob(jobIdForKey('held')))!;
+    expect(stored.opts.delay).toBe(2000);
+    expect(stored.timestamp + stored.opts.delay!).toBeGreaterThanOrEqual(before + 2000);
+  });
+
   it('same key with another body is a conflict and adds nothing', async () => {
     const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
     await ingestEvent(deps, job('k'), 'fp-a');

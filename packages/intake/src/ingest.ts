@@ -43,6 +43,15 @@ export interface IngestDeps {
   tx?: Redis;
 }
 
+export interface IngestOptions {
+  /**
+   * Add the job delayed by this many ms (BullMQ's delayed set) instead of waiting: an event the receiver decides
+   * itself while the caller waits (`Prefer: wait`, the in-call path). The job is the fallback: a receiver that
+   * cannot decide promotes it, one that crashed leaves it to a worker when the delay ends.
+   */
+  delayMs?: number;
+}
+
 type Tx = ReturnType<Redis['pipeline']>;
 
 interface Pending {
@@ -64,10 +73,13 @@ async function connectionFor(deps: IngestDeps): Promise<Redis> {
   const conn = deps.tx ?? queueClient;
   if (!prepared.has(conn)) {
     if (deps.tx) {
+      // BullMQ's two add scripts: addStandardJob, and addDelayedJob for an event held for an in-call decision.
       const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
-      const name = Object.keys(scripts).find((k) => k.startsWith('addStandardJob:'));
-      if (!name) throw new Error('BullMQ addStandardJob script not found on the queue connection (BullMQ version changed?)');
-      defineScript(conn, name, scripts[name]!.numberOfKeys, scripts[name]!.lua);
+      for (const prefix of ['addStandardJob:', 'addDelayedJob:']) {
+        const name = Object.keys(scripts).find((k) => k.startsWith(prefix));
+        if (!name) throw new Error(`BullMQ ${prefix.slice(0, -1)} script not found on the queue connection (BullMQ version changed?)`);
+        defineScript(conn, name, scripts[name]!.numberOfKeys, scripts[name]!.lua);
+      }
     }
     deps.idempotency.prepare(conn);
     prepared.add(conn);
@@ -146,12 +158,13 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
  * delivery of the same body: the add goes through. Concurrent events share one write (see flush).
  * The caller may answer 2xx once this resolves.
  */
-export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string): Promise<IngestOutcome> {
+export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string, opts: IngestOptions = {}): Promise<IngestOutcome> {
   const space = job.keySpace ?? 'client';
   const jobId = jobIdForKey(job.idempotencyKey, space);
   const queue = deps.events;
   const conn = await connectionFor(deps);
-  const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId }, jobId));
+  const delay = opts.delayMs !== undefined && opts.delayMs > 0 ? Math.ceil(opts.delayMs) : undefined;
+  const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId, ...(delay ? { delay } : {}) }, jobId));
   const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add });
   const [claim, added] = replies;
   if (claim instanceof Error) throw claim;
