@@ -3,6 +3,15 @@ import { Counter, Histogram } from 'prom-client';
 import { isFinalFailure, QUEUE_NAMES } from '@ivr/queue-contract';
 import type { SeriesContext } from './series';
 
+/** The fields of a decide result the decision series read (structural: no pipeline import). */
+export interface DecisionOutcome {
+  status?: string;
+  routing?: string;
+  occupancySource?: string;
+  replayed?: boolean;
+  latencyMs?: number;
+}
+
 /**
  * Workers: job durations, attempts and outcomes per queue; from the results of the jobs, decisions by route and
  * their latency (decide), superseded jobs, and what became of each write (apply). `dedupe` is httpSeries' counter.
@@ -36,7 +45,7 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
   });
   const decisionLatency = new Histogram({
     name: 'ivr_decision_latency_seconds',
-    help: 'Webhook received by the receiver -> decision stored by the decide worker (re-runs excluded), by occupancy source',
+    help: 'Webhook received by the receiver -> decision stored (by a decide worker, or by the receiver in-call), re-runs excluded, by occupancy source',
     labelNames: ['occupancy_source'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: unregistered,
@@ -56,7 +65,20 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
   });
   const writesExpired = new Counter({ name: 'ivr_writes_expired_total', help: 'Attribute writes not sent because older than WRITE_MAX_AGE_S (expired: the call has moved on)', registers: unregistered });
 
+  /** A decide result (a worker's job result, or the receiver's in-call decision): decisions by route, their latency. */
+  const observeDecision = (r: DecisionOutcome) => {
+    if (r.status !== 'decided' || !r.routing) return;
+    enable(decisions, decisionLatency, dedupe);
+    if (r.replayed) dedupe.inc({ stage: 'decide' });
+    else {
+      const source = r.occupancySource ?? 'unknown';
+      decisions.inc({ route: r.routing, occupancy_source: source });
+      if (typeof r.latencyMs === 'number') decisionLatency.observe({ occupancy_source: source }, r.latencyMs / 1000);
+    }
+  };
+
   return {
+    observeDecision,
     watchWorker(worker: Worker) {
       enable(durations, finished, attempts);
       const queue = worker.name;
@@ -66,7 +88,7 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
         durations.observe({ queue, outcome: 'completed' }, seconds(job));
         finished.inc({ queue, outcome: 'completed' });
         attempts.observe({ queue, outcome: 'completed' }, Math.max(1, job.attemptsMade));
-        const r = (result ?? {}) as { status?: string; routing?: string; occupancySource?: string; replayed?: boolean; latencyMs?: number; writeStatus?: string; skipReason?: string; lagMs?: number };
+        const r = (result ?? {}) as DecisionOutcome & { writeStatus?: string; skipReason?: string; lagMs?: number };
         if (r.status === 'superseded') {
           enable(superseded);
           superseded.inc({ queue });
@@ -83,15 +105,7 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
           enable(writesExpired);
           writesExpired.inc();
         }
-        if (r.status === 'decided' && r.routing) {
-          enable(decisions, decisionLatency, dedupe);
-          if (r.replayed) dedupe.inc({ stage: 'decide' });
-          else {
-            const source = r.occupancySource ?? 'unknown';
-            decisions.inc({ route: r.routing, occupancy_source: source });
-            if (typeof r.latencyMs === 'number') decisionLatency.observe({ occupancy_source: source }, r.latencyMs / 1000);
-          }
-        }
+        observeDecision(r);
       });
       worker.on('failed', (job: Job | undefined, err: Error) => {
         if (!job) return;

@@ -2,12 +2,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Queue, Worker } from 'bullmq';
 import { genesysSeries, type BudgetCounters } from './genesys-series';
 import { httpSeries } from './http-series';
-import { jobSeries } from './job-series';
+import { jobSeries, type DecisionOutcome } from './job-series';
 import { queueSeries } from './queue-series';
 import type { SeriesContext } from './series';
 import { storeSeries, type BatchCounters, type OccupancyCounters } from './store-series';
 
-export type { BatchCounters, BudgetCounters, OccupancyCounters };
+export type { BatchCounters, BudgetCounters, DecisionOutcome, OccupancyCounters };
 
 /**
  * Prometheus metrics of one process (receiver or worker). Every series is listed in docs/operations.md.
@@ -28,6 +28,8 @@ export interface IvrMetrics {
   watchQueues(queues: readonly Queue[]): void;
   /** Job durations, attempts and outcomes; decisions by route and their latency (from the worker's completed/failed events). */
   watchWorker(worker: Worker): void;
+  /** One decide result outside a worker (the receiver's in-call decision): the same decision series as watchWorker. */
+  observeDecision(result: DecisionOutcome): void;
   /** One Genesys API answer (status 0 = no HTTP answer: network error or timeout). */
   observeGenesys(endpoint: string, status: number, seconds: number): void;
   /** The queue was paused for `ms` after a 429 (worker.rateLimit). */

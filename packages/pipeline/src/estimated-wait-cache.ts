@@ -22,6 +22,14 @@ export interface EstimatedWaitCacheOptions {
 
 type Stored = { s: number } | { e: string };
 
+const asReading = (v: Stored, source: 'poll' | 'cache'): WaitReading => ('e' in v ? { source: 'fail_open', reason: v.e } : { source, seconds: v.s });
+
+/** The shared cache's estimated wait of `queueId`, or undefined when it holds none (no Genesys call, no lock). */
+export async function readCachedEstimatedWait(redis: Redis, ks: Keyspace, queueId: string): Promise<WaitReading | undefined> {
+  const v = await redis.get(ks.estimatedWait(queueId));
+  return v ? asReading(JSON.parse(v) as Stored, 'cache') : undefined;
+}
+
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
@@ -36,13 +44,12 @@ export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): Estim
   const unlock = defineScript<number>(redis, 'ivrEwtUnlock', 1, UNLOCK);
   const pending = new Map<string, Promise<WaitReading>>();
 
-  const asReading = (v: Stored, source: 'poll' | 'cache'): WaitReading => ('e' in v ? { source: 'fail_open', reason: v.e } : { source, seconds: v.s });
 
   async function ask(queueId: string): Promise<WaitReading> {
     const deadline = Date.now() + lockMs + 1000;
     for (;;) {
-      const cached = await redis.get(ks.estimatedWait(queueId));
-      if (cached) return asReading(JSON.parse(cached) as Stored, 'cache');
+      const cached = await readCachedEstimatedWait(redis, ks, queueId);
+      if (cached) return cached;
       if ((await redis.set(ks.estimatedWaitLock(queueId), owner, 'PX', lockMs, 'NX')) === 'OK') {
         let v: Stored;
         try {

@@ -4,3 +4,4 @@ export * from './occupancy-cache';
 export * from './occupancy-push';
 export { observationTopic } from './pushed-figures';
 export * from './estimated-wait-cache';
+export * from './in-call';

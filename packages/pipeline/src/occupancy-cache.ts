@@ -61,6 +61,25 @@ export async function storePushedObservations(redis: Redis, ks: Keyspace, entrie
   await p.exec();
 }
 
+function fromCached(c: Cached, source: 'poll' | 'cache'): OccupancyReading {
+  if ('e' in c) return { source: 'fail_open', reason: c.e };
+  return { source: c.n ? 'notification' : source, observation: c.o };
+}
+
+async function readCachedEntry(redis: Redis, ks: Keyspace, queueId: string): Promise<Cached | undefined> {
+  const v = await redis.get(ks.occupancy(queueId));
+  return v ? (JSON.parse(v) as Cached) : undefined;
+}
+
+/**
+ * The shared cache's reading of `queueId` (polled, pushed or a remembered failure), or undefined when the cache holds
+ * none: never a Genesys call, never a lock. The receiver's in-call path decides only on what this returns.
+ */
+export async function readCachedOccupancy(redis: Redis, ks: Keyspace, queueId: string): Promise<OccupancyReading | undefined> {
+  const c = await readCachedEntry(redis, ks, queueId);
+  return c ? fromCached(c, 'cache') : undefined;
+}
+
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
@@ -86,16 +105,8 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
   const occKey = ks.occupancy;
   const lockKey = ks.occupancyLock;
 
-  function fromCached(c: Cached, source: 'poll' | 'cache'): OccupancyReading {
-    if ('e' in c) return { source: 'fail_open', reason: c.e };
-    return { source: c.n ? 'notification' : source, observation: c.o };
-  }
-
   // Read even when cacheMs is 0: pushed figures (storePushedObservations) are there whatever OCCUPANCY_CACHE_MS says.
-  async function readCache(q: string): Promise<Cached | undefined> {
-    const v = await redis.get(occKey(q));
-    return v ? (JSON.parse(v) as Cached) : undefined;
-  }
+  const readCache = (q: string) => readCachedEntry(redis, ks, q);
 
   /** Call Genesys once for every queue in the batch this process holds the lock for. */
   async function fetchAndStore(queues: string[]): Promise<Map<string, Cached>> {

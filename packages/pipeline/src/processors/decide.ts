@@ -41,6 +41,24 @@ export type DecideResult =
  * key in the same Lua step as the transition, and follow-up jobs have deterministic ids.
  */
 export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<DecideResult> {
+  const out = await decideEvent(job, deps);
+  await out.dispatched;
+  return out.result;
+}
+
+export interface DecideOutcome {
+  result: DecideResult;
+  /** The decision record, when decided. */
+  decision?: DecisionRecord;
+  /** The follow-ups (write, report, the published answer) enqueued: the event's work is done when this resolves. */
+  dispatched: Promise<void>;
+}
+
+/**
+ * processDecide's steps, resolving once the decision is stored, with the record itself, and the follow-ups still
+ * under way (`dispatched`): the in-call path answers the caller with the decision without waiting for them.
+ */
+export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<DecideOutcome> {
   const ev = ivrEventJobSchema.parse(job.data);
   const now = deps.now ?? Date.now;
   // decisionId is derived from the key, so every line about this event can carry it, even before the decision exists.
@@ -57,12 +75,12 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt);
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
-    await dispatch(started.decision, key, deps, ev);
+    const dispatched = dispatch(started.decision, key, deps, ev);
     // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
     log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
-    return decided(started.decision, true);
+    return { result: decided(started.decision, true), decision: started.decision, dispatched };
   }
-  if (started.kind === 'stale') return superseded(log, 0, started.seq);
+  if (started.kind === 'stale') return { result: superseded(log, 0, started.seq), dispatched: Promise.resolve() };
   if (started.kind === 'invalid') {
     log.warn({ from: started.previousState, to: 'CHECKING_QUEUE' }, 'transition rejected');
     throw new Error(`invalid transition ${started.previousState} -> CHECKING_QUEUE for conversation ${ev.conversationId}`);
@@ -108,21 +126,27 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
 
   const committed = await deps.conversations.commitDecision(ev.conversationId, key, seq, record);
   if (!('decision' in committed)) {
-    if (committed.kind === 'superseded') return superseded(log, seq, Number(committed.detail));
+    if (committed.kind === 'superseded') return { result: superseded(log, seq, Number(committed.detail)), dispatched: Promise.resolve() };
     log.warn({ from: committed.detail, to: 'ROUTING' }, 'transition rejected');
     throw new Error(`invalid transition ${committed.detail} -> ROUTING for conversation ${ev.conversationId}`);
   }
   const decision = committed.decision;
-  await dispatch(decision, key, deps, ev);
+  const dispatched = dispatch(decision, key, deps, ev);
   log.info(
     { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
     'decided',
   );
-  return decided(decision, committed.kind === 'exists');
+  return { result: decided(decision, committed.kind === 'exists'), decision, dispatched };
 }
 
 /** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
-async function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
+function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
+  const p = sendFollowUps(d, key, deps, ev);
+  p.catch(() => undefined); // awaited by whoever holds `dispatched`; never an unhandled rejection meanwhile
+  return p;
+}
+
+async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
   const write: GenesysWriteJob = {
     decisionId: d.decisionId,
     idempotencyKey: d.idempotencyKey,

@@ -1,0 +1,111 @@
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DecisionRecord } from '@ivr/core';
+import type { IvrEventJob, Keyspace } from '@ivr/queue-contract';
+import type { EstimatedWaitCache } from './estimated-wait-cache';
+import { readCachedEstimatedWait } from './estimated-wait-cache';
+import { readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
+import { decideEvent, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
+
+/** A figure the decision needs is not in the shared cache: the in-call path leaves the event to a worker. */
+export class NotCached extends Error {
+  override name = 'NotCached';
+}
+
+/** The occupancy cache, read only: a reading the cache holds, else NotCached (never a Genesys call or a lock). */
+export function cachedOnlyOccupancy(redis: Redis, ks: Keyspace): OccupancyCache {
+  let cacheHits = 0;
+  return {
+    async get(queueId) {
+      const r = await readCachedOccupancy(redis, ks, queueId);
+      if (!r) throw new NotCached('queue observations not cached');
+      cacheHits++;
+      return r;
+    },
+    stats: () => ({ analyticsCalls: 0, cacheHits, waitedForPeer: 0, failOpen: 0 }),
+  };
+}
+
+/** The estimated-wait cache, read only (as cachedOnlyOccupancy). */
+export function cachedOnlyEstimatedWait(redis: Redis, ks: Keyspace): EstimatedWaitCache {
+  return {
+    async get(queueId) {
+      const r = await readCachedEstimatedWait(redis, ks, queueId);
+      if (!r) throw new NotCached('estimated wait not cached');
+      return r;
+    },
+  };
+}
+
+export type InCallOutcome =
+  | { kind: 'decided'; result: Extract<DecideResult, { status: 'decided' }>; decision: DecisionRecord; dispatched: Promise<void> }
+  /** A figure was not cached, or the press was superseded: the event's job is the way on (promote it). */
+  | { kind: 'not_decided'; reason: 'not_cached' | 'superseded' };
+
+/**
+ * The in-call decision: the receiver holding a `Prefer: wait` request runs the decide step itself, on the figures the
+ * shared caches hold (`deps.occupancy` / `deps.estimatedWait` should be cachedOnlyOccupancy / cachedOnlyEstimatedWait),
+ * instead of waiting for a worker to pick the event's job up. The same processor, the same Lua steps: the state
+ * transition and the decision are stored exactly as a worker would, the write and the report are enqueued with
+ * the same job ids, the decision is published to any other waiter. A figure missing from the cache leaves the
+ * conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes (conversation store, START).
+ * Other errors (Redis) reject: the caller falls back to the job too.
+ */
+export async function decideInCall(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<InCallOutcome> {
+  let out: DecideOutcome;
+  try {
+    out = await decideEvent(job, deps);
+  } catch (err) {
+    if (err instanceof NotCached) return { kind: 'not_decided', reason: 'not_cached' };
+    throw err;
+  }
+  if (out.result.status !== 'decided' || !out.decision) return { kind: 'not_decided', reason: 'superseded' };
+  return { kind: 'decided', result: out.result, decision: out.decision, dispatched: out.dispatched };
+}
+
+export interface InCallDeciderDeps {
+  /** The decide deps, with cachedOnlyOccupancy / cachedOnlyEstimatedWait as the figures. */
+  decide: DecideDeps;
+  /** The events queue: the event's (delayed) job is removed once decided here, promoted otherwise. */
+  events: Queue;
+  /** The decision of an in-call path (metrics: the same decision series as a worker's). */
+  onDecided?: (result: Extract<DecideResult, { status: 'decided' }>) => void;
+}
+
+/**
+ * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`):
+ * decides it now (decideInCall) and returns the decision as soon as it is stored, then removes the job once the
+ * follow-ups are enqueued (its work is done: decision stored, write and report enqueued, answer published). When it cannot decide (a figure not cached, superseded, Redis
+ * failed) it promotes the job so a worker takes it at once, and returns undefined: the caller waits for the
+ * worker's decision as before. A receiver that dies in between leaves the job to run when its delay ends.
+ */
+export function createInCallDecider(deps: InCallDeciderDeps): (event: IvrEventJob, jobId: string) => Promise<DecisionRecord | undefined> {
+  const log = deps.decide.logger;
+  return async (event, jobId) => {
+    const fields = { idempotencyKey: event.idempotencyKey, conversationId: event.conversationId, jobId };
+    const outcome = await decideInCall({ id: jobId, data: event }, deps.decide).catch((err: Error) => {
+      log.warn({ ...fields, err: err.message }, 'in-call decision failed: the job goes to a worker');
+      return undefined;
+    });
+    if (outcome?.kind === 'decided') {
+      deps.onDecided?.(outcome.result);
+      // The caller is answered now; the job goes once the follow-ups are enqueued. Removal is tidying, not
+      // correctness: a job left in place (follow-ups failed, or this process died) replays the stored decision and
+      // enqueues them when its delay ends.
+      outcome.dispatched.then(
+        () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
+        (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
+      );
+      return outcome.decision;
+    }
+    if (outcome) log.info({ ...fields, reason: outcome.reason }, 'not decided in-call: the job goes to a worker');
+    await promote(deps.events, jobId).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'delayed job not promoted: a worker takes it when its delay ends'));
+    return undefined;
+  };
+}
+
+/** Make a delayed job waiting now (no-op when it is no longer delayed: taken, done or gone). */
+async function promote(events: Queue, jobId: string): Promise<void> {
+  const job = await events.getJob(jobId);
+  if (job && (await job.isDelayed())) await job.promote();
+}
