@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { errorBody, HttpError } from '@ivr/core';
-import type { IngestOutcome } from '@ivr/intake';
+import type { IngestOptions, IngestOutcome } from '@ivr/intake';
 import type { IvrEventJob } from '@ivr/queue-contract';
 import { fastBodyLimit } from './middleware/body-limit';
 import { authenticate } from './middleware/authenticate';
@@ -17,11 +17,16 @@ export type { ReceiverLogger } from './middleware/webhook-env';
 
 export interface ReceiverDeps {
   /** Store the event exactly once per key (claim + enqueue + confirm). Rejects when Redis is unavailable. */
-  ingest(job: IvrEventJob, fingerprint: string): Promise<IngestOutcome>;
+  ingest(job: IvrEventJob, fingerprint: string, opts?: IngestOptions): Promise<IngestOutcome>;
   /** Wait for the decision of `key`, the event's scopedKey (Prefer: wait). */
   waitForDecision?(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
   /** The synchronous answer of `decisionId` reached the client (WRITE_BACK=unanswered: its write is skipped). */
   markAnswered?(decisionId: string): Promise<void>;
+  /**
+   * The in-call path (INCALL_DECIDE): decide a held, newly accepted event in this process; its job is then added
+   * delayed (the fallback). Undefined when not decided here: the job went to a worker. Needs waitForDecision.
+   */
+  decideInCall?(job: IvrEventJob, jobId: string): Promise<DecidedAnswer | undefined>;
   /** Redis reachable and the queue able to accept jobs? `reason` says why not (shown by /readyz). */
   ready(): Promise<boolean | { ok: boolean; reason?: string }>;
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */
@@ -92,13 +97,14 @@ export function createApp(deps: ReceiverDeps): Hono<ReceiverEnv> {
     parseWebhook(observe),
     ingest({
       ingest: deps.ingest,
+      decidesInCall: Boolean(waitForDecision && deps.decideInCall),
       storeTimeoutMs: deps.storeTimeoutMs ?? 2000,
       maxWaitMs: waitForDecision ? (deps.maxWaitMs ?? 10_000) : 0,
       onAccepted: deps.onAccepted,
       observe,
       logger: deps.logger,
     }),
-    ...(waitForDecision ? [preferWait({ waitForDecision, markAnswered: deps.markAnswered, logger: deps.logger, now })] : []),
+    ...(waitForDecision ? [preferWait({ waitForDecision, decideInCall: deps.decideInCall, markAnswered: deps.markAnswered, logger: deps.logger, now })] : []),
   );
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

@@ -1,12 +1,13 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { describeParts, eventLogger, type Config } from '@ivr/config';
+import { describeParts, eventLogger, loadRoutingPolicy, type Config } from '@ivr/config';
 import type { DecisionRecord } from '@ivr/core';
 import { createDecisionWaiter, createIdempotencyStore, createRecorder, ingestEvent } from '@ivr/intake';
 import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
 import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
+import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider } from '@ivr/pipeline';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticator';
 
@@ -71,14 +72,40 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   metrics.watchQueues(queues.all);
   const recorder = config.RECORD_PATH ? createRecorder(config.RECORD_PATH, { prefix, logger }) : undefined;
   if (recorder) logger.info({ path: config.RECORD_PATH }, 'recording accepted webhooks (RECORD_PATH) for pnpm ivr replay');
+  // INCALL_DECIDE: a Prefer: wait request is decided here when the shared caches hold its figures (the in-call path).
+  const policy = config.INCALL_DECIDE ? loadRoutingPolicy(config) : undefined;
+  const inCall = policy
+    ? createInCallDecider({
+        decide: {
+          conversations: createConversationStore(producer, ks, config.IDEMPOTENCY_TTL_S),
+          occupancy: cachedOnlyOccupancy(producer, ks),
+          estimatedWait: cachedOnlyEstimatedWait(producer, ks),
+          policy,
+          defaultRoute: config.DEFAULT_ROUTE,
+          writes: queues.writes,
+          reports: queues.reports,
+          publisher: producer,
+          ks,
+          logger: eventLogger(logger),
+          writeBack: config.WRITE_BACK,
+          answerGraceMs: config.WRITE_ANSWER_GRACE_MS,
+        },
+        events: queues.events,
+        onDecided: (r) => metrics.observeDecision(r),
+      })
+    : undefined;
   const app = createApp({
     authenticate,
     observe: (outcome) => metrics.observeWebhook(outcome),
     metrics: () => metrics.render(),
     httpMetrics: httpMetrics(metrics),
     ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
-    ingest: (job, fp) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp),
+    ingest: (job, fp, opts) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp, opts),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
+    ...(inCall ? { decideInCall: async (job: IvrEventJob, jobId: string) => {
+      const d = await inCall(job, jobId);
+      return d ? decisionAnswer(d) : undefined;
+    } } : {}),
     // WRITE_BACK=unanswered: a delivered synchronous answer makes the attribute write unnecessary (apply checks the mark).
     ...(config.WRITE_BACK === 'unanswered' ? { markAnswered: (decisionId: string) => markAnswered(producer, ks, decisionId, answeredMarkTtlS(config.WRITE_MAX_AGE_S)) } : {}),
     ready: async () => {

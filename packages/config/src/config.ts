@@ -162,6 +162,9 @@ export const envSchema = z.object({
   GENESYS_BUDGET_WINDOW_MS: int(60000, 1000, 3600000), // the window GENESYS_RATE_PER_MIN applies to (tests shorten it)
   GENESYS_BUDGET_READ_RESERVE_PCT: int(20, 0, 90), // share of the budget attribute writes may not take (occupancy reads first)
   WRITE_BACK: z.enum(['unanswered', 'always', 'never']).default('unanswered'),
+  // The receiver decides a `Prefer: wait` request itself when the figures are in the shared cache (the in-call path,
+  // docs/architecture.md); false: every decision is a worker's, the receiver waits for it.
+  INCALL_DECIDE: bool.default(true),
   WRITE_MAX_AGE_S: int(30, 1, 3600), // an older attribute write is not sent: the caller has left the menu
   WRITE_ANSWER_GRACE_MS: int(1000, 0, 60000), // after a Prefer: wait deadline, before the write of an unanswered decision
   LOCK_DURATION_MS: int(30000, 1000, 600000),

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyFingerprint, HttpError, jobIdForKey } from '@ivr/core';
-import { ingestFailure, keptHeaders, type IngestOutcome } from '@ivr/intake';
+import { ingestFailure, keptHeaders, type IngestOptions, type IngestOutcome } from '@ivr/intake';
 import { type IvrEventJob } from '@ivr/queue-contract';
 import { preferWaitMs } from '../prefer';
 import { withTimeout } from '../with-timeout';
@@ -8,7 +8,12 @@ import type { Observe, ReceiverEnv, ReceiverLogger, WebhookVars } from './webhoo
 
 export interface IngestStepDeps {
   /** Store the event exactly once per key (claim + enqueue + confirm, `ingestEvent`). Rejects when Redis is unavailable. */
-  ingest(job: IvrEventJob, fingerprint: string): Promise<IngestOutcome>;
+  ingest(job: IvrEventJob, fingerprint: string, opts?: IngestOptions): Promise<IngestOutcome>;
+  /**
+   * The next step decides a held event itself (the in-call path): its job is added delayed until the wait's
+   * deadline (`answerBy`), the fallback should this process not decide it.
+   */
+  decidesInCall?: boolean;
   /** Longest wait for `ingest` (STORE_TIMEOUT_MS); longer is `503 store_outcome_unknown`. */
   storeTimeoutMs: number;
   /** Longest `Prefer: wait` served, ms; 0 = the preference is ignored (no decision waiter). */
@@ -41,7 +46,8 @@ export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
     const job: IvrEventJob = { ...event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt, headers: keptHeaders(c.req.raw.headers), ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
     let outcome: IngestOutcome;
     try {
-      outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest)), deps.storeTimeoutMs, 'storing the event');
+      const opts = deps.decidesInCall && job.answerBy ? { delayMs: job.answerBy - receivedAt } : undefined;
+      outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest), opts), deps.storeTimeoutMs, 'storing the event');
     } catch (err) {
       const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };
       if (ingestFailure(err) === 'unknown') {

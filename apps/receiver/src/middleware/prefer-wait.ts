@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { decisionIdFor, scopedKey } from '@ivr/core';
 import { afterDelivery } from '../prefer';
+import type { IvrEventJob } from '@ivr/queue-contract';
+import { withTimeout } from '../with-timeout';
 import { ingestAnswer } from './ingest';
 import type { ReceiverEnv, ReceiverLogger } from './webhook-env';
 
@@ -12,6 +14,11 @@ export interface DecidedAnswer {
 }
 
 export interface PreferWaitDeps {
+  /**
+   * The in-call path: decide a newly accepted event now (its job was added delayed), undefined when not decided
+   * here (the job was handed to a worker: the step then waits for the worker's decision).
+   */
+  decideInCall?: ((job: IvrEventJob, jobId: string) => Promise<DecidedAnswer | undefined>) | undefined;
   /** Wait for the decision of `key`, the event's scopedKey; undefined when none came in `timeoutMs`. */
   waitForDecision(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
   /** The synchronous answer of `decisionId` reached the client (WRITE_BACK=unanswered: its write is skipped). */
@@ -21,7 +28,8 @@ export interface PreferWaitDeps {
 }
 
 /**
- * `Prefer: wait=N` (RFC 7240), after `ingest` stored the event: waits for its decision until `receivedAt + N` and
+ * `Prefer: wait=N` (RFC 7240), after `ingest` stored the event: decides it here when it can (`decideInCall`, for a
+ * new event), else waits for a worker's decision until `receivedAt + N`, and
  * answers `200 decided` with `Preference-Applied`; no decision in time (or the waiter failed): the usual
  * 202/200 of `ingest`. Once the decided answer is delivered, marks it answered (`markAnswered`).
  */
@@ -31,7 +39,11 @@ export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv>
     const { key } = c.get('webhook');
     const { outcome, waitMs } = ingested;
     const scoped = scopedKey(key.key, key.space);
-    const answer = await deps.waitForDecision(scoped, Math.max(1, waitMs - (deps.now() - c.get('receivedAt')))).catch(() => undefined);
+    const left = () => Math.max(1, waitMs - (deps.now() - c.get('receivedAt')));
+    const inCall = deps.decideInCall && outcome.kind === 'accepted' ? deps.decideInCall : undefined;
+    const answer =
+      (inCall ? await withTimeout(inCall(ingested.job, outcome.jobId), left(), 'the in-call decision').catch(() => undefined) : undefined) ??
+      (await deps.waitForDecision(scoped, left()).catch(() => undefined));
     if (!answer) return ingestAnswer(c, ingested);
     const decisionId = decisionIdFor(scoped); // derived from the key, never a string from the body
     const mark = deps.markAnswered;

@@ -1,0 +1,83 @@
+/**
+ * The in-call path (INCALL_DECIDE, default on): the receiver decides a `Prefer: wait` request itself when the shared
+ * caches hold the queue's figures, with the event's job added delayed as the fallback. Real receiver, real workers,
+ * real BullMQ and Redis, the simulator as Genesys.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { decisionIdFor, jobIdFor, jobIdForKey, scopedKey } from '@ivr/core';
+import { createConversation } from '@ivr/genesys-sim/testing';
+import { storePushedObservations } from '@ivr/pipeline';
+import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
+import { keyspace, type IvrEventJob } from '@ivr/queue-contract';
+import { waitFor } from '@ivr/testing';
+import { startPipeline, type Pipeline } from './pipeline-harness';
+
+const QUEUE = 'q-incall';
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+/** The queue's figures in the shared cache, as the push path stores them (storePushedObservations). */
+const cacheFigures = (pl: Pipeline, idle: number) =>
+  storePushedObservations(pl.redis, keyspace(pl.prefix), [{ observation: { queueId: QUEUE, idle, interacting: 0, waiting: 0, mediaType: 'voice', observedAt: Date.now() }, ttlMs: 60_000 }]);
+
+const metric = async (pl: Pipeline, name: string) => {
+  const text = await pl.receiver.metrics.render();
+  return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+};
+
+describe('the in-call decision (receiver decides on cached figures)', () => {
+  it('no decide worker running: decided by the receiver, the delayed job removed, the write skipped as answered and the report stored', async () => {
+    p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2', WORKER_ROLES: 'apply,report', WRITE_ANSWER_GRACE_MS: '0' });
+    const pl = p;
+    await cacheFigures(pl, 5);
+    await createConversation(pl.sim.url, 'c-in-1', { customerId: 'cust-1' });
+    const res = await pl.post({ conversationId: 'c-in-1', participantId: 'cust-1', dtmf: '1' }, { prefer: 'wait=3', 'idempotency-key': 'in-1' });
+    expect(res.status).toBe(200);
+    const decisionId = decisionIdFor(scopedKey('in-1'));
+    expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 5, queueId: QUEUE, occupancySource: 'notification', decisionId, jobId: jobIdForKey('in-1') });
+    expect(await metric(pl, 'ivr_decisions_total{route="route_to_queue",occupancy_source="notification"}')).toBe(1);
+    // The job was only the fallback: removed once the write and the report were enqueued.
+    await waitFor(async () => (await pl.receiver.queues.events.getJob(jobIdForKey('in-1'))) === undefined, 'the delayed decide job removed');
+    // The report lands in the store; the write runs after the wait's deadline and is skipped: the answer was delivered.
+    await waitFor(async () => Boolean(await pl.redis.hget(`${pl.prefix}:ivr:store:docs`, decisionId)), 'the decision stored', 10_000);
+    const apply = jobIdFor('apply', decisionId);
+    await waitFor(async () => (await pl.receiver.queues.writes.getJob(apply))?.isCompleted(), 'the write job done', 10_000);
+    expect((await pl.receiver.queues.writes.getJob(apply))!.returnvalue).toMatchObject({ writeStatus: 'skipped', skipReason: 'answered_synchronously' });
+    // A re-delivery of the same key is answered with the same decision (the waiter's lookup), no second job.
+    const again = await pl.post({ conversationId: 'c-in-1', participantId: 'cust-1', dtmf: '1' }, { prefer: 'wait=3', 'idempotency-key': 'in-1' });
+    expect(again.body).toMatchObject({ status: 'decided', decisionId });
+    expect(await pl.receiver.queues.events.count()).toBe(0);
+  });
+
+  it('figures not cached: the job is promoted at once and a worker decides (polled), well within the wait', async () => {
+    p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2' }); // OCCUPANCY_CACHE_MS 0: nothing cached
+    const pl = p;
+    await pl.sim.control.setQueue(QUEUE, { idle: 1, interacting: 0, waiting: 0 });
+    await createConversation(pl.sim.url, 'c-in-2', { customerId: 'cust-2' });
+    const res = await pl.post({ conversationId: 'c-in-2', participantId: 'cust-2', dtmf: '1' }, { prefer: 'wait=5', 'idempotency-key': 'in-2' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_vm', availableAgents: 1, occupancySource: 'poll' });
+    expect(res.ms).toBeLessThan(4000); // not held until the 5 s deadline the delayed job was added with
+    const job = await pl.receiver.queues.events.getJob(jobIdForKey('in-2'));
+    expect(await job?.getState()).toBe('completed'); // the worker's job, not the receiver
+    expect(await metric(pl, 'ivr_decisions_total')).toBe(0); // the receiver decided nothing
+  });
+
+  it('a receiver that stored a held event and died before deciding: the delayed job runs when its delay ends and a worker decides', async () => {
+    p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2' });
+    const pl = p;
+    await pl.sim.control.setQueue(QUEUE, { idle: 4, interacting: 0, waiting: 0 });
+    await createConversation(pl.sim.url, 'c-in-3', { customerId: 'cust-3' });
+    // What the receiver's ingest step does for a held event, without the decision that would follow.
+    const event: IvrEventJob = { idempotencyKey: 'in-3', receivedAt: Date.now(), answerBy: Date.now() + 300, conversationId: 'c-in-3', participantId: 'cust-3', flowInstanceId: 'c-in-3', dtmf: '1', source: 'data-action' };
+    const idempotency = createIdempotencyStore(pl.redis, keyspace(pl.prefix), 60);
+    expect((await ingestEvent({ idempotency, events: pl.receiver.queues.events }, event, 'fp', { delayMs: 300 })).kind).toBe('accepted');
+    expect(await (await pl.receiver.queues.events.getJob(jobIdForKey('in-3')))!.getState()).toBe('delayed');
+    await waitFor(async () => (await (await pl.receiver.queues.events.getJob(jobIdForKey('in-3')))?.getState()) === 'completed', 'the worker decided', 10_000);
+    const stored = JSON.parse((await pl.redis.get(keyspace(pl.prefix).decision(scopedKey('in-3'))))!) as Record<string, unknown>;
+    expect(stored).toMatchObject({ routing_decision: 'route_to_queue', queue_occupancy: 4, occupancySource: 'poll' });
+  });
+});
