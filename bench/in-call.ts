@@ -36,7 +36,8 @@ export interface InCallFigures {
   /** At the higher rate (profile.inCallHighRate). */
   high: RateFigures;
   /** Per stage, ms, over the decided calls of the main rate. */
-  stages: Array<{ stage: string; p50: number; p99: number }>;
+  /** Per stage over the decided calls of the main rate, by path (in-call: the receiver decided; worker); n calls each. */
+  stages: Array<{ stage: string; n: number; p50: number; p99: number }>;
 }
 
 type Log = (line: string) => void;
@@ -89,37 +90,46 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
   }
 }
 
-/** Where each decided call's round trip went, from the timestamps stored in Redis (see the file comment). */
+/**
+ * Where each decided call's round trip went, from the timestamps stored in Redis (see the file comment). A call the
+ * receiver decided in-call has no job left (removed once decided): its stages come from the decision record
+ * (received = decided - latencyMs). A call a worker decided (figures not cached) has the job's timestamps too.
+ */
 async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigures['stages']> {
   const ks = keyspace('ivr');
   const decided = timed.filter((t) => t.answer === 'decided');
   const tx = redis.admin.pipeline();
   for (const t of decided) {
-    tx.hmget(`ivr:${QUEUE_NAMES.events}:${jobIdForKey(t.key)}`, 'timestamp', 'processedOn', 'finishedOn', 'data');
+    tx.hmget(`ivr:${QUEUE_NAMES.events}:${jobIdForKey(t.key)}`, 'timestamp', 'processedOn', 'finishedOn');
     tx.get(ks.decision(t.key));
   }
   const replies = (await tx.exec()) ?? [];
-  const names = [
-    'client send → receiver handler (HTTP, event loop)',
-    'handler → job built (parse, validate, hash)',
-    'job built → decide picked up (ingest MULTI, worker pick-up)',
-    'picked up → decided (state Lua, occupancy, commit Lua)',
-    'decided → decide job finished (follow-up adds, publish, moveToFinished)',
-    'decided → answer at the client (pub/sub, waiter, HTTP)',
+  const inCall = ['in-call: client send → receiver handler (HTTP, event loop)', 'in-call: received → decided in the receiver (ingest MULTI, state Lua ∥ cached occupancy, commit Lua)', 'in-call: decided → answer at the client (HTTP)'];
+  const worker = [
+    'worker: client send → receiver handler (HTTP, event loop)',
+    'worker: received → job built and stored (parse, validate, hash, ingest MULTI)',
+    'worker: job stored → decide picked up (promote, worker pick-up)',
+    'worker: picked up → decided (state Lua, occupancy, commit Lua)',
+    'worker: decided → decide job finished (follow-up adds, publish, moveToFinished)',
+    'worker: decided → answer at the client (pub/sub, waiter, HTTP)',
   ];
-  const cols: number[][] = names.map(() => []);
+  const cols = new Map<string, number[]>([...inCall, ...worker].map((n) => [n, []]));
+  const push = (names: string[], vals: number[]) => vals.forEach((v, i) => cols.get(names[i]!)!.push(v));
   decided.forEach((t, i) => {
     const [job, rec] = [replies[2 * i]?.[1] as Array<string | null> | undefined, replies[2 * i + 1]?.[1] as string | null | undefined];
-    if (!job?.[0] || !job[1] || !job[2] || !job[3] || !rec) return;
-    const [added, picked, finished] = [Number(job[0]), Number(job[1]), Number(job[2])];
-    const received = (JSON.parse(job[3]) as { receivedAt: number }).receivedAt;
-    const decidedAt = Date.parse((JSON.parse(rec) as { timestamp: string }).timestamp);
+    if (!rec) return;
+    const r = JSON.parse(rec) as { timestamp: string; latencyMs: number };
+    const decidedAt = Date.parse(r.timestamp);
+    const received = decidedAt - r.latencyMs;
     const answered = t.sentAt + t.ms;
-    [received - t.sentAt, added - received, picked - added, decidedAt - picked, finished - decidedAt, answered - decidedAt].forEach((v, c) => cols[c]!.push(v));
+    if (job?.[0] && job[1] && job[2]) {
+      const [added, picked, finished] = [Number(job[0]), Number(job[1]), Number(job[2])];
+      push(worker, [received - t.sentAt, added - received, picked - added, decidedAt - picked, finished - decidedAt, answered - decidedAt]);
+    } else push(inCall, [received - t.sentAt, decidedAt - received, answered - decidedAt]);
   });
-  return names.map((stage, c) => {
-    const v = cols[c]!.sort((a, b) => a - b);
-    return { stage, p50: percentile(v, 50), p99: percentile(v, 99) };
+  return [...cols].map(([stage, v]) => {
+    v.sort((a, b) => a - b);
+    return { stage, n: v.length, p50: percentile(v, 50), p99: percentile(v, 99) };
   });
 }
 
@@ -147,6 +157,7 @@ export function inCallTargets(i: InCallFigures | undefined) {
 
 export function formatStages(i: InCallFigures | undefined): string {
   if (!i) return '';
-  const w = Math.max(...i.stages.map((s) => s.stage.length));
-  return [`in-call per stage @ ${i.ours.rate}/s (ms, server clocks whole ms):`, ...i.stages.map((s) => `  ${s.stage.padEnd(w)}  p50 ${f(s.p50).padStart(6)}  p99 ${f(s.p99).padStart(6)}`)].join('\n');
+  const shown = i.stages.filter((s) => s.n > 0);
+  const w = Math.max(...shown.map((s) => s.stage.length));
+  return [`in-call per stage @ ${i.ours.rate}/s (ms, server clocks whole ms; n = decided calls on that path):`, ...shown.map((s) => `  ${s.stage.padEnd(w)}  n ${String(s.n).padStart(5)}  p50 ${f(s.p50).padStart(6)}  p99 ${f(s.p99).padStart(6)}`)].join('\n');
 }

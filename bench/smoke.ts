@@ -44,7 +44,8 @@ try {
   const broken = results.targets.filter((t) => !Number.isFinite(t.value)).map((t) => t.name);
   if (ingest.echo.okPerSec <= 0 || ingest.naive.okPerSec <= 0 || ingest.receiver.okPerSec <= 0) broken.push('ingest throughput is zero');
   if (inCall.ours.decided === 0) broken.push('no in-call answer was decided');
-  if (!inCall.stages.every((s) => Number.isFinite(s.p50))) broken.push('in-call per-stage breakdown');
+  const onPath = inCall.stages.filter((s) => s.n > 0);
+  if (!onPath.length || !onPath.every((s) => Number.isFinite(s.p50))) broken.push('in-call per-stage breakdown');
   if (scaleOut.steps.length !== SMOKE.scaleProcs.length || !scaleOut.steps.every((s) => s.pipelinePerSec > 0)) broken.push('scale-out');
   if (e2e.pipeline.decisions !== SMOKE.e2eDecisions) broken.push('end to end did not decide every call');
   if (broken.length) throw new Error(`harness produced no figure for: ${broken.join(', ')}`);
