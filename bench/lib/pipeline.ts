@@ -21,6 +21,8 @@ export interface PipelineOptions {
   procs: number;
   /** Directory for `--cpu-prof` of the (first) worker process. */
   workerProfileDir?: string | undefined;
+  /** Directory for `--cpu-prof` of the receiver process. */
+  receiverProfileDir?: string | undefined;
   extraEnv?: Record<string, string>;
 }
 
@@ -88,7 +90,7 @@ export async function startPipeline(redis: PrivateRedis, o: PipelineOptions): Pr
       await Promise.all(started.map((w) => waitReady(w)));
       return started;
     };
-    const receiver = runTs('receiver-pipeline', 'apps/receiver/src/main.ts', env);
+    const receiver = runTs('receiver-pipeline', 'apps/receiver/src/main.ts', env, o.receiverProfileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', o.receiverProfileDir] } : {});
     children.push(receiver);
     await Promise.all([
       o.workers > 0 ? addWorkers(1, o.workerProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.workerProfileDir] : []) : undefined,

@@ -70,7 +70,7 @@ function decisionHtml(d: CallJourney['decision']): string {
 }
 
 function webhookHtml(j: JobView | null): string {
-  if (!j) return '<p class="muted">The event job is no longer kept (completed jobs are removed after an hour).</p>';
+  if (!j) return '<p class="muted">The event job is no longer kept (completed jobs are removed after an hour; the job of an event the receiver decided in-call, with <code>Prefer: wait</code>, is removed once its decision is stored).</p>';
   const data = (j.data ?? {}) as Record<string, unknown>;
   const received = typeof data.receivedAt === 'number' ? new Date(data.receivedAt).toISOString() : null;
   const { receivedAt: _r, headers, ...rest } = data;
