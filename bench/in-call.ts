@@ -1,7 +1,8 @@
 /**
  * The in-call decision: a Call Data Action POSTs with `Prefer: wait=N` and the caller waits for the answer.
- * Fixed-rate runs against the real pipeline (simulator, one worker process, receiver) and against the bare echo
- * at the same rate, in alternating rounds; then a run at a higher rate counting how many were decided within the
+ * Fixed-rate runs against the real pipeline (simulator, one worker process, receiver), against the same pipeline
+ * through a receiver with INCALL_DECIDE=false (the worker path) and against the bare echo at the same rate, in
+ * alternating rounds; then a run at a higher rate counting how many were decided within the
  * wait; then a per-stage breakdown of the decided calls, from timestamps the system keeps anyway (the request's
  * send time, the event's receivedAt, BullMQ's job timestamp / processedOn / finishedOn, the decision record's
  * time), all on the same box's clock (whole milliseconds on the server side).
@@ -31,12 +32,14 @@ export interface InCallFigures {
   connections: number;
   ours: RateFigures;
   echo: RateFigures;
+  /** The same calls through a receiver with INCALL_DECIDE=false (every decision a worker's): the lever's baseline. */
+  workerPath: RateFigures;
   p50Ratio: number;
   p99Ratio: number;
   /** At the higher rate (profile.inCallHighRate). */
   high: RateFigures;
   /** Per stage, ms, over the decided calls of the main rate. */
-  /** Per stage over the decided calls of the main rate, by path (in-call: the receiver decided; worker); n calls each. */
+  /** Per stage over the decided calls of the main rate (both receivers), by path (in-call: the receiver decided; worker); n calls each. */
   stages: Array<{ stage: string; n: number; p50: number; p99: number }>;
 }
 
@@ -60,11 +63,15 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
   const echoPort = await freePort();
   const echo = runTs('echo-incall', 'bench/servers/echo.ts', { ECHO_PORT: String(echoPort), ECHO_WORKERS: String(p.procs) });
   const pipe = shared ?? (await startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs }));
+  // The lever's baseline in the same run: a second receiver on the same pipeline with INCALL_DECIDE=false (every
+  // decision a worker's, the receiver waits for it on pub/sub).
+  const wpPort = await freePort();
+  const workerPath = runTs('receiver-worker-path', 'apps/receiver/src/main.ts', { ...pipe.env, RECEIVER_PORT: String(wpPort), INCALL_DECIDE: 'false' });
   try {
-    await waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo);
+    await Promise.all([waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo), waitForHttp(`http://127.0.0.1:${wpPort}/readyz`, workerPath)]);
     const run = `ic${Date.now()}`;
     const body = webhook(run);
-    await pipe.createCalls(run, warm + 2 * half + high);
+    await pipe.createCalls(run, warm + 4 * half + high);
     const headers = { prefer: `wait=${p.preferWaitS}` };
     const common = { rate: p.inCallRate, seconds: p.inCallS / 2, connections: p.inCallConnections, headers };
     const ours = `${pipe.recvUrl}${WEBHOOK}`;
@@ -73,19 +80,23 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     await fixedRate({ ...common, seconds: 0.5, url: echoUrl, body: webhook(`${run}-echo-warm`) });
     const o: Timed[] = [];
     const e: Timed[] = [];
+    const w: Timed[] = [];
+    const wpUrl = `http://127.0.0.1:${wpPort}${WEBHOOK}`;
     for (let round = 0; round < 2; round++) {
       e.push(...(await fixedRate({ ...common, url: echoUrl, body: webhook(`${run}-echo`), from: round * half })));
       o.push(...(await fixedRate({ ...common, url: ours, body, from: warm + round * half })));
-      log(`in-call decision: round ${round + 1}/2: ours p50 ${figures(p.inCallRate, o).p50.toFixed(1)} ms, echo p50 ${figures(p.inCallRate, e).p50.toFixed(1)} ms so far`);
+      w.push(...(await fixedRate({ ...common, url: wpUrl, body, from: warm + 2 * half + high + round * half })));
+      log(`in-call decision: round ${round + 1}/2: ours p50 ${figures(p.inCallRate, o).p50.toFixed(1)} ms, INCALL_DECIDE=false ${figures(p.inCallRate, w).p50.toFixed(1)} ms, echo p50 ${figures(p.inCallRate, e).p50.toFixed(1)} ms so far`);
     }
     const h = await fixedRate({ rate: p.inCallHighRate, seconds: p.inCallHighS, connections: p.inCallConnections, headers, url: ours, body, from: warm + 2 * half });
     const of = figures(p.inCallRate, o);
     const ef = figures(p.inCallRate, e);
     const hf = figures(p.inCallHighRate, h);
     if (of.decided !== of.calls) log(`in-call decision: WARNING ${of.calls - of.decided} of ${of.calls} calls at ${p.inCallRate}/s were not answered decided (${JSON.stringify(of.statuses)})`);
-    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, o) };
+    const wf = figures(p.inCallRate, w);
+    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, workerPath: wf, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, [...o, ...w]) };
   } finally {
-    await Promise.all([echo.stop(), shared ? undefined : pipe.stop()]);
+    await Promise.all([echo.stop(), workerPath.stop(), shared ? undefined : pipe.stop()]);
     if (!shared) await redis.reset();
   }
 }
@@ -142,6 +153,7 @@ export function inCallRows(i: InCallFigures | undefined): Array<[string, string,
     [`in-call p50 @ ${i.ours.rate}/s, Prefer: wait=${i.waitS} (ms)`, f(i.ours.p50), `${f(i.echo.p50)} (echo)`, f(i.p50Ratio, 2), '≤ 3'],
     [`in-call p99 @ ${i.ours.rate}/s (ms)`, f(i.ours.p99), `${f(i.echo.p99)} (echo)`, f(i.p99Ratio, 2), '≤ 3'],
     [`in-call answered decided @ ${i.ours.rate}/s`, `${i.ours.decided} / ${i.ours.calls}`, '', '', 'all'],
+    [`in-call p50 / p99 @ ${i.ours.rate}/s vs INCALL_DECIDE=false (ms)`, `${f(i.ours.p50)} / ${f(i.ours.p99)}`, `${f(i.workerPath.p50)} / ${f(i.workerPath.p99)} (worker path)`, `${f(i.ours.p50 / i.workerPath.p50, 2)} / ${f(i.ours.p99 / i.workerPath.p99, 2)}`, ''],
     [`in-call decided within wait @ ${i.high.rate}/s`, `${i.high.decided} / ${i.high.calls}`, `p50 ${f(i.high.p50)} / p99 ${f(i.high.p99)} ms`, '', ''],
   ];
 }

@@ -73,11 +73,12 @@ export interface InCallDeciderDeps {
 }
 
 /**
- * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`):
- * decides it now (decideInCall) and returns the decision as soon as it is stored, then removes the job once the
- * follow-ups are enqueued (its work is done: decision stored, write and report enqueued, answer published). When it cannot decide (a figure not cached, superseded, Redis
- * failed) it promotes the job so a worker takes it at once, and returns undefined: the caller waits for the
- * worker's decision as before. A receiver that dies in between leaves the job to run when its delay ends.
+ * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): decides it
+ * now (decideInCall) and returns the decision as soon as it is stored, then removes the job once the follow-ups are
+ * enqueued (its work is done: decision stored, write and report enqueued, answer published). When it cannot decide
+ * (a figure not cached, superseded, Redis failed) it promotes the job so a worker takes it at once, and returns
+ * undefined: the caller waits for the worker's decision as before. A receiver that dies in between leaves the job to
+ * run when its delay ends.
  */
 export function createInCallDecider(deps: InCallDeciderDeps): (event: IvrEventJob, jobId: string) => Promise<DecisionRecord | undefined> {
   const log = deps.decide.logger;

@@ -30,12 +30,12 @@ export interface Answer {
   body: string;
 }
 
-/** POST one webhook to a receiver at `url` (keep-alive via Node's global fetch dispatcher). Network failures answer status 0. */
-export async function postWebhook(url: string, body: unknown, key: string, timeoutMs = 10000): Promise<Answer> {
+/** POST one webhook to a receiver at `url` (keep-alive via Node's global fetch dispatcher), `headers` added (e.g. Prefer). Network failures answer status 0. */
+export async function postWebhook(url: string, body: unknown, key: string, timeoutMs = 10000, headers: Record<string, string> = {}): Promise<Answer> {
   try {
     const res = await fetch(`${url}/webhook/genesys-dtmf`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
