@@ -42,6 +42,9 @@ export interface BenchProfile {
   inCallConnections: number;
   inCallHighRate: number;
   inCallHighS: number;
+  /** A rate this box sustains with room to spare, for the in-call floor (no queueing), and its seconds. */
+  inCallLowRate: number;
+  inCallLowS: number;
   preferWaitS: number;
   /** Scale-out (bench/scale-out.ts): worker process counts and decisions per step. */
   scaleProcs: number[];
@@ -67,6 +70,8 @@ export const FULL: BenchProfile = {
   inCallConnections: 30,
   inCallHighRate: 1000,
   inCallHighS: 5,
+  inCallLowRate: 50,
+  inCallLowS: 6,
   preferWaitS: 2,
   scaleProcs: [1, 2, 4],
   scaleDecisions: 6000,
@@ -91,6 +96,8 @@ export const SMOKE: BenchProfile = {
   inCallConnections: 4,
   inCallHighRate: 50,
   inCallHighS: 0.5,
+  inCallLowRate: 10,
+  inCallLowS: 0.5,
   preferWaitS: 2,
   scaleProcs: [1, 2],
   scaleDecisions: 40,

@@ -2,7 +2,8 @@
  * The in-call decision: a Call Data Action POSTs with `Prefer: wait=N` and the caller waits for the answer.
  * Fixed-rate runs against the real pipeline (simulator, one worker process, receiver), against the same pipeline
  * through a receiver with INCALL_DECIDE=false (the worker path) and against the bare echo at the same rate, in
- * alternating rounds; then a run at a higher rate counting how many were decided within the
+ * alternating rounds (first once at a rate the box sustains with room to spare: each path's floor); then a run at a
+ * higher rate counting how many were decided within the
  * wait; then a per-stage breakdown of the decided calls, from timestamps the system keeps anyway (the request's
  * send time, the event's receivedAt, BullMQ's job timestamp / processedOn / finishedOn, the decision record's
  * time), all on the same box's clock (whole milliseconds on the server side).
@@ -36,6 +37,8 @@ export interface InCallFigures {
   workerPath: RateFigures;
   p50Ratio: number;
   p99Ratio: number;
+  /** Below capacity (profile.inCallLowRate): ours, INCALL_DECIDE=false and the echo, one round each. */
+  low: { ours: RateFigures; workerPath: RateFigures; echo: RateFigures };
   /** At the higher rate (profile.inCallHighRate). */
   high: RateFigures;
   /** Per stage, ms, over the decided calls of the main rate. */
@@ -59,7 +62,8 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
   const half = Math.round((p.inCallRate * p.inCallS) / 2);
   const warm = Math.max(10, Math.round(p.inCallRate / 2));
   const high = Math.round(p.inCallHighRate * p.inCallHighS);
-  log(`in-call decision: Prefer: wait=${p.preferWaitS}, ${p.inCallRate} calls/s for ${p.inCallS} s (2 rounds each, alternating with the echo), ${p.inCallConnections} connections; then ${p.inCallHighRate}/s for ${p.inCallHighS} s`);
+  const low = Math.round(p.inCallLowRate * p.inCallLowS);
+  log(`in-call decision: Prefer: wait=${p.preferWaitS}, ${p.inCallLowRate} calls/s for ${p.inCallLowS} s (below capacity), then ${p.inCallRate} calls/s for ${p.inCallS} s (2 rounds each, alternating with INCALL_DECIDE=false and the echo), ${p.inCallConnections} connections; then ${p.inCallHighRate}/s for ${p.inCallHighS} s`);
   const echoPort = await freePort();
   const echo = runTs('echo-incall', 'bench/servers/echo.ts', { ECHO_PORT: String(echoPort), ECHO_WORKERS: String(p.procs) });
   const pipe = shared ?? (await startPipeline(redis, { workers: 1, concurrency: p.concurrency, logLevel: p.logLevel, procs: p.procs }));
@@ -71,17 +75,26 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     await Promise.all([waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo), waitForHttp(`http://127.0.0.1:${wpPort}/readyz`, workerPath)]);
     const run = `ic${Date.now()}`;
     const body = webhook(run);
-    await pipe.createCalls(run, warm + 4 * half + high);
+    const lowFrom = warm + 4 * half + high + 1; // after one call that warms the occupancy cache
+    await pipe.createCalls(run, lowFrom + 2 * low);
     const headers = { prefer: `wait=${p.preferWaitS}` };
     const common = { rate: p.inCallRate, seconds: p.inCallS / 2, connections: p.inCallConnections, headers };
     const ours = `${pipe.recvUrl}${WEBHOOK}`;
     const echoUrl = `http://127.0.0.1:${echoPort}${WEBHOOK}`;
+    const wpUrl = `http://127.0.0.1:${wpPort}${WEBHOOK}`;
+    // Below capacity first (the floor of each path, no queueing), after one call that fills the occupancy cache.
+    await fixedRate({ ...common, rate: 1, seconds: 1, url: ours, body, from: lowFrom - 1 });
+    const lowCommon = { rate: p.inCallLowRate, seconds: p.inCallLowS, connections: p.inCallConnections, headers };
+    const lowEcho = await fixedRate({ ...lowCommon, url: echoUrl, body: webhook(`${run}-echo-low`) });
+    const lowOurs = await fixedRate({ ...lowCommon, url: ours, body, from: lowFrom });
+    const lowWorker = await fixedRate({ ...lowCommon, url: wpUrl, body, from: lowFrom + low });
+    const lowFigures = { ours: figures(p.inCallLowRate, lowOurs), workerPath: figures(p.inCallLowRate, lowWorker), echo: figures(p.inCallLowRate, lowEcho) };
+    log(`in-call decision: ${p.inCallLowRate}/s: ours p50 ${lowFigures.ours.p50.toFixed(1)} ms, INCALL_DECIDE=false ${lowFigures.workerPath.p50.toFixed(1)} ms, echo ${lowFigures.echo.p50.toFixed(1)} ms`);
     await fixedRate({ ...common, seconds: warm / p.inCallRate, url: ours, body });
     await fixedRate({ ...common, seconds: 0.5, url: echoUrl, body: webhook(`${run}-echo-warm`) });
     const o: Timed[] = [];
     const e: Timed[] = [];
     const w: Timed[] = [];
-    const wpUrl = `http://127.0.0.1:${wpPort}${WEBHOOK}`;
     for (let round = 0; round < 2; round++) {
       e.push(...(await fixedRate({ ...common, url: echoUrl, body: webhook(`${run}-echo`), from: round * half })));
       o.push(...(await fixedRate({ ...common, url: ours, body, from: warm + round * half })));
@@ -94,7 +107,7 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     const hf = figures(p.inCallHighRate, h);
     if (of.decided !== of.calls) log(`in-call decision: WARNING ${of.calls - of.decided} of ${of.calls} calls at ${p.inCallRate}/s were not answered decided (${JSON.stringify(of.statuses)})`);
     const wf = figures(p.inCallRate, w);
-    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, workerPath: wf, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, [...o, ...w]) };
+    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, workerPath: wf, low: lowFigures, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, [...o, ...w]) };
   } finally {
     await Promise.all([echo.stop(), workerPath.stop(), shared ? undefined : pipe.stop()]);
     if (!shared) await redis.reset();
@@ -154,6 +167,8 @@ export function inCallRows(i: InCallFigures | undefined): Array<[string, string,
     [`in-call p99 @ ${i.ours.rate}/s (ms)`, f(i.ours.p99), `${f(i.echo.p99)} (echo)`, f(i.p99Ratio, 2), '≤ 3'],
     [`in-call answered decided @ ${i.ours.rate}/s`, `${i.ours.decided} / ${i.ours.calls}`, '', '', 'all'],
     [`in-call p50 / p99 @ ${i.ours.rate}/s vs INCALL_DECIDE=false (ms)`, `${f(i.ours.p50)} / ${f(i.ours.p99)}`, `${f(i.workerPath.p50)} / ${f(i.workerPath.p99)} (worker path)`, `${f(i.ours.p50 / i.workerPath.p50, 2)} / ${f(i.ours.p99 / i.workerPath.p99, 2)}`, ''],
+    [`in-call p50 / p99 @ ${i.low.ours.rate}/s (below capacity) (ms)`, `${f(i.low.ours.p50)} / ${f(i.low.ours.p99)}`, `${f(i.low.echo.p50)} / ${f(i.low.echo.p99)} (echo)`, `${f(i.low.ours.p50 / i.low.echo.p50, 2)} / ${f(i.low.ours.p99 / i.low.echo.p99, 2)}`, ''],
+    [`in-call p50 / p99 @ ${i.low.ours.rate}/s vs INCALL_DECIDE=false (ms)`, `${f(i.low.ours.p50)} / ${f(i.low.ours.p99)}`, `${f(i.low.workerPath.p50)} / ${f(i.low.workerPath.p99)} (worker path)`, `${f(i.low.ours.p50 / i.low.workerPath.p50, 2)} / ${f(i.low.ours.p99 / i.low.workerPath.p99, 2)}`, ''],
     [`in-call decided within wait @ ${i.high.rate}/s`, `${i.high.decided} / ${i.high.calls}`, `p50 ${f(i.high.p50)} / p99 ${f(i.high.p99)} ms`, '', ''],
   ];
 }
