@@ -89,6 +89,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
           logger: eventLogger(logger),
           writeBack: config.WRITE_BACK,
           answerGraceMs: config.WRITE_ANSWER_GRACE_MS,
+          deferFollowUps: true, // the answer first: the delayed job re-sends them should this process die
         },
         events: queues.events,
         onDecided: (r) => metrics.observeDecision(r),

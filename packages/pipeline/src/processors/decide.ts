@@ -29,6 +29,11 @@ export interface DecideDeps {
   writeBack?: WriteBack;
   /** Added to that deadline before the write runs, for the receiver's "answered" mark to land (default 1000). */
   answerGraceMs?: number;
+  /**
+   * Start the follow-ups (write, report, publish) on the next macrotask instead of at once (the in-call path): the
+   * caller's answer is written first; the event's job is the fallback should the process die in between.
+   */
+  deferFollowUps?: boolean;
 }
 
 export type DecideResult =
@@ -141,7 +146,7 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
 
 /** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
 function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
-  const p = sendFollowUps(d, key, deps, ev);
+  const p = deps.deferFollowUps ? new Promise<void>((r) => setImmediate(r)).then(() => sendFollowUps(d, key, deps, ev)) : sendFollowUps(d, key, deps, ev);
   p.catch(() => undefined); // awaited by whoever holds `dispatched`; never an unhandled rejection meanwhile
   return p;
 }
