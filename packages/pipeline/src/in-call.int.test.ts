@@ -1,0 +1,105 @@
+/**
+ * createInCallDecider on real Redis and real BullMQ: decided on cached figures (the delayed job removed once the
+ * follow-ups are enqueued), not cached (the job promoted, the conversation left for the worker's run to resume),
+ * follow-ups that fail (the job kept, to re-send them when its delay ends).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { decisionIdFor, jobIdFor, jobIdForKey, scopedKey, singleQueuePolicy } from '@ivr/core';
+import { createQueues, keyspace, QUEUE_NAMES, type IvrEventJob, type IvrQueues } from '@ivr/queue-contract';
+import { silentLogger, testRedis, waitFor } from '@ivr/testing';
+import { createConversationStore } from './conversation-store';
+import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createInCallDecider } from './in-call';
+import { createOccupancyCache, storePushedObservations } from './occupancy-cache';
+import { processDecide, type DecideDeps } from './processors/decide';
+
+const QUEUE = 'q-1';
+const event = (key: string, cid: string): IvrEventJob => ({
+  idempotencyKey: key,
+  receivedAt: Date.now(),
+  answerBy: Date.now() + 5000,
+  conversationId: cid,
+  participantId: 'p-1',
+  flowInstanceId: cid,
+  dtmf: '1',
+  source: 'data-action',
+});
+
+describe('createInCallDecider (real Redis, real BullMQ)', () => {
+  let t: ReturnType<typeof testRedis>;
+  let queues: IvrQueues;
+  let deps: DecideDeps;
+  const ks = () => keyspace(t.prefix);
+
+  beforeEach(() => {
+    t = testRedis('incall');
+    queues = createQueues(t.redis, t.prefix, { applyAttempts: 1, applyBackoffMs: 100 });
+    deps = {
+      conversations: createConversationStore(t.redis, ks(), 60),
+      occupancy: cachedOnlyOccupancy(t.redis, ks()),
+      estimatedWait: cachedOnlyEstimatedWait(t.redis, ks()),
+      policy: singleQueuePolicy(QUEUE, 2),
+      defaultRoute: 'route_to_queue',
+      writes: queues.writes,
+      reports: queues.reports,
+      publisher: t.redis,
+      ks: ks(),
+      logger: silentLogger,
+      deferFollowUps: true,
+    };
+  });
+  afterEach(async () => {
+    await queues.close();
+    await t.cleanup();
+  });
+
+  /** The event's job as ingest adds it for a held event: delayed until the wait's deadline. */
+  const held = async (ev: IvrEventJob) => {
+    const jobId = jobIdForKey(ev.idempotencyKey);
+    await queues.events.add('dtmf', ev, { jobId, delay: 5000 });
+    return jobId;
+  };
+  const cache = (idle: number) => storePushedObservations(t.redis, ks(), [{ observation: { queueId: QUEUE, idle, interacting: 0, waiting: 0, mediaType: 'voice', observedAt: Date.now() }, ttlMs: 60_000 }]);
+
+  it('figures cached: returns the decision, enqueues the write and the report, removes the delayed job', async () => {
+    await cache(3);
+    const ev = event('k-1', 'c-1');
+    const jobId = await held(ev);
+    const decided: string[] = [];
+    const decide = createInCallDecider({ decide: deps, events: queues.events, onDecided: (r) => decided.push(r.routing) });
+    const d = await decide(ev, jobId);
+    expect(d).toMatchObject({ routing_decision: 'route_to_queue', queue_occupancy: 3, occupancySource: 'notification', decisionId: decisionIdFor(scopedKey('k-1')) });
+    expect(decided).toEqual(['route_to_queue']);
+    await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
+    expect(await (await queues.writes.getJob(jobIdFor('apply', d!.decisionId)))?.getState()).toBe('delayed'); // until the deadline + grace
+    expect(await queues.reports.getJob(jobIdFor('report', d!.decisionId))).toBeDefined();
+  });
+
+  it('figures not cached: undefined, the job promoted; the worker run resumes the conversation and decides', async () => {
+    const ev = event('k-2', 'c-2');
+    const jobId = await held(ev);
+    const decide = createInCallDecider({ decide: deps, events: queues.events });
+    expect(await decide(ev, jobId)).toBeUndefined();
+    expect(await (await queues.events.getJob(jobId))!.getState()).toBe('waiting');
+    expect(await t.redis.hget(ks().conversation('c-2'), 'state')).toBe('CHECKING_QUEUE'); // left by the attempt
+    const polled = createOccupancyCache({ redis: t.redis, ks: ks(), cacheMs: 1000, fetch: async () => ({ results: [{ group: { queueId: QUEUE }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 1 } }] }] }) });
+    const r = await processDecide({ id: jobId, data: ev }, { ...deps, occupancy: polled, deferFollowUps: false });
+    expect(r).toMatchObject({ status: 'decided', routing: 'route_to_vm', occupancySource: 'poll', replayed: false });
+  });
+
+  it('follow-ups that fail: the decision is still answered, the delayed job is kept to re-send them', async () => {
+    await cache(3);
+    const ev = event('k-3', 'c-3');
+    const jobId = await held(ev);
+    // The write queue on a connection that is gone: its add rejects, as when Redis drops mid-dispatch.
+    const gone = t.redis.duplicate() as Redis;
+    const broken = createQueues(gone, t.prefix, { applyAttempts: 1, applyBackoffMs: 100 });
+    await broken.writes.waitUntilReady();
+    gone.disconnect();
+    const decide = createInCallDecider({ decide: { ...deps, writes: broken.writes }, events: queues.events });
+    expect(await decide(ev, jobId)).toMatchObject({ routing_decision: 'route_to_queue' });
+    await waitFor(async () => (await t.redis.exists(`${t.prefix}:${QUEUE_NAMES.reports}:${jobIdFor('report', decisionIdFor(scopedKey('k-3')))}`)) === 1, 'the report enqueued beside the failed write');
+    expect(await (await queues.events.getJob(jobId))!.getState()).toBe('delayed');
+    await broken.close().catch(() => undefined);
+  });
+});
