@@ -31,6 +31,8 @@ interface Run {
   env: Record<string, string>;
   reportsDir: string;
   exited: Promise<number | string>;
+  /** Every holder of the output pipes closed them (pnpm and what inherited its stdout): all output has been read. */
+  outputClosed: Promise<void>;
 }
 
 async function startStack(extraEnv: Record<string, string>, args: string[] = []): Promise<Run> {
@@ -58,7 +60,8 @@ async function startStack(extraEnv: Record<string, string>, args: string[] = [])
   pnpm.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   pnpm.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((r) => pnpm.once('exit', (c, s) => r(c ?? s ?? 'unknown')));
-  return { pnpm, out: () => out, ports: [rx, dash, sim], env, reportsDir, exited };
+  const outputClosed = new Promise<void>((r) => pnpm.once('close', () => r()));
+  return { pnpm, out: () => out, ports: [rx, dash, sim], env, reportsDir, exited, outputClosed };
 }
 
 async function waitUp(url: string, run: Run): Promise<void> {
@@ -164,6 +167,9 @@ describe('chaos 7: pnpm start stops in order', () => {
     }
 
     await waitFor(() => [...seen].every((p) => !isAlive(p)), `every process of the run to exit (alive: ${[...seen].filter(isAlive).join(',')})`, 60000, 100);
+    // A process seen gone in /proc may still have its last lines in the pipe (SIGTERM to pnpm: pnpm exits first and
+    // start.ts, which inherited its stdout, writes "[start] stopped" last): read until the pipes close.
+    await Promise.race([run.outputClosed, sleep(10_000, undefined, { ref: false })]);
     const out = run.out();
     expect(out).toMatch(/\[start\] stopping in order/);
     const rxStopped = out.indexOf('[start] receiver stopped');
