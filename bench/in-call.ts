@@ -2,8 +2,8 @@
  * The in-call decision: a Call Data Action POSTs with `Prefer: wait=N` and the caller waits for the answer.
  * Fixed-rate runs against the real pipeline (simulator, one worker process, receiver), against the same pipeline
  * through a receiver with INCALL_DECIDE=false (the worker path) and against the bare echo at the same rate, in
- * alternating rounds (first once at a rate the box sustains with room to spare: each path's floor); then a run at a
- * higher rate counting how many were decided within the
+ * alternating rounds, each started on a settled pipeline (first once at a rate the box sustains with room to spare:
+ * each path's floor); then a run at a higher rate counting how many were decided within the
  * wait; then a per-stage breakdown of the decided calls, from timestamps the system keeps anyway (the request's
  * send time, the event's receivedAt, BullMQ's job timestamp / processedOn / finishedOn, the decision record's
  * time), all on the same box's clock (whole milliseconds on the server side).
@@ -13,7 +13,9 @@ import { jobIdForKey } from '@ivr/core';
 import { fixedRate, type Timed } from './lib/fixed-rate';
 import { percentile } from './lib/load';
 import { startPipeline, type Pipeline } from './lib/pipeline';
-import { freePort, waitForHttp } from '@ivr/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { freePort, waitFor, waitForHttp } from '@ivr/testing';
 import { runTs } from './lib/procs';
 import type { PrivateRedis } from './lib/redis-server';
 import { webhook, type BenchProfile } from './harness';
@@ -71,6 +73,17 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
   // decision a worker's, the receiver waits for it on pub/sub).
   const wpPort = await freePort();
   const workerPath = runTs('receiver-worker-path', 'apps/receiver/src/main.ts', { ...pipe.env, RECEIVER_PORT: String(wpPort), INCALL_DECIDE: 'false' });
+  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queues = [QUEUE_NAMES.events, QUEUE_NAMES.writes, QUEUE_NAMES.reports].map((name) => new Queue(name, { connection: conn, prefix: 'ivr' }));
+  // Each round starts on a settled pipeline: no job of the previous round left (each in-call decision leaves a write
+  // delayed until its deadline + grace, a report and a write outcome), so neither path pays for the other's work.
+  const settle = () =>
+    waitFor(
+      async () => (await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')))).every((c) => Object.values(c).every((n) => n === 0)),
+      'the pipeline to settle between in-call rounds',
+      120_000,
+      100,
+    );
   try {
     await Promise.all([waitForHttp(`http://127.0.0.1:${echoPort}/healthz`, echo), waitForHttp(`http://127.0.0.1:${wpPort}/readyz`, workerPath)]);
     const run = `ic${Date.now()}`;
@@ -86,7 +99,9 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     await fixedRate({ ...common, rate: 1, seconds: 1, url: ours, body, from: lowFrom - 1 });
     const lowCommon = { rate: p.inCallLowRate, seconds: p.inCallLowS, connections: p.inCallConnections, headers };
     const lowEcho = await fixedRate({ ...lowCommon, url: echoUrl, body: webhook(`${run}-echo-low`) });
+    await settle();
     const lowOurs = await fixedRate({ ...lowCommon, url: ours, body, from: lowFrom });
+    await settle();
     const lowWorker = await fixedRate({ ...lowCommon, url: wpUrl, body, from: lowFrom + low });
     const lowFigures = { ours: figures(p.inCallLowRate, lowOurs), workerPath: figures(p.inCallLowRate, lowWorker), echo: figures(p.inCallLowRate, lowEcho) };
     log(`in-call decision: ${p.inCallLowRate}/s: ours p50 ${lowFigures.ours.p50.toFixed(1)} ms, INCALL_DECIDE=false ${lowFigures.workerPath.p50.toFixed(1)} ms, echo ${lowFigures.echo.p50.toFixed(1)} ms`);
@@ -97,10 +112,13 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     const w: Timed[] = [];
     for (let round = 0; round < 2; round++) {
       e.push(...(await fixedRate({ ...common, url: echoUrl, body: webhook(`${run}-echo`), from: round * half })));
+      await settle();
       o.push(...(await fixedRate({ ...common, url: ours, body, from: warm + round * half })));
+      await settle();
       w.push(...(await fixedRate({ ...common, url: wpUrl, body, from: warm + 2 * half + high + round * half })));
       log(`in-call decision: round ${round + 1}/2: ours p50 ${figures(p.inCallRate, o).p50.toFixed(1)} ms, INCALL_DECIDE=false ${figures(p.inCallRate, w).p50.toFixed(1)} ms, echo p50 ${figures(p.inCallRate, e).p50.toFixed(1)} ms so far`);
     }
+    await settle();
     const h = await fixedRate({ rate: p.inCallHighRate, seconds: p.inCallHighS, connections: p.inCallConnections, headers, url: ours, body, from: warm + 2 * half });
     const of = figures(p.inCallRate, o);
     const ef = figures(p.inCallRate, e);
@@ -109,6 +127,8 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     const wf = figures(p.inCallRate, w);
     return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, workerPath: wf, low: lowFigures, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, [...o, ...w]) };
   } finally {
+    await Promise.all(queues.map((q) => q.close()));
+    conn.disconnect();
     await Promise.all([echo.stop(), workerPath.stop(), shared ? undefined : pipe.stop()]);
     if (!shared) await redis.reset();
   }
