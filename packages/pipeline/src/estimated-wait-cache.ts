@@ -44,7 +44,6 @@ export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): Estim
   const unlock = defineScript<number>(redis, 'ivrEwtUnlock', 1, UNLOCK);
   const pending = new Map<string, Promise<WaitReading>>();
 
-
   async function ask(queueId: string): Promise<WaitReading> {
     const deadline = Date.now() + lockMs + 1000;
     for (;;) {
