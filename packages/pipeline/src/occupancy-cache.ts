@@ -66,18 +66,13 @@ function fromCached(c: Cached, source: 'poll' | 'cache'): OccupancyReading {
   return { source: c.n ? 'notification' : source, observation: c.o };
 }
 
-async function readCachedEntry(redis: Redis, ks: Keyspace, queueId: string): Promise<Cached | undefined> {
-  const v = await redis.get(ks.occupancy(queueId));
-  return v ? (JSON.parse(v) as Cached) : undefined;
-}
-
 /**
  * The shared cache's reading of `queueId` (polled, pushed or a remembered failure), or undefined when the cache holds
  * none: never a Genesys call, never a lock. The receiver's in-call path decides only on what this returns.
  */
 export async function readCachedOccupancy(redis: Redis, ks: Keyspace, queueId: string): Promise<OccupancyReading | undefined> {
-  const c = await readCachedEntry(redis, ks, queueId);
-  return c ? fromCached(c, 'cache') : undefined;
+  const v = await redis.get(ks.occupancy(queueId));
+  return v ? fromCached(JSON.parse(v) as Cached, 'cache') : undefined;
 }
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -105,8 +100,6 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
   const occKey = ks.occupancy;
   const lockKey = ks.occupancyLock;
 
-  // Read even when cacheMs is 0: pushed figures (storePushedObservations) are there whatever OCCUPANCY_CACHE_MS says.
-  const readCache = (q: string) => readCachedEntry(redis, ks, q);
 
   /** Call Genesys once for every queue in the batch this process holds the lock for. */
   async function fetchAndStore(queues: string[]): Promise<Map<string, Cached>> {
@@ -187,12 +180,12 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
 
   return {
     async get(queueId) {
-      const cached = await readCache(queueId);
+      // Read even when cacheMs is 0: pushed figures (storePushedObservations) are there whatever OCCUPANCY_CACHE_MS says.
+      const cached = await readCachedOccupancy(redis, ks, queueId);
       if (cached) {
         stats.cacheHits++;
-        const r = fromCached(cached, 'cache');
-        if (r.source === 'fail_open') stats.failOpen++;
-        return r;
+        if (cached.source === 'fail_open') stats.failOpen++;
+        return cached;
       }
       let p = inflight.get(queueId);
       if (!p) {
