@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DecisionRecord } from '@ivr/core';
 import type { IvrEventJob, Keyspace } from '@ivr/queue-contract';
@@ -8,7 +8,7 @@ import { readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
 import { decideEvent, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
 
 /** A figure the decision needs is not in the shared cache: the in-call path leaves the event to a worker. */
-export class NotCached extends Error {
+class NotCached extends Error {
   override name = 'NotCached';
 }
 
@@ -37,32 +37,6 @@ export function cachedOnlyEstimatedWait(redis: Redis, ks: Keyspace): EstimatedWa
   };
 }
 
-export type InCallOutcome =
-  | { kind: 'decided'; result: Extract<DecideResult, { status: 'decided' }>; decision: DecisionRecord; dispatched: Promise<void> }
-  /** A figure was not cached, or the press was superseded: the event's job is the way on (promote it). */
-  | { kind: 'not_decided'; reason: 'not_cached' | 'superseded' };
-
-/**
- * The in-call decision: the receiver holding a `Prefer: wait` request runs the decide step itself, on the figures the
- * shared caches hold (`deps.occupancy` / `deps.estimatedWait` should be cachedOnlyOccupancy / cachedOnlyEstimatedWait),
- * instead of waiting for a worker to pick the event's job up. The same processor, the same Lua steps: the state
- * transition and the decision are stored exactly as a worker would, the write and the report are enqueued with
- * the same job ids, the decision is published to any other waiter. A figure missing from the cache leaves the
- * conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes (conversation store, START).
- * Other errors (Redis) reject: the caller falls back to the job too.
- */
-export async function decideInCall(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<InCallOutcome> {
-  let out: DecideOutcome;
-  try {
-    out = await decideEvent(job, deps);
-  } catch (err) {
-    if (err instanceof NotCached) return { kind: 'not_decided', reason: 'not_cached' };
-    throw err;
-  }
-  if (out.result.status !== 'decided' || !out.decision) return { kind: 'not_decided', reason: 'superseded' };
-  return { kind: 'decided', result: out.result, decision: out.decision, dispatched: out.dispatched };
-}
-
 export interface InCallDeciderDeps {
   /** The decide deps, with cachedOnlyOccupancy / cachedOnlyEstimatedWait as the figures. */
   decide: DecideDeps;
@@ -73,33 +47,41 @@ export interface InCallDeciderDeps {
 }
 
 /**
- * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): decides it
- * now (decideInCall) and returns the decision as soon as it is stored, then removes the job once the follow-ups are
- * enqueued (its work is done: decision stored, write and report enqueued, answer published). When it cannot decide
- * (a figure not cached, superseded, Redis failed) it promotes the job so a worker takes it at once, and returns
- * undefined: the caller waits for the worker's decision as before. A receiver that dies in between leaves the job to
- * run when its delay ends.
+ * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): runs the
+ * decide step now, instead of waiting for a worker to pick the job up, on the figures the shared caches hold
+ * (`deps.decide.occupancy` / `.estimatedWait` should be cachedOnlyOccupancy / cachedOnlyEstimatedWait). The same
+ * processor, the same Lua steps: the state transition and the decision are stored exactly as a worker would, the
+ * write and the report are enqueued with the same job ids, the decision is published to any other waiter.
+ * It returns the decision as soon as it is stored, then removes the job once the follow-ups are enqueued (its work
+ * is done). When it cannot decide (a figure not cached, superseded, Redis failed) it promotes the job so a worker
+ * takes it at once, and returns undefined: the caller waits for the worker's decision as before. A figure missing
+ * from the cache leaves the conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes
+ * (conversation store, START). A receiver that dies in between leaves the job to run when its delay ends.
  */
 export function createInCallDecider(deps: InCallDeciderDeps): (event: IvrEventJob, jobId: string) => Promise<DecisionRecord | undefined> {
   const log = deps.decide.logger;
   return async (event, jobId) => {
     const fields = { idempotencyKey: event.idempotencyKey, conversationId: event.conversationId, jobId };
-    const outcome = await decideInCall({ id: jobId, data: event }, deps.decide).catch((err: Error) => {
-      log.warn({ ...fields, err: err.message }, 'in-call decision failed: the job goes to a worker');
-      return undefined;
-    });
-    if (outcome?.kind === 'decided') {
-      deps.onDecided?.(outcome.result);
+    let out: DecideOutcome | undefined;
+    try {
+      out = await decideEvent({ id: jobId, data: event }, deps.decide);
+    } catch (err) {
+      if (err instanceof NotCached) log.info({ ...fields, reason: 'not_cached' }, 'not decided in-call: the job goes to a worker');
+      else log.warn({ ...fields, err: (err as Error).message }, 'in-call decision failed: the job goes to a worker');
+    }
+    const result = out?.result;
+    if (out?.decision && result?.status === 'decided') {
+      deps.onDecided?.(result);
       // The caller is answered now; the job goes once the follow-ups are enqueued. Removal is tidying, not
       // correctness: a job left in place (follow-ups failed, or this process died) replays the stored decision and
       // enqueues them when its delay ends.
-      outcome.dispatched.then(
+      out.dispatched.then(
         () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
         (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
       );
-      return outcome.decision;
+      return out.decision;
     }
-    if (outcome) log.info({ ...fields, reason: outcome.reason }, 'not decided in-call: the job goes to a worker');
+    if (out) log.info({ ...fields, reason: 'superseded' }, 'not decided in-call: the job goes to a worker');
     await promote(deps.events, jobId).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'delayed job not promoted: a worker takes it when its delay ends'));
     return undefined;
   };
