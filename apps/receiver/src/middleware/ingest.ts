@@ -46,7 +46,7 @@ export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
     const job: IvrEventJob = { ...event, idempotencyKey: key.key, ...(key.space === 'body' ? { keySpace: 'body' as const } : {}), receivedAt, headers: keptHeaders(c.req.raw.headers), ...(waitMs > 0 ? { answerBy: receivedAt + waitMs } : {}) };
     let outcome: IngestOutcome;
     try {
-      const opts = deps.decidesInCall && job.answerBy ? { delayMs: job.answerBy - receivedAt } : undefined;
+      const opts = deps.decidesInCall && waitMs > 0 ? { delayMs: waitMs } : undefined; // until answerBy
       outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest), opts), deps.storeTimeoutMs, 'storing the event');
     } catch (err) {
       const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };
