@@ -3,7 +3,8 @@
  * `Prefer: wait` requests itself on cached figures (polled, OCCUPANCY_CACHE_MS 5 s: the first call after each expiry
  * goes to a worker). Mid-run the receiver is SIGKILLed with requests in flight (some stored with their delayed job
  * and not yet decided; calls sent while no receiver listens fail to connect, status 0) and a new one takes over. Every event answered 2xx is decided, every event stored is decided (the dead receiver's delayed
- * jobs run on a worker when their 2 s delay ends), and each decision is stored once.
+ * jobs run on a worker when their 2 s delay ends), each decision is stored once, and each ends with a write outcome
+ * (skipped when its answer was delivered, written otherwise: a write held by the dead receiver is not lost).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,17 +72,23 @@ describe('chaos 10: in-call decisions, the receiver SIGKILLed mid-run', () => {
     const decidedAll = await decidedCount(redis, prefix, keys.map((k) => scopedKey(k)));
     await waitFor(async () => (await createEmbeddedStore(redis, prefix).count()) === decidedAll, 'every decision stored', 30_000, 250).catch(() => undefined);
     const stored = await createEmbeddedStore(redis, prefix).count();
+    // Every decision's write ends somewhere (no held write lost with the receiver): skipped when its answer was
+    // delivered (settled by the receiver, or by a write job that found the answered mark), written otherwise.
+    const writeStatuses = async () => Object.values(await redis.hgetall(`${prefix}:ivr:store:docs`)).map((d) => String((JSON.parse(d) as { writeStatus?: string }).writeStatus ?? 'none'));
+    await waitFor(async () => !(await writeStatuses()).includes('none'), 'every stored decision with its write outcome', 30_000, 250).catch(() => undefined);
+    const writes: Record<string, number> = {};
+    for (const w of await writeStatuses()) writes[w] = (writes[w] ?? 0) + 1;
     const decided = await decidedCount(redis, prefix, answered);
     const inCallAnswers = answers.filter((a) => a.status === 200 && a.body.includes('"decided"')).length;
     const failed = await failedCount(queues);
     const statuses = tally(answers);
-    const pass = decided === answered.length && undecidedStored.length === 0 && stored === decidedAll && inCallAnswers > EVENTS / 2 && Object.values(failed).every((n) => n === 0);
+    const pass = decided === answered.length && undecidedStored.length === 0 && stored === decidedAll && inCallAnswers > EVENTS / 2 && Object.values(failed).every((n) => n === 0) && !writes.none;
     recordRow({
       scenario: '10 in-call, receiver SIGKILL',
       load: `${EVENTS} Prefer: wait=2 calls at ${RATE}/s, 2 workers`,
       fault: `SIGKILL the receiver at ${(killedAt / 1000).toFixed(1)} s, a new one started`,
       result: `answered but undecided ${answered.length - decided}, stored but undecided ${undecidedStored.length}; unanswered but stored, decided by a worker ${decidedAll - decided}`,
-      figures: `answers ${JSON.stringify(statuses)}; decided ${decidedAll} (answered ${answered.length}); stored ${stored}; failed ${JSON.stringify(failed)}`,
+      figures: `answers ${JSON.stringify(statuses)}; decided ${decidedAll} (answered ${answered.length}); stored ${stored}; writes ${JSON.stringify(writes)}; failed ${JSON.stringify(failed)}`,
       seconds: secondsSince(t0),
       pass,
     });
@@ -90,6 +97,7 @@ describe('chaos 10: in-call decisions, the receiver SIGKILLed mid-run', () => {
     expect(decided, 'every answered event decided').toBe(answered.length);
     expect(undecidedStored.slice(0, 5), 'events stored whose job never decided them').toEqual([]);
     expect(stored, 'each decision stored once').toBe(decidedAll);
+    expect(writes.none ?? 0, 'stored decisions without a write outcome').toBe(0);
     expect(failed, 'no job failed for good').toEqual({ 'ivr-events': 0, 'genesys-writes': 0, 'decision-reports': 0 });
   });
 });

@@ -29,7 +29,7 @@ const metric = async (pl: Pipeline, name: string) => {
 };
 
 describe('the in-call decision (receiver decides on cached figures)', () => {
-  it('no decide worker running: decided by the receiver, the delayed job removed, the write skipped as answered and the report stored', async () => {
+  it('no decide worker running: decided by the receiver, the delayed job removed, the write settled as skipped (no write job) and the report stored', async () => {
     p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2', WORKER_ROLES: 'apply,report', WRITE_ANSWER_GRACE_MS: '0' });
     const pl = p;
     await cacheFigures(pl, 5);
@@ -39,13 +39,16 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     const decisionId = decisionIdFor(scopedKey('in-1'));
     expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 5, queueId: QUEUE, occupancySource: 'notification', decisionId, jobId: jobIdForKey('in-1') });
     expect(await metric(pl, 'ivr_decisions_total{route="route_to_queue",occupancy_source="notification"}')).toBe(1);
-    // The job was only the fallback: removed once the write and the report were enqueued.
+    // The job was only the fallback: removed once the report was enqueued and the write settled.
     await waitFor(async () => (await pl.receiver.queues.events.getJob(jobIdForKey('in-1'))) === undefined, 'the delayed decide job removed');
-    // The report lands in the store; the write runs after the wait's deadline and is skipped: the answer was delivered.
-    await waitFor(async () => Boolean(await pl.redis.hget(`${pl.prefix}:ivr:store:docs`, decisionId)), 'the decision stored', 10_000);
-    const apply = jobIdFor('apply', decisionId);
-    await waitFor(async () => (await pl.receiver.queues.writes.getJob(apply))?.isCompleted(), 'the write job done', 10_000);
-    expect((await pl.receiver.queues.writes.getJob(apply))!.returnvalue).toMatchObject({ writeStatus: 'skipped', skipReason: 'answered_synchronously' });
+    // The answer was delivered: the receiver settled the write as skipped (no write job), the store records it.
+    expect(await pl.receiver.queues.writes.getJob(jobIdFor('apply', decisionId))).toBeUndefined();
+    expect(await pl.redis.hget(keyspace(pl.prefix).conversation('c-in-1'), 'state')).toBe('COMPLETE');
+    expect(await metric(pl, 'ivr_writes_skipped_total{reason="answered_synchronously"}')).toBe(1);
+    const storedDoc = async () => JSON.parse((await pl.redis.hget(`${pl.prefix}:ivr:store:docs`, decisionId)) ?? '{}') as Record<string, unknown>;
+    await waitFor(async () => (await storedDoc()).writeStatus === 'skipped', 'the decision stored with its write outcome', 10_000);
+    expect(await storedDoc()).toMatchObject({ routing_decision: 'route_to_queue', writeReason: expect.stringContaining('synchronous answer') });
+    expect((await pl.sim.control.calls('attributes')).filter((c) => c.path.includes('/c-in-1/'))).toEqual([]); // nothing sent to Genesys
     // A re-delivery of the same key is answered with the same decision (the waiter's lookup), no second job.
     const again = await pl.post({ conversationId: 'c-in-1', participantId: 'cust-1', dtmf: '1' }, { prefer: 'wait=3', 'idempotency-key': 'in-1' });
     expect(again.body).toMatchObject({ status: 'decided', decisionId });

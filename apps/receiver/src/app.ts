@@ -26,7 +26,7 @@ export interface ReceiverDeps {
    * The in-call path (INCALL_DECIDE): decide a held, newly accepted event in this process; its job is then added
    * delayed (the fallback). Undefined when not decided here: the job went to a worker. Needs waitForDecision.
    */
-  decideInCall?(job: IvrEventJob, jobId: string): Promise<DecidedAnswer | undefined>;
+  decideInCall?(job: IvrEventJob, jobId: string, delivered: Promise<boolean>): Promise<DecidedAnswer | undefined>;
   /** Redis reachable and the queue able to accept jobs? `reason` says why not (shown by /readyz). */
   ready(): Promise<boolean | { ok: boolean; reason?: string }>;
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */

@@ -12,6 +12,13 @@ export interface DecisionOutcome {
   latencyMs?: number;
 }
 
+/** The fields of an apply result the write series read (structural, as DecisionOutcome). */
+export interface WriteResult {
+  writeStatus?: string;
+  skipReason?: string;
+  lagMs?: number;
+}
+
 /**
  * Workers: job durations, attempts and outcomes per queue; from the results of the jobs, decisions by route and
  * their latency (decide), superseded jobs, and what became of each write (apply). `dedupe` is httpSeries' counter.
@@ -77,8 +84,25 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
     }
   };
 
+  /** A write's end (an apply job's result, or a write the receiver settled in-call): lag, skips, expiries. */
+  const observeWrite = (r: WriteResult) => {
+    if (r.writeStatus === 'written' && typeof r.lagMs === 'number') {
+      enable(writeLag);
+      writeLag.observe(r.lagMs / 1000);
+    }
+    if (r.writeStatus === 'skipped') {
+      enable(writesSkipped);
+      writesSkipped.inc({ reason: r.skipReason ?? 'unknown' });
+    }
+    if (r.writeStatus === 'expired') {
+      enable(writesExpired);
+      writesExpired.inc();
+    }
+  };
+
   return {
     observeDecision,
+    observeWrite,
     watchWorker(worker: Worker) {
       enable(durations, finished, attempts);
       const queue = worker.name;
@@ -88,23 +112,12 @@ export function jobSeries({ enable, unregistered }: SeriesContext, dedupe: Count
         durations.observe({ queue, outcome: 'completed' }, seconds(job));
         finished.inc({ queue, outcome: 'completed' });
         attempts.observe({ queue, outcome: 'completed' }, Math.max(1, job.attemptsMade));
-        const r = (result ?? {}) as DecisionOutcome & { writeStatus?: string; skipReason?: string; lagMs?: number };
+        const r = (result ?? {}) as DecisionOutcome & WriteResult;
         if (r.status === 'superseded') {
           enable(superseded);
           superseded.inc({ queue });
         }
-        if (r.writeStatus === 'written' && typeof r.lagMs === 'number') {
-          enable(writeLag);
-          writeLag.observe(r.lagMs / 1000);
-        }
-        if (r.writeStatus === 'skipped') {
-          enable(writesSkipped);
-          writesSkipped.inc({ reason: r.skipReason ?? 'unknown' });
-        }
-        if (r.writeStatus === 'expired') {
-          enable(writesExpired);
-          writesExpired.inc();
-        }
+        observeWrite(r);
         observeDecision(r);
       });
       worker.on('failed', (job: Job | undefined, err: Error) => {

@@ -2,12 +2,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Queue, Worker } from 'bullmq';
 import { genesysSeries, type BudgetCounters } from './genesys-series';
 import { httpSeries } from './http-series';
-import { jobSeries, type DecisionOutcome } from './job-series';
+import { jobSeries, type DecisionOutcome, type WriteResult } from './job-series';
 import { queueSeries } from './queue-series';
 import type { SeriesContext } from './series';
 import { storeSeries, type BatchCounters, type OccupancyCounters } from './store-series';
 
-export type { BatchCounters, BudgetCounters, DecisionOutcome, OccupancyCounters };
+export type { BatchCounters, BudgetCounters, DecisionOutcome, OccupancyCounters, WriteResult };
 
 /**
  * Prometheus metrics of one process (receiver or worker). Every series is listed in docs/operations.md.
@@ -30,6 +30,8 @@ export interface IvrMetrics {
   watchWorker(worker: Worker): void;
   /** One decide result outside a worker (the receiver's in-call decision): the same decision series as watchWorker. */
   observeDecision(result: DecisionOutcome): void;
+  /** One write's end outside a worker (a write the receiver settled in-call): the same write series as watchWorker. */
+  observeWrite(result: WriteResult): void;
   /** One Genesys API answer (status 0 = no HTTP answer: network error or timeout). */
   observeGenesys(endpoint: string, status: number, seconds: number): void;
   /** The queue was paused for `ms` after a 429 (worker.rateLimit). */

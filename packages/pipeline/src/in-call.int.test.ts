@@ -1,7 +1,8 @@
 /**
  * createInCallDecider on real Redis and real BullMQ: decided on cached figures (the delayed job removed once the
  * follow-ups are enqueued), not cached (the job promoted, the conversation left for the worker's run to resume),
- * follow-ups that fail (the job kept, to re-send them when its delay ends).
+ * follow-ups that fail (the job kept, to re-send them when its delay ends), and the held write (WRITE_BACK
+ * unanswered): settled as skipped when the answer was delivered, enqueued at once when it was not.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -12,6 +13,7 @@ import { createConversationStore } from './conversation-store';
 import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createInCallDecider } from './in-call';
 import { createOccupancyCache, storePushedObservations } from './occupancy-cache';
 import { processDecide, type DecideDeps } from './processors/decide';
+import { emitWriteOutcome } from './processors/report';
 
 const QUEUE = 'q-1';
 const event = (key: string, cid: string): IvrEventJob => ({
@@ -101,5 +103,69 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     await waitFor(async () => (await t.redis.exists(`${t.prefix}:${QUEUE_NAMES.reports}:${jobIdFor('report', decisionIdFor(scopedKey('k-3')))}`)) === 1, 'the report enqueued beside the failed write');
     expect(await (await queues.events.getJob(jobId))!.getState()).toBe('delayed');
     await broken.close().catch(() => undefined);
+  });
+
+  describe('the held write (decide.holdWrite)', () => {
+    const settled: unknown[] = [];
+    const heldDecider = () => (
+      (settled.length = 0),
+      createInCallDecider({
+        decide: { ...deps, holdWrite: true },
+        events: queues.events,
+        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, recordOutcome: (o) => emitWriteOutcome(queues.reports, o), logger: silentLogger },
+        onWriteSettled: (r) => settled.push(r),
+      })
+    );
+    const outcomeJob = (decisionId: string) => queues.reports.getJob(jobIdFor('outcome', `${decisionId} skipped`));
+
+    it('answer delivered: no write job; answered mark, conversation COMPLETE and the skipped outcome, then the job removed', async () => {
+      await cache(3);
+      const ev = event('k-4', 'c-4');
+      const jobId = await held(ev);
+      let deliver: (ok: boolean) => void = () => undefined;
+      const d = await heldDecider()(ev, jobId, new Promise<boolean>((r) => (deliver = r)));
+      const decisionId = decisionIdFor(scopedKey('k-4'));
+      expect(d).toMatchObject({ decisionId, routing_decision: 'route_to_queue', state: 'ROUTING' });
+      // Until delivery is known the job stays (it is the fallback) and nothing is settled.
+      await waitFor(async () => Boolean(await queues.reports.getJob(jobIdFor('report', decisionId))), 'the report enqueued');
+      expect(await (await queues.events.getJob(jobId))!.getState()).toBe('delayed');
+      expect(await t.redis.hget(ks().conversation('c-4'), 'state')).toBe('ROUTING');
+      deliver(true);
+      await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
+      expect(await queues.writes.getJob(jobIdFor('apply', decisionId))).toBeUndefined();
+      expect(await t.redis.exists(ks().answered(decisionId))).toBe(1);
+      expect(await t.redis.hget(ks().conversation('c-4'), 'state')).toBe('COMPLETE');
+      expect((await outcomeJob(decisionId))?.data).toMatchObject({ decisionId, writeStatus: 'skipped', writeReason: expect.stringContaining('synchronous answer') });
+      expect(settled).toEqual([expect.objectContaining({ status: 'skipped', skipReason: 'answered_synchronously' })]);
+    });
+
+    it('answer not delivered: the write is enqueued to run at once, nothing marked, then the job removed', async () => {
+      await cache(3);
+      const ev = event('k-5', 'c-5');
+      const jobId = await held(ev);
+      const d = await heldDecider()(ev, jobId, Promise.resolve(false));
+      await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
+      const write = await queues.writes.getJob(jobIdFor('apply', d!.decisionId));
+      expect(await write?.getState()).toBe('waiting'); // not held to the deadline: the caller did not get the answer
+      expect(write?.data).toMatchObject({ decisionId: d!.decisionId, conversationId: 'c-5', sequence: d!.sequence });
+      expect(await t.redis.exists(ks().answered(d!.decisionId))).toBe(0);
+      expect(await t.redis.hget(ks().conversation('c-5'), 'state')).toBe('ROUTING'); // COMPLETE once written
+      expect(await outcomeJob(d!.decisionId)).toBeUndefined();
+    });
+
+    it('a later key press decided meanwhile: the settled write leaves that conversation at the later decision', async () => {
+      await cache(3);
+      const ev = event('k-6', 'c-6');
+      const jobId = await held(ev);
+      let deliver: (ok: boolean) => void = () => undefined;
+      const d = await heldDecider()(ev, jobId, new Promise<boolean>((r) => (deliver = r)));
+      // The next press of the same call, decided before this answer's delivery is known.
+      const next = { ...event('k-7', 'c-6'), receivedAt: ev.receivedAt + 1 };
+      const d2 = await heldDecider()(next, await held(next), Promise.resolve(false));
+      expect(d2!.sequence).toBeGreaterThan(d!.sequence);
+      deliver(true);
+      await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the first job removed');
+      expect(await t.redis.hmget(ks().conversation('c-6'), 'state', 'seq')).toEqual(['ROUTING', String(d2!.sequence)]);
+    });
   });
 });

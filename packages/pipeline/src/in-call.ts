@@ -5,7 +5,8 @@ import type { IvrEventJob, Keyspace } from '@ivr/queue-contract';
 import type { EstimatedWaitCache } from './estimated-wait-cache';
 import { readCachedEstimatedWait } from './estimated-wait-cache';
 import { readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
-import { decideEvent, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
+import { decideEvent, enqueueWrite, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
+import { defineSettleScript, settleAnsweredWrite, type ApplyResult, type SettleDeps } from './processors/apply';
 
 /** A figure the decision needs is not in the shared cache: the in-call path leaves the event to a worker. */
 class NotCached extends Error {
@@ -44,7 +45,21 @@ export interface InCallDeciderDeps {
   events: Queue;
   /** The decision of an in-call path (metrics: the same decision series as a worker's). */
   onDecided?: (result: Extract<DecideResult, { status: 'decided' }>) => void;
+  /**
+   * For a held write (`decide.holdWrite`, WRITE_BACK=unanswered): how a delivered answer settles it (the answered
+   * mark, the conversation COMPLETE, the `skipped` outcome recorded). Required with `decide.holdWrite`.
+   */
+  settle?: SettleDeps;
+  /** A write settled here (metrics: the same write series as an apply worker's). */
+  onWriteSettled?: (result: Extract<ApplyResult, { status: 'skipped' }>) => void;
 }
+
+/**
+ * The in-call decider: `delivered` resolves once the caller's fate is known (true: the answer was handed to the
+ * client; false: it was not, or another answer was given). Resolves with the decision, or undefined when not decided
+ * here.
+ */
+export type InCallDecider = (event: IvrEventJob, jobId: string, delivered?: Promise<boolean>) => Promise<DecisionRecord | undefined>;
 
 /**
  * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): runs the
@@ -57,10 +72,17 @@ export interface InCallDeciderDeps {
  * takes it at once, and returns undefined: the caller waits for the worker's decision as before. A figure missing
  * from the cache leaves the conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes
  * (conversation store, START). A receiver that dies in between leaves the job to run when its delay ends.
+ *
+ * With `decide.holdWrite` (WRITE_BACK=unanswered) the write is not enqueued with the follow-ups: once `delivered`
+ * says the answer reached the client, the write is settled here as skipped (no apply job at all: a third of a
+ * worker's jobs per in-call decision); otherwise it is enqueued to run at once. The job is removed only after that,
+ * so a process that dies first leaves it to re-run the decision, whose write then checks the answered mark.
  */
-export function createInCallDecider(deps: InCallDeciderDeps): (event: IvrEventJob, jobId: string) => Promise<DecisionRecord | undefined> {
+export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   const log = deps.decide.logger;
-  return async (event, jobId) => {
+  if (deps.decide.holdWrite && !deps.settle) throw new Error('createInCallDecider: decide.holdWrite needs settle deps');
+  if (deps.settle) defineSettleScript(deps.settle.redis);
+  return async (event, jobId, delivered = Promise.resolve(false)) => {
     const fields = { idempotencyKey: event.idempotencyKey, conversationId: event.conversationId, jobId };
     let out: DecideOutcome | undefined;
     try {
@@ -75,16 +97,25 @@ export function createInCallDecider(deps: InCallDeciderDeps): (event: IvrEventJo
       // The caller is answered now; the job goes once the follow-ups are enqueued. Removal is tidying, not
       // correctness: a job left in place (follow-ups failed, or this process died) replays the stored decision and
       // enqueues them when its delay ends.
-      out.dispatched.then(
+      const decision = out.decision;
+      const write = out.writeHeld ? delivered.then((ok) => settleWrite(deps, decision, jobId, ok)) : undefined;
+      Promise.all([out.dispatched, write]).then(
         () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
         (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
       );
-      return out.decision;
+      return decision;
     }
     if (out) log.info({ ...fields, reason: 'superseded' }, 'not decided in-call: the job goes to a worker');
     await promote(deps.events, jobId).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'delayed job not promoted: a worker takes it when its delay ends'));
     return undefined;
   };
+}
+
+/** A held write: settled as skipped when the answer was delivered, else enqueued to run at once. */
+async function settleWrite(deps: InCallDeciderDeps, d: DecisionRecord, jobId: string, delivered: boolean): Promise<void> {
+  if (!delivered) return enqueueWrite(d, deps.decide, 0);
+  const r = await settleAnsweredWrite(deps.settle!, d, jobId);
+  deps.onWriteSettled?.(r);
 }
 
 /** Make a delayed job waiting now (no-op when it is no longer delayed: taken, done or gone). */

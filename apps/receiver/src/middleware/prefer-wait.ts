@@ -18,7 +18,7 @@ export interface PreferWaitDeps {
    * The in-call path: decide a newly accepted event now (its job was added delayed), undefined when not decided
    * here (the job was handed to a worker: the step then waits for the worker's decision).
    */
-  decideInCall?: ((job: IvrEventJob, jobId: string) => Promise<DecidedAnswer | undefined>) | undefined;
+  decideInCall?: ((job: IvrEventJob, jobId: string, delivered: Promise<boolean>) => Promise<DecidedAnswer | undefined>) | undefined;
   /** Wait for the decision of `key`, the event's scopedKey; undefined when none came in `timeoutMs`. */
   waitForDecision(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
   /** The synchronous answer of `decisionId` reached the client (WRITE_BACK=unanswered: its write is skipped). */
@@ -31,7 +31,8 @@ export interface PreferWaitDeps {
  * `Prefer: wait=N` (RFC 7240), after `ingest` stored the event: decides it here when it can (`decideInCall`, for a
  * new event), else waits for a worker's decision until `receivedAt + N`, and
  * answers `200 decided` with `Preference-Applied`; no decision in time (or the waiter failed): the usual
- * 202/200 of `ingest`. Once the decided answer is delivered, marks it answered (`markAnswered`).
+ * 202/200 of `ingest`. Once the decided answer is delivered, marks it answered (`markAnswered`), or, for an answer
+ * decided here, tells the in-call decider whether it was delivered (it settles the write).
  */
 export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv> {
   return async function preferWait(c) {
@@ -41,13 +42,17 @@ export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv>
     const scoped = scopedKey(key.key, key.space);
     const left = () => Math.max(1, waitMs - (deps.now() - c.get('receivedAt')));
     const inCall = deps.decideInCall && outcome.kind === 'accepted' ? deps.decideInCall : undefined;
-    const answer =
-      (inCall ? await withTimeout(inCall(ingested.job, outcome.jobId), left(), 'the in-call decision').catch(() => undefined) : undefined) ??
-      (await deps.waitForDecision(scoped, left()).catch(() => undefined));
+    // The in-call decider settles the decision's write once it knows whether its answer reached the client.
+    let delivered: (ok: boolean) => void = () => undefined;
+    const deliveredP = new Promise<boolean>((r) => (delivered = r));
+    const ours = inCall ? await withTimeout(inCall(ingested.job, outcome.jobId, deliveredP), left(), 'the in-call decision').catch(() => undefined) : undefined;
+    if (!ours) delivered(false);
+    const answer = ours ?? (await deps.waitForDecision(scoped, left()).catch(() => undefined));
     if (!answer) return ingestAnswer(c, ingested);
     const decisionId = decisionIdFor(scoped); // derived from the key, never a string from the body
     const mark = deps.markAnswered;
-    if (mark) afterDelivery(c.env, () => void mark(decisionId).catch((err: Error) => deps.logger.warn({ idempotencyKey: key.key, decisionId, err: err.message }, 'answered mark not stored: the decision will be written too')));
+    if (ours) afterDelivery(c.env, () => delivered(true), () => delivered(false));
+    else if (mark) afterDelivery(c.env, () => void mark(decisionId).catch((err: Error) => deps.logger.warn({ idempotencyKey: key.key, decisionId, err: err.message }, 'answered mark not stored: the decision will be written too')));
     return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
   };
 }

@@ -4,7 +4,7 @@ import { genesysWriteJobSchema, type WriteOutcome } from '@ivr/queue-contract';
 import type { Keyspace } from '@ivr/queue-contract';
 import { defineScript } from '@ivr/redis';
 import { stateScript } from '../conversation-store';
-import { VALID_TRANSITIONS } from '@ivr/core';
+import { VALID_TRANSITIONS, type DecisionRecord } from '@ivr/core';
 import { budgetRetryAt, EXPIRED_REASON, isExpired, SKIP_REASONS, wasAnswered, type SkipReason, type WriteBack } from '@ivr/queue-contract';
 import type { Logger } from './logger';
 import { formatAttemptLog, type AttemptLogEntry } from '@ivr/queue-contract';
@@ -67,21 +67,38 @@ if ok then return {1, seq} end
 return {0, seq}
 `;
 
-// KEYS: applyLock, conversation  ARGV: token, appliedSeq (-1: nothing written), now
-// ROUTING -> COMPLETE through `can`, the transition table of @ivr/core (stateScript prepends it).
-const APPLY_END = `
-local s = tonumber(ARGV[2])
+/**
+ * ROUTING -> COMPLETE once a decision's write is done (written, or not needed), when the conversation is still at
+ * that decision's sequence (a later key press's decision stands otherwise), through `can`, the transition table of
+ * @ivr/core (stateScript prepends it). Lua over the conversation hash `conv`, the sequence `seq` (-1: nothing
+ * done, no transition) and the time `now`, each a Lua expression.
+ */
+const completeIfCurrent = (conv: string, seq: string, now: string) => `
+local s = tonumber(${seq})
 if s >= 0 then
-  local cur = redis.call('HMGET', KEYS[2], 'seq', 'state')
+  local cur = redis.call('HMGET', ${conv}, 'seq', 'state')
   if tonumber(cur[1]) == s and can(cur[2], 'COMPLETE') then
-    redis.call('HSET', KEYS[2], 'state', 'COMPLETE', 'updatedAt', ARGV[3])
+    redis.call('HSET', ${conv}, 'state', 'COMPLETE', 'updatedAt', ${now})
   end
 end
+`;
+
+// KEYS: applyLock, conversation  ARGV: token, appliedSeq (-1: nothing written), now
+const APPLY_END = `${completeIfCurrent('KEYS[2]', 'ARGV[2]', 'ARGV[3]')}
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;
 
+// KEYS: answered mark, conversation  ARGV: mark TTL (s), sequence, now. The mark first: should this process die
+// before the outcome is recorded, the event's job re-runs the decision and its write finds the mark (skipped).
+const SETTLE_ANSWERED = `
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+${completeIfCurrent('KEYS[2]', 'ARGV[2]', 'ARGV[3]')}
+return 1
+`;
+
 const applyEnd = stateScript(VALID_TRANSITIONS, 'ivrApplyEnd', APPLY_END);
+const settleAnswered = stateScript(VALID_TRANSITIONS, 'ivrSettleAnswered', SETTLE_ANSWERED);
 
 /**
  * Define the apply scripts on `redis`. The worker calls this at start-up, before any traffic: on a connection with
@@ -181,6 +198,34 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   }
 }
 
+export interface SettleDeps extends Pick<ApplyDeps, 'redis' | 'ks' | 'recordOutcome' | 'logger'> {
+  /** How long the "answered" mark lives (answeredMarkTtlS). */
+  answeredTtlS: number;
+  now?: () => number;
+}
+
+/**
+ * The write of a decision whose synchronous answer was delivered (the in-call path, WRITE_BACK=unanswered), settled
+ * where the answer was given instead of by an apply job: what processApply does for such a write, without the job.
+ * One round trip marks the decision answered and moves the conversation ROUTING -> COMPLETE (when still at this
+ * decision), then the `skipped` outcome is recorded. No lock: nothing is sent to Genesys, and the transition checks
+ * the sequence in the same step.
+ */
+export async function settleAnsweredWrite(deps: SettleDeps, d: Pick<DecisionRecord, 'decisionId' | 'conversationId' | 'sequence' | 'idempotencyKey'>, jobId?: string): Promise<Extract<ApplyResult, { status: 'skipped' }>> {
+  const at = (deps.now ?? Date.now)();
+  const script = defineSettleScript(deps.redis);
+  await script([deps.ks.answered(d.decisionId), deps.ks.conversation(d.conversationId)], [deps.answeredTtlS, d.sequence, at]);
+  const log = deps.logger.child({ idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, jobId, decisionId: d.decisionId });
+  const r = skipped(d.sequence, 'answered_synchronously');
+  await ended(r, d.decisionId, deps, log, at);
+  return r;
+}
+
+/** Define settleAnsweredWrite's script on `redis` (at start-up: see defineApplyScripts on auto-pipelining). */
+export function defineSettleScript(redis: Redis) {
+  return defineScript<number>(redis, settleAnswered.name, 2, settleAnswered.lua);
+}
+
 /** A write that is not sent: too old (expired), WRITE_BACK=never, or answered synchronously; undefined: send it. */
 async function unneededWrite(decisionId: string, sequence: number, decidedAt: number, deps: ApplyDeps, at: number, maxAgeMs: number): Promise<ApplyResult | undefined> {
   if (isExpired(decidedAt, at, maxAgeMs)) return expired(sequence, decidedAt, at);
@@ -190,7 +235,7 @@ async function unneededWrite(decisionId: string, sequence: number, decidedAt: nu
   return undefined;
 }
 
-function skipped(sequence: number, skipReason: SkipReason): ApplyResult {
+function skipped(sequence: number, skipReason: SkipReason): Extract<ApplyResult, { status: 'skipped' }> {
   return { status: 'skipped', sequence, writeStatus: 'skipped', skipReason, writeReason: SKIP_REASONS[skipReason] };
 }
 
@@ -203,7 +248,7 @@ function expired(sequence: number, decidedAt: number, at: number): ApplyResult {
  * nothing to retry: a failed job would invite a pointless retry from Bull Board and count as an error), and the
  * outcome goes to the decision record through deps.recordOutcome.
  */
-async function ended(r: ApplyResult, decisionId: string, deps: ApplyDeps, log: Logger, at: number): Promise<ApplyResult> {
+async function ended(r: ApplyResult, decisionId: string, deps: Pick<ApplyDeps, 'recordOutcome'>, log: Logger, at: number): Promise<ApplyResult> {
   const outcome = writeOutcomeOf(decisionId, r, at);
   if (r.status === 'expired') log.warn({ ageMs: r.ageMs, writeStatus: r.writeStatus }, 'not written: expired, the call has moved on');
   else log.info({ writeStatus: outcome?.writeStatus, reason: r.status === 'skipped' ? r.skipReason : undefined }, 'not written: not needed');

@@ -34,6 +34,12 @@ export interface DecideDeps {
    * caller's answer is written first; the event's job is the fallback should the process die in between.
    */
   deferFollowUps?: boolean;
+  /**
+   * Hold the write of a fresh decision for a caller holding a `Prefer: wait` request (`answerBy` set, WRITE_BACK
+   * unanswered): the in-call path, which knows whether its answer was delivered, then either settles the write as
+   * skipped (settleAnsweredWrite) or enqueues it (enqueueWrite). `writeHeld` in the outcome says when it did.
+   */
+  holdWrite?: boolean;
 }
 
 export type DecideResult =
@@ -57,6 +63,8 @@ export interface DecideOutcome {
   decision?: DecisionRecord;
   /** The follow-ups (write, report, the published answer) enqueued: the event's work is done when this resolves. */
   dispatched: Promise<void>;
+  /** The write was not among the follow-ups (deps.holdWrite): the caller owes it (settleAnsweredWrite or enqueueWrite). */
+  writeHeld?: boolean;
 }
 
 /**
@@ -80,7 +88,7 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
   const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt);
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
-    const dispatched = dispatch(started.decision, key, deps, ev);
+    const dispatched = dispatch(started.decision, key, deps, ev, false);
     // decisionId is already bound on `log`: a second one would repeat the key on the line (issue 17).
     log.info({ routing: started.decision.routing_decision }, 'decision replayed for a re-run job');
     return { result: decided(started.decision, true), decision: started.decision, dispatched };
@@ -136,22 +144,35 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
     throw new Error(`invalid transition ${committed.detail} -> ROUTING for conversation ${ev.conversationId}`);
   }
   const decision = committed.decision;
-  const dispatched = dispatch(decision, key, deps, ev);
+  // Only a decision made by this run is held: a re-run's write was enqueued by the run that decided.
+  const writeHeld = Boolean(deps.holdWrite) && committed.kind !== 'exists' && ev.answerBy !== undefined && (deps.writeBack ?? 'unanswered') === 'unanswered';
+  const dispatched = dispatch(decision, key, deps, ev, writeHeld);
   log.info(
     { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
     'decided',
   );
-  return { result: decided(decision, committed.kind === 'exists'), decision, dispatched };
+  return { result: decided(decision, committed.kind === 'exists'), decision, dispatched, writeHeld };
 }
 
-/** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
-function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
-  const p = deps.deferFollowUps ? new Promise<void>((r) => setImmediate(r)).then(() => sendFollowUps(d, key, deps, ev)) : sendFollowUps(d, key, deps, ev);
+/** Enqueue the write (unless held) and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
+function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, holdWrite: boolean): Promise<void> {
+  const send = () => sendFollowUps(d, key, deps, ev, holdWrite);
+  const p = deps.deferFollowUps ? new Promise<void>((r) => setImmediate(r)).then(send) : send();
   p.catch(() => undefined); // awaited by whoever holds `dispatched`; never an unhandled rejection meanwhile
   return p;
 }
 
-async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob): Promise<void> {
+async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, holdWrite: boolean): Promise<void> {
+  const report: DecisionReportJob = { ...d };
+  await Promise.all([
+    holdWrite ? undefined : enqueueWrite(d, deps, writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000)),
+    deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) }),
+    deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d))),
+  ]);
+}
+
+/** THE write job of a decision (idempotent job id), to run after `delayMs`. */
+export async function enqueueWrite(d: DecisionRecord, deps: Pick<DecideDeps, 'writes'>, delayMs: number): Promise<void> {
   const write: GenesysWriteJob = {
     decisionId: d.decisionId,
     idempotencyKey: d.idempotencyKey,
@@ -160,12 +181,7 @@ async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, e
     sequence: d.sequence,
     attributes: { finalRoutingDecision: d.routing_decision, queueOccupancyCheck: 'passed' },
   };
-  const report: DecisionReportJob = { ...d };
-  await Promise.all([
-    deps.writes.add('apply', write, { jobId: jobIdFor('apply', d.decisionId), delay: writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000) }),
-    deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) }),
-    deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d))),
-  ]);
+  await deps.writes.add('apply', write, { jobId: jobIdFor('apply', d.decisionId), ...(delayMs > 0 ? { delay: delayMs } : {}) });
 }
 
 function decided(d: DecisionRecord, replayed: boolean): DecideResult {
