@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { QUEUE_NAMES, keyspace } from '@ivr/queue-contract';
 import { findCall, genesysPauseMs, groupFailed, jobIdsForKey } from '@ivr/ops';
+import { storePushedObservations } from '@ivr/pipeline';
 import { waitFor } from '@ivr/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,20 @@ describe('operator console on the real pipeline', () => {
     expect(html).toMatch(/<dl class="kv" id="journey-headers"><dt>content-type<\/dt><dd><code>application\/json<\/code><\/dd>/);
     expect(html).not.toMatch(/receivedAt/); // shown as a time, not an epoch number
     expect((await app.request('/admin/events?q=nothing-here', { headers: H })).status).toBe(404);
+  });
+
+  it('a call decided in-call: the write card shows the outcome the receiver settled, from the stored record', async () => {
+    // The queue's figures in the shared cache (as pushed), so the receiver decides while the caller waits.
+    await storePushedObservations(p.redis, keyspace(p.prefix), [{ observation: { queueId: 'q-incall', idle: 6, interacting: 0, waiting: 0, mediaType: 'voice', observedAt: Date.now() }, ttlMs: 60_000 }]);
+    await p.sim.control.createConversation('c-incall', { customerId: 'cust' });
+    const res = await p.post({ conversationId: 'c-incall', participantId: 'cust', dtmf: '1', queueId: 'q-incall' }, { prefer: 'wait=3' });
+    expect(res.body).toMatchObject({ status: 'decided', occupancySource: 'notification' });
+    const decisionId = String(res.body.decisionId);
+    await waitFor(async () => (await p.workers.store.getDecision(decisionId) as { writeStatus?: string } | null)?.writeStatus === 'skipped', 'the settled write recorded', 20000);
+    const html = await (await app.request('/admin/events?q=c-incall', { headers: H })).text();
+    expect(html).toMatch(/id="journey-write-outcome">\s*<dt>Outcome<\/dt><dd class="ok">skipped<\/dd>/);
+    expect(html).toContain('delivered in the synchronous answer');
+    expect(html).not.toContain('No Genesys write job kept');
   });
 
   it('Bull Board shows display names and links each job to its journey', async () => {

@@ -1,4 +1,5 @@
 import type { CallJourney, FailureGroup, JobView } from '@ivr/ops';
+import type { WriteOutcome } from '@ivr/core';
 import type { DecisionDoc } from '@ivr/reporting';
 import { escapeHtml, formatDuration, page, timeHtml, type NavOptions } from './layout';
 
@@ -55,6 +56,16 @@ function attemptsHtml(j: JobView | null): string {
     .join('')}</tbody></table>`;
 }
 
+/** The write's outcome from the stored record, for a decision without a write job. */
+function writeOutcomeHtml(o: WriteOutcome): string {
+  const cls = o.writeStatus === 'written' || o.writeStatus === 'skipped' ? 'ok' : o.writeStatus === 'failed' ? 'bad' : 'warn';
+  return `<dl class="kv" id="journey-write-outcome">
+    <dt>Outcome</dt><dd class="${cls}">${escapeHtml(o.writeStatus)}</dd>
+    ${o.writeReason ? `<dt>Why</dt><dd>${escapeHtml(o.writeReason)}</dd>` : ''}
+  </dl>
+  <p class="muted">From the stored record. No write job is kept: ${o.writeStatus === 'skipped' ? 'a call the receiver decided while it waited (<code>Prefer: wait</code>) has its write settled by the receiver once the answer is delivered, without a job; otherwise the' : 'the'} job was removed after its retention.</p>`;
+}
+
 function decisionHtml(d: CallJourney['decision']): string {
   if (!d) return '<p class="muted">No decision recorded for this key (not decided yet, superseded, or expired).</p>';
   return `<dl class="kv" id="journey-decision">
@@ -97,7 +108,10 @@ export function eventsPage(opts: { q: string; journey: CallJourney | null; store
     return page({ ...opts.nav, title: 'Find a call', body: `${form}<div class="notice info" id="journey-none" role="status">Nothing found for <code>${escapeHtml(opts.q)}</code>. Completed jobs are kept for an hour, failed ones for 7 days; conversations for their state TTL.</div>` });
   }
   const j = opts.journey;
-  const applyState = j.apply?.state;
+  // No write job, but an outcome on the stored record: a write the receiver settled in-call (answer delivered), or a
+  // write job removed after its retention.
+  const outcome = j.apply ? undefined : (opts.stored as (DecisionDoc & Partial<WriteOutcome>) | null)?.writeStatus ? (opts.stored as DecisionDoc & WriteOutcome) : undefined;
+  const applyState = j.apply?.state ?? (outcome ? (outcome.writeStatus === 'failed' ? 'failed' : 'completed') : undefined);
   const stored = opts.storeError
     ? `<p class="bad">Decision store unavailable: ${escapeHtml(opts.storeError)}</p>`
     : opts.stored
@@ -108,7 +122,7 @@ export function eventsPage(opts: { q: string; journey: CallJourney | null; store
 <ol class="timeline" id="journey">
   <li><section class="card"><h2>1. Webhook received</h2>${webhookHtml(j.event)}</section></li>
   <li class="${j.decision ? '' : 'wait'}"><section class="card"><h2>2. Decision</h2>${decisionHtml(j.decision)}</section></li>
-  <li class="${applyState === 'failed' ? 'fail' : applyState === 'completed' ? '' : 'wait'}"><section class="card"><h2>3. Genesys write (participant attributes)</h2>${attemptsHtml(j.apply)}${jobSummary(j.apply, 'Genesys write')}</section></li>
+  <li class="${applyState === 'failed' ? 'fail' : applyState === 'completed' ? '' : 'wait'}"><section class="card"><h2>3. Genesys write (participant attributes)</h2>${outcome ? writeOutcomeHtml(outcome) : `${attemptsHtml(j.apply)}${jobSummary(j.apply, 'Genesys write')}`}</section></li>
   <li class="${opts.stored ? '' : 'wait'}"><section class="card"><h2>4. Stored record</h2>${stored}${jobSummary(j.report, 'report')}</section></li>
 </ol>`;
   return page({ ...opts.nav, title: `Call ${j.decision?.conversationId ?? ''}`.trim(), body });
