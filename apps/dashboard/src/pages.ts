@@ -57,7 +57,7 @@ function attemptsHtml(j: JobView | null): string {
 }
 
 /** The write's outcome from the stored record, for a decision without a write job. */
-function writeOutcomeHtml(o: WriteOutcome): string {
+function writeOutcomeHtml(o: Pick<WriteOutcome, 'writeStatus' | 'writeReason'>): string {
   const cls = o.writeStatus === 'written' || o.writeStatus === 'skipped' ? 'ok' : o.writeStatus === 'failed' ? 'bad' : 'warn';
   return `<dl class="kv" id="journey-write-outcome">
     <dt>Outcome</dt><dd class="${cls}">${escapeHtml(o.writeStatus)}</dd>
@@ -110,7 +110,7 @@ export function eventsPage(opts: { q: string; journey: CallJourney | null; store
   const j = opts.journey;
   // No write job, but an outcome on the stored record: a write the receiver settled in-call (answer delivered), or a
   // write job removed after its retention.
-  const outcome = j.apply ? undefined : (opts.stored as (DecisionDoc & Partial<WriteOutcome>) | null)?.writeStatus ? (opts.stored as DecisionDoc & WriteOutcome) : undefined;
+  const outcome = !j.apply && opts.stored?.writeStatus ? { ...opts.stored, writeStatus: opts.stored.writeStatus } : undefined;
   const applyState = j.apply?.state ?? (outcome ? (outcome.writeStatus === 'failed' ? 'failed' : 'completed') : undefined);
   const stored = opts.storeError
     ? `<p class="bad">Decision store unavailable: ${escapeHtml(opts.storeError)}</p>`

@@ -7,7 +7,7 @@ import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
 import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
-import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider, emitWriteOutcome } from '@ivr/pipeline';
+import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider } from '@ivr/pipeline';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticator';
 
@@ -90,12 +90,13 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
           writeBack: config.WRITE_BACK,
           answerGraceMs: config.WRITE_ANSWER_GRACE_MS,
           deferFollowUps: true, // the answer first: the delayed job re-sends them should this process die
-          // WRITE_BACK=unanswered: a delivered answer settles its write here (skipped), no apply job.
+          // WRITE_BACK=unanswered: a delivered answer settles its write here (skipped, recorded with the report), no
+          // apply job and no write-outcome job.
           holdWrite: config.WRITE_BACK === 'unanswered',
         },
         events: queues.events,
         onDecided: (r) => metrics.observeDecision(r),
-        settle: { redis: producer, ks, answeredTtlS: answeredMarkTtlS(config.WRITE_MAX_AGE_S), recordOutcome: (o) => emitWriteOutcome(queues.reports, o), logger: eventLogger(logger) },
+        settle: { redis: producer, ks, answeredTtlS: answeredMarkTtlS(config.WRITE_MAX_AGE_S), logger: eventLogger(logger) },
         onWriteSettled: (r) => metrics.observeWrite(r),
       })
     : undefined;

@@ -13,7 +13,6 @@ import { createConversationStore } from './conversation-store';
 import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createInCallDecider } from './in-call';
 import { createOccupancyCache, storePushedObservations } from './occupancy-cache';
 import { processDecide, type DecideDeps } from './processors/decide';
-import { emitWriteOutcome } from './processors/report';
 
 const QUEUE = 'q-1';
 const event = (key: string, cid: string): IvrEventJob => ({
@@ -112,13 +111,13 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       createInCallDecider({
         decide: { ...deps, holdWrite: true },
         events: queues.events,
-        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, recordOutcome: (o) => emitWriteOutcome(queues.reports, o), logger: silentLogger },
+        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, logger: silentLogger },
         onWriteSettled: (r) => settled.push(r),
       })
     );
     const outcomeJob = (decisionId: string) => queues.reports.getJob(jobIdFor('outcome', `${decisionId} skipped`));
 
-    it('answer delivered: no write job; answered mark, conversation COMPLETE and the skipped outcome, then the job removed', async () => {
+    it('answer delivered: no write job; answered mark, conversation COMPLETE, the report carrying the skipped outcome, then the job removed', async () => {
       await cache(3);
       const ev = event('k-4', 'c-4');
       const jobId = await held(ev);
@@ -126,8 +125,8 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       const d = await heldDecider()(ev, jobId, new Promise<boolean>((r) => (deliver = r)));
       const decisionId = decisionIdFor(scopedKey('k-4'));
       expect(d).toMatchObject({ decisionId, routing_decision: 'route_to_queue', state: 'ROUTING' });
-      // Until delivery is known the job stays (it is the fallback) and nothing is settled.
-      await waitFor(async () => Boolean(await queues.reports.getJob(jobIdFor('report', decisionId))), 'the report enqueued');
+      // Until delivery is known the job stays (it is the fallback), and the write and the report wait (a report sent
+      // before would lack the outcome, and the one below, with the same job id, would add nothing).
       expect(await (await queues.events.getJob(jobId))!.getState()).toBe('delayed');
       expect(await t.redis.hget(ks().conversation('c-4'), 'state')).toBe('ROUTING');
       deliver(true);
@@ -135,7 +134,8 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       expect(await queues.writes.getJob(jobIdFor('apply', decisionId))).toBeUndefined();
       expect(await t.redis.exists(ks().answered(decisionId))).toBe(1);
       expect(await t.redis.hget(ks().conversation('c-4'), 'state')).toBe('COMPLETE');
-      expect((await outcomeJob(decisionId))?.data).toMatchObject({ decisionId, writeStatus: 'skipped', writeReason: expect.stringContaining('synchronous answer') });
+      expect((await queues.reports.getJob(jobIdFor('report', decisionId)))?.data).toMatchObject({ decisionId, routing_decision: 'route_to_queue', writeStatus: 'skipped', writeReason: expect.stringContaining('synchronous answer') });
+      expect(await outcomeJob(decisionId)).toBeUndefined(); // the outcome went with the report: no second job
       expect(settled).toEqual([expect.objectContaining({ status: 'skipped', skipReason: 'answered_synchronously' })]);
     });
 
@@ -151,6 +151,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       expect(await t.redis.exists(ks().answered(d!.decisionId))).toBe(0);
       expect(await t.redis.hget(ks().conversation('c-5'), 'state')).toBe('ROUTING'); // COMPLETE once written
       expect(await outcomeJob(d!.decisionId)).toBeUndefined();
+      expect((await queues.reports.getJob(jobIdFor('report', d!.decisionId)))?.data).not.toHaveProperty('writeStatus'); // the write job records it
     });
 
     it('a later key press decided meanwhile: the settled write leaves that conversation at the later decision', async () => {

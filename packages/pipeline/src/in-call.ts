@@ -5,7 +5,7 @@ import type { IvrEventJob, Keyspace } from '@ivr/queue-contract';
 import type { EstimatedWaitCache } from './estimated-wait-cache';
 import { readCachedEstimatedWait } from './estimated-wait-cache';
 import { readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
-import { decideEvent, enqueueWrite, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
+import { decideEvent, enqueueReport, enqueueWrite, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
 import { defineSettleScript, settleAnsweredWrite, type ApplyResult, type SettleDeps } from './processors/apply';
 
 /** A figure the decision needs is not in the shared cache: the in-call path leaves the event to a worker. */
@@ -47,7 +47,7 @@ export interface InCallDeciderDeps {
   onDecided?: (result: Extract<DecideResult, { status: 'decided' }>) => void;
   /**
    * For a held write (`decide.holdWrite`, WRITE_BACK=unanswered): how a delivered answer settles it (the answered
-   * mark, the conversation COMPLETE, the `skipped` outcome recorded). Required with `decide.holdWrite`.
+   * mark, the conversation COMPLETE; the `skipped` outcome goes with the report). Required with `decide.holdWrite`.
    */
   settle?: SettleDeps;
   /** A write settled here (metrics: the same write series as an apply worker's). */
@@ -73,10 +73,11 @@ export type InCallDecider = (event: IvrEventJob, jobId: string, delivered?: Prom
  * from the cache leaves the conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes
  * (conversation store, START). A receiver that dies in between leaves the job to run when its delay ends.
  *
- * With `decide.holdWrite` (WRITE_BACK=unanswered) the write is not enqueued with the follow-ups: once `delivered`
- * says the answer reached the client, the write is settled here as skipped (no apply job at all: a third of a
- * worker's jobs per in-call decision); otherwise it is enqueued to run at once. The job is removed only after that,
- * so a process that dies first leaves it to re-run the decision, whose write then checks the answered mark.
+ * With `decide.holdWrite` (WRITE_BACK=unanswered) the write and the report are not enqueued with the follow-ups:
+ * once `delivered` says the answer reached the client, the write is settled here as skipped and the report carries
+ * that outcome (one report job, no apply job, no write-outcome job: two of a worker's three jobs per in-call
+ * decision); otherwise the write is enqueued to run at once beside the plain report. The job is removed only after
+ * that, so a process that dies first leaves it to re-run the decision, whose write then checks the answered mark.
  */
 export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   const log = deps.decide.logger;
@@ -111,11 +112,15 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   };
 }
 
-/** A held write: settled as skipped when the answer was delivered, else enqueued to run at once. */
+/** A held write and report: the write settled as skipped when the answer was delivered, else enqueued to run at once. */
 async function settleWrite(deps: InCallDeciderDeps, d: DecisionRecord, jobId: string, delivered: boolean): Promise<void> {
-  if (!delivered) return enqueueWrite(d, deps.decide, 0);
-  const r = await settleAnsweredWrite(deps.settle!, d, jobId);
-  deps.onWriteSettled?.(r);
+  if (!delivered) {
+    await Promise.all([enqueueWrite(d, deps.decide, 0), enqueueReport(d, deps.decide)]);
+    return;
+  }
+  const { result, outcome } = await settleAnsweredWrite(deps.settle!, d, jobId);
+  await enqueueReport(d, deps.decide, outcome);
+  deps.onWriteSettled?.(result);
 }
 
 /** Make a delayed job waiting now (no-op when it is no longer delayed: taken, done or gone). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decisionRecordSchema, writeOutcomeSchema } from '@ivr/core';
+import { decisionDocSchema, writeOutcomeSchema } from '@ivr/core';
 
 
 /** `ivr-events`: one per accepted webhook; jobId derives from the idempotency key. */
@@ -35,8 +35,8 @@ export const genesysWriteJobSchema = z.object({
 });
 export type GenesysWriteJob = z.infer<typeof genesysWriteJobSchema>;
 
-/** `decision-reports`: one decision record for the store. */
-export const decisionReportJobSchema = decisionRecordSchema;
+/** `decision-reports`: one decision record for the store, with its write's outcome when already known. */
+export const decisionReportJobSchema = decisionDocSchema;
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;
 
 /** Job name of the second kind of `decision-reports` job: a write outcome to record on the stored decision. */

@@ -233,6 +233,17 @@ export function describeDecisionStoreContract(name: string, factory: () => Promi
         expect(await store.count()).toBe(3);
       }));
 
+    it('a decision written with its outcome (a write settled in-call) is stored with it; a later outcome still replaces it', () =>
+      withStore(async (store, read) => {
+        const settled = { ...makeDoc(1), writeStatus: 'skipped' as const, writeReason: 'skipped: the decision was delivered in the synchronous answer (Prefer: wait)' };
+        expect(await store.writeBatch([settled, makeDoc(2)])).toMatchObject({ written: 2, failed: [] });
+        expect(outcomeOf(await read('d-1'))).toEqual({ writeStatus: 'skipped', writeReason: settled.writeReason });
+        expect(outcomeOf(await read('d-2'))).toEqual({});
+        expect(await store.getDecision('d-1')).toMatchObject({ decisionId: 'd-1', writeStatus: 'skipped' });
+        await store.recordWriteOutcomes([{ decisionId: 'd-1', writeStatus: 'written', writtenAt: '2024-03-01T10:05:00.000Z' }]);
+        expect(outcomeOf(await read('d-1'))).toEqual({ writeStatus: 'written', writtenAt: '2024-03-01T10:05:00.000Z' });
+      }));
+
     it('a later outcome replaces the earlier one (a failed write retried by hand, then written)', () =>
       withStore(async (store, read) => {
         await store.writeBatch([makeDoc(1)]);

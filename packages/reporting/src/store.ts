@@ -1,10 +1,10 @@
-import type { DecisionRecord } from '@ivr/core';
+import type { DecisionDoc } from '@ivr/core';
 import type { WriteOutcome } from '@ivr/core';
 
 export type { WriteOutcome, WriteStatus } from '@ivr/core';
 
-/** One decision document (the tutorial's fields plus ours); `_id` in Elasticsearch = decisionId. */
-export type DecisionDoc = DecisionRecord;
+/** One decision document (the tutorial's fields plus ours, and the write's outcome); `_id` in Elasticsearch = decisionId. */
+export type { DecisionDoc };
 
 export interface WriteResult {
   /** Documents newly stored. */

@@ -198,7 +198,7 @@ export async function processApply(job: Pick<Job, 'id' | 'data' | 'attemptsMade'
   }
 }
 
-export interface SettleDeps extends Pick<ApplyDeps, 'redis' | 'ks' | 'recordOutcome' | 'logger'> {
+export interface SettleDeps extends Pick<ApplyDeps, 'redis' | 'ks' | 'logger'> {
   /** How long the "answered" mark lives (answeredMarkTtlS). */
   answeredTtlS: number;
   now?: () => number;
@@ -208,17 +208,16 @@ export interface SettleDeps extends Pick<ApplyDeps, 'redis' | 'ks' | 'recordOutc
  * The write of a decision whose synchronous answer was delivered (the in-call path, WRITE_BACK=unanswered), settled
  * where the answer was given instead of by an apply job: what processApply does for such a write, without the job.
  * One round trip marks the decision answered and moves the conversation ROUTING -> COMPLETE (when still at this
- * decision), then the `skipped` outcome is recorded. No lock: nothing is sent to Genesys, and the transition checks
- * the sequence in the same step.
+ * decision). No lock: nothing is sent to Genesys, and the transition checks the sequence in the same step. Returns
+ * the result and the outcome to record (the caller sends it with the decision's report).
  */
-export async function settleAnsweredWrite(deps: SettleDeps, d: Pick<DecisionRecord, 'decisionId' | 'conversationId' | 'sequence' | 'idempotencyKey'>, jobId?: string): Promise<Extract<ApplyResult, { status: 'skipped' }>> {
+export async function settleAnsweredWrite(deps: SettleDeps, d: Pick<DecisionRecord, 'decisionId' | 'conversationId' | 'sequence' | 'idempotencyKey'>, jobId?: string): Promise<{ result: Extract<ApplyResult, { status: 'skipped' }>; outcome: WriteOutcome }> {
   const at = (deps.now ?? Date.now)();
   const script = defineSettleScript(deps.redis);
   await script([deps.ks.answered(d.decisionId), deps.ks.conversation(d.conversationId)], [deps.answeredTtlS, d.sequence, at]);
-  const log = deps.logger.child({ idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, jobId, decisionId: d.decisionId });
-  const r = skipped(d.sequence, 'answered_synchronously');
-  await ended(r, d.decisionId, deps, log, at);
-  return r;
+  const result = skipped(d.sequence, 'answered_synchronously');
+  deps.logger.child({ idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, jobId, decisionId: d.decisionId }).info({ writeStatus: result.writeStatus, reason: result.skipReason }, 'not written: not needed');
+  return { result, outcome: writeOutcomeOf(d.decisionId, result, at)! };
 }
 
 /** Define settleAnsweredWrite's script on `redis` (at start-up: see defineApplyScripts on auto-pipelining). */
@@ -248,7 +247,7 @@ function expired(sequence: number, decidedAt: number, at: number): ApplyResult {
  * nothing to retry: a failed job would invite a pointless retry from Bull Board and count as an error), and the
  * outcome goes to the decision record through deps.recordOutcome.
  */
-async function ended(r: ApplyResult, decisionId: string, deps: Pick<ApplyDeps, 'recordOutcome'>, log: Logger, at: number): Promise<ApplyResult> {
+async function ended(r: ApplyResult, decisionId: string, deps: ApplyDeps, log: Logger, at: number): Promise<ApplyResult> {
   const outcome = writeOutcomeOf(decisionId, r, at);
   if (r.status === 'expired') log.warn({ ageMs: r.ageMs, writeStatus: r.writeStatus }, 'not written: expired, the call has moved on');
   else log.info({ writeStatus: outcome?.writeStatus, reason: r.status === 'skipped' ? r.skipReason : undefined }, 'not written: not needed');

@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decisionIdFor, jobIdFor, resolveTarget, scopedKey, routeFor, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
-import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob } from '@ivr/queue-contract';
+import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob, type WriteOutcome } from '@ivr/queue-contract';
 import type { ConversationStore } from '../conversation-store';
 import type { OccupancyCache } from '../occupancy-cache';
 import type { EstimatedWaitCache } from '../estimated-wait-cache';
@@ -35,9 +35,10 @@ export interface DecideDeps {
    */
   deferFollowUps?: boolean;
   /**
-   * Hold the write of a fresh decision for a caller holding a `Prefer: wait` request (`answerBy` set, WRITE_BACK
-   * unanswered): the in-call path, which knows whether its answer was delivered, then either settles the write as
-   * skipped (settleAnsweredWrite) or enqueues it (enqueueWrite). `writeHeld` in the outcome says when it did.
+   * Hold the write and the report of a fresh decision for a caller holding a `Prefer: wait` request (`answerBy` set,
+   * WRITE_BACK unanswered): the in-call path, which knows whether its answer was delivered, then sends them itself
+   * (settleAnsweredWrite and a report carrying the skipped outcome, or enqueueWrite and the plain report).
+   * `writeHeld` in the outcome says when it did.
    */
   holdWrite?: boolean;
 }
@@ -63,7 +64,7 @@ export interface DecideOutcome {
   decision?: DecisionRecord;
   /** The follow-ups (write, report, the published answer) enqueued: the event's work is done when this resolves. */
   dispatched: Promise<void>;
-  /** The write was not among the follow-ups (deps.holdWrite): the caller owes it (settleAnsweredWrite or enqueueWrite). */
+  /** The write and the report were not among the follow-ups (deps.holdWrite): the caller owes them. */
   writeHeld?: boolean;
 }
 
@@ -162,13 +163,19 @@ function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEvent
   return p;
 }
 
-async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, holdWrite: boolean): Promise<void> {
-  const report: DecisionReportJob = { ...d };
+async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, hold: boolean): Promise<void> {
   await Promise.all([
-    holdWrite ? undefined : enqueueWrite(d, deps, writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000)),
-    deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) }),
+    hold ? undefined : enqueueWrite(d, deps, writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000)),
+    hold ? undefined : enqueueReport(d, deps),
     deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d))),
   ]);
+}
+
+/** THE report job of a decision (idempotent job id), with its write's outcome when already known. */
+export async function enqueueReport(d: DecisionRecord, deps: Pick<DecideDeps, 'reports'>, outcome?: WriteOutcome): Promise<void> {
+  const { decisionId: _id, ...fields } = outcome ?? { decisionId: d.decisionId };
+  const report: DecisionReportJob = { ...d, ...fields };
+  await deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) });
 }
 
 /** THE write job of a decision (idempotent job id), to run after `delayMs`. */
