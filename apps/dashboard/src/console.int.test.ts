@@ -109,6 +109,8 @@ describe('operator console on the real pipeline', () => {
     expect(html).toMatch(/id="journey-write-outcome">\s*<dt>Outcome<\/dt><dd class="ok">skipped<\/dd>/);
     expect(html).toContain('delivered in the synchronous answer');
     expect(html).not.toContain('No Genesys write job kept');
+    // The event job was removed once decided in-call: the webhook card shows what the decision record keeps of it.
+    expect(html).toMatch(/id="journey-webhook-from-decision">[\s\S]*<dt>Conversation<\/dt><dd><code>c-incall<\/code><\/dd>[\s\S]*<dt>Digits<\/dt><dd><code>1<\/code><\/dd>/);
   });
 
   it('Bull Board shows display names and links each job to its journey', async () => {

@@ -80,8 +80,24 @@ function decisionHtml(d: CallJourney['decision']): string {
   </dl>`;
 }
 
-function webhookHtml(j: JobView | null): string {
-  if (!j) return '<p class="muted">The event job is no longer kept (completed jobs are removed after an hour; the job of an event the receiver decided in-call, with <code>Prefer: wait</code>, is removed once its decision is stored).</p>';
+const EVENT_JOB_GONE = 'The event job is no longer kept (completed jobs are removed after an hour; the job of an event the receiver decided in-call, with <code>Prefer: wait</code>, is removed once its decision is stored)';
+
+/** The webhook card without its event job: what the decision record keeps of the event (its time, the fields used). */
+function webhookFromDecision(d: NonNullable<CallJourney['decision']>): string {
+  const received = new Date(Date.parse(d.timestamp) - d.latencyMs).toISOString();
+  return `<dl class="kv" id="journey-webhook-from-decision">
+    <dt>Received</dt><dd>${timeHtml(received)}</dd>
+    <dt>Idempotency key</dt><dd><code>${escapeHtml(d.idempotencyKey)}</code></dd>
+    <dt>Conversation</dt><dd><code>${escapeHtml(d.conversationId)}</code></dd>
+    <dt>Participant</dt><dd>${d.participantId ? `<code>${escapeHtml(d.participantId)}</code>` : '<span class="muted">none named (the write resolves the customer)</span>'}</dd>
+    <dt>Digits</dt><dd><code>${escapeHtml(d.dtmf)}</code></dd>
+    <dt>Flow instance</dt><dd><code>${escapeHtml(d.flowInstanceId)}</code></dd>
+  </dl>
+  <p class="muted">From the decision record. ${EVENT_JOB_GONE}: its request headers and normalised body are not shown.</p>`;
+}
+
+function webhookHtml(j: JobView | null, d: CallJourney['decision']): string {
+  if (!j) return d ? webhookFromDecision(d) : `<p class="muted">${EVENT_JOB_GONE}.</p>`;
   const data = (j.data ?? {}) as Record<string, unknown>;
   const received = typeof data.receivedAt === 'number' ? new Date(data.receivedAt).toISOString() : null;
   const { receivedAt: _r, headers, ...rest } = data;
@@ -120,7 +136,7 @@ export function eventsPage(opts: { q: string; journey: CallJourney | null; store
   const body = `${form}
 <p id="journey-match">Matched ${escapeHtml(j.matchedAs)}; idempotency key <code>${escapeHtml(j.idempotencyKey)}</code>, decision <code>${escapeHtml(j.decisionId)}</code>.</p>
 <ol class="timeline" id="journey">
-  <li><section class="card"><h2>1. Webhook received</h2>${webhookHtml(j.event)}</section></li>
+  <li><section class="card"><h2>1. Webhook received</h2>${webhookHtml(j.event, j.decision)}</section></li>
   <li class="${j.decision ? '' : 'wait'}"><section class="card"><h2>2. Decision</h2>${decisionHtml(j.decision)}</section></li>
   <li class="${applyState === 'failed' ? 'fail' : applyState === 'completed' ? '' : 'wait'}"><section class="card"><h2>3. Genesys write (participant attributes)</h2>${outcome ? writeOutcomeHtml(outcome) : `${attemptsHtml(j.apply)}${jobSummary(j.apply, 'Genesys write')}`}</section></li>
   <li class="${opts.stored ? '' : 'wait'}"><section class="card"><h2>4. Stored record</h2>${stored}${jobSummary(j.report, 'report')}</section></li>
