@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineScript } from '@ivr/redis';
 
 /**
  * Who may use the last part of the budget: `live` requests decide calls that are in the IVR right now (queue
@@ -144,27 +145,26 @@ export function createRedisBudget(opts: RedisBudgetOptions): GenesysBudget {
   const token = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   let seq = 0;
   const stats: BudgetStats = { granted: {}, exhausted: {} };
-  const cmd = redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>;
-  if (typeof cmd.ivrBudgetTake !== 'function') redis.defineCommand('ivrBudgetTake', { numberOfKeys: 2, lua: TAKE });
-  if (typeof cmd.ivrBudgetPause !== 'function') redis.defineCommand('ivrBudgetPause', { numberOfKeys: 1, lua: PAUSE });
-  if (typeof cmd.ivrBudgetDone !== 'function') redis.defineCommand('ivrBudgetDone', { numberOfKeys: 1, lua: DONE });
+  const takeScript = defineScript<[number, number, number]>(redis, 'ivrBudgetTake', 2, TAKE);
+  const pauseScript = defineScript<unknown>(redis, 'ivrBudgetPause', 1, PAUSE);
+  const doneScript = defineScript<unknown>(redis, 'ivrBudgetDone', 1, DONE);
 
   return {
     async take(endpoint) {
       const priority = priorityOf(endpoint);
       const reserve = priority === 'live' ? 0 : writeReserve;
       const member = `${token}:${++seq}`;
-      const [ok, ms, paused] = (await cmd.ivrBudgetTake!(keys.window, keys.pause, limit, window, reserve, member)) as [number, number, number];
+      const [ok, ms, paused] = await takeScript([keys.window, keys.pause], [limit, window, reserve, member]);
       if (ok === 1) {
         const e = (stats.granted[endpoint] ??= {});
         e[priority] = (e[priority] ?? 0) + 1;
-        return { granted: true, done: async () => void (await cmd.ivrBudgetDone!(keys.window, member, window)) };
+        return { granted: true, done: async () => void (await doneScript([keys.window], [member, window])) };
       }
       stats.exhausted[endpoint] = (stats.exhausted[endpoint] ?? 0) + 1;
       return { granted: false, retryInMs: ms, reason: paused === 1 ? 'paused' : 'exhausted' };
     },
     async pause(ms) {
-      if (ms > 0) await cmd.ivrBudgetPause!(keys.pause, Math.ceil(ms));
+      if (ms > 0) await pauseScript([keys.pause], [Math.ceil(ms)]);
     },
     stats: () => ({ granted: Object.fromEntries(Object.entries(stats.granted).map(([k, v]) => [k, { ...v }])), exhausted: { ...stats.exhausted } }),
   };
