@@ -123,11 +123,14 @@ async function settledWrites(s: System, n: number): Promise<Job[]> {
   return s.writes.getJobs(['completed', 'failed'], 0, -1);
 }
 
-/** The decision id of a call's (only) key press, from its conversation (a 202 answer does not carry it). */
+/**
+ * The decision id of a call's (only) key press, from its conversation (a 202 answer does not carry it), once a
+ * decide step has recorded the press there.
+ */
 async function decisionIdOfCall(s: System, cid: string): Promise<string> {
-  const key = await redis.hget(keyspace(s.prefix).conversation(cid), 'key');
-  if (!key) throw new Error(`no key press recorded for conversation ${cid}`);
-  return decisionIdFor(key);
+  const read = () => redis.hget(keyspace(s.prefix).conversation(cid), 'key');
+  await waitFor(async () => Boolean(await read()), `the key press of conversation ${cid} recorded`, 60_000, 100);
+  return decisionIdFor((await read())!);
 }
 
 /** The write outcome on each decision's stored record, once every one has one (the store is the embedded one). */
