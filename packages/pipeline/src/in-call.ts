@@ -95,9 +95,9 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
     const result = out?.result;
     if (out?.decision && result?.status === 'decided') {
       deps.onDecided?.(result);
-      // The caller is answered now; the job goes once the follow-ups are enqueued. Removal is tidying, not
-      // correctness: a job left in place (follow-ups failed, or this process died) replays the stored decision and
-      // enqueues them when its delay ends.
+      // The caller is answered now; the job goes once the follow-ups are enqueued and a held write and report sent
+      // (after the answer's delivery is known). Removal is tidying, not correctness: a job left in place (follow-ups
+      // failed, or this process died) replays the stored decision and enqueues them when its delay ends.
       const decision = out.decision;
       const write = out.writeHeld ? delivered.then((ok) => settleWrite(deps, decision, jobId, ok)) : undefined;
       Promise.all([out.dispatched, write]).then(
