@@ -216,8 +216,8 @@ export async function settleAnsweredWrite(deps: SettleDeps, d: Pick<DecisionReco
   const script = defineSettleScript(deps.redis);
   await script([deps.ks.answered(d.decisionId), deps.ks.conversation(d.conversationId)], [deps.answeredTtlS, d.sequence, at]);
   const result = skipped(d.sequence, 'answered_synchronously');
-  deps.logger.child({ idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, jobId, decisionId: d.decisionId }).info({ writeStatus: result.writeStatus, reason: result.skipReason }, 'not written: not needed');
-  return { result, outcome: writeOutcomeOf(d.decisionId, result, at)! };
+  const log = deps.logger.child({ idempotencyKey: d.idempotencyKey, conversationId: d.conversationId, jobId, decisionId: d.decisionId });
+  return { result, outcome: endOf(result, d.decisionId, log, at)! };
 }
 
 /** Define settleAnsweredWrite's script on `redis` (at start-up: see defineApplyScripts on auto-pipelining). */
@@ -248,11 +248,17 @@ function expired(sequence: number, decidedAt: number, at: number): ApplyResult {
  * outcome goes to the decision record through deps.recordOutcome.
  */
 async function ended(r: ApplyResult, decisionId: string, deps: ApplyDeps, log: Logger, at: number): Promise<ApplyResult> {
+  const outcome = endOf(r, decisionId, log, at);
+  if (outcome) await deps.recordOutcome(outcome);
+  return r;
+}
+
+/** The log line of a write that ends without being sent, and the outcome to record for it. */
+function endOf(r: ApplyResult, decisionId: string, log: Logger, at: number): WriteOutcome | undefined {
   const outcome = writeOutcomeOf(decisionId, r, at);
   if (r.status === 'expired') log.warn({ ageMs: r.ageMs, writeStatus: r.writeStatus }, 'not written: expired, the call has moved on');
   else log.info({ writeStatus: outcome?.writeStatus, reason: r.status === 'skipped' ? r.skipReason : undefined }, 'not written: not needed');
-  if (outcome) await deps.recordOutcome(outcome);
-  return r;
+  return outcome;
 }
 
 /**
