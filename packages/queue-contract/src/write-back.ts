@@ -29,8 +29,13 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
  * by which time a delivered answer has left its mark (markAnswered); otherwise it goes at once.
  */
 export function writeDelayMs(answerBy: number | undefined, now: number, writeBack: WriteBack, graceMs: number): number {
-  if (writeBack !== 'unanswered' || answerBy === undefined) return 0;
+  if (!writeAwaitsAnswer(answerBy, writeBack)) return 0;
   return Math.max(0, answerBy + graceMs - now);
+}
+
+/** Does a decision's write depend on whether its synchronous answer is delivered (a caller waiting, WRITE_BACK=unanswered)? */
+export function writeAwaitsAnswer(answerBy: number | undefined, writeBack: WriteBack): answerBy is number {
+  return writeBack === 'unanswered' && answerBy !== undefined;
 }
 
 /** How long the "answered" mark lives: longer than any write can wait before it expires. */

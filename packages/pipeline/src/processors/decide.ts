@@ -7,7 +7,7 @@ import type { OccupancyCache } from '../occupancy-cache';
 import type { EstimatedWaitCache } from '../estimated-wait-cache';
 import type { Keyspace } from '@ivr/queue-contract';
 import type { Logger } from './logger';
-import { writeDelayMs, type WriteBack } from '@ivr/queue-contract';
+import { writeAwaitsAnswer, writeDelayMs, type WriteBack } from '@ivr/queue-contract';
 import { decisionAnswer } from '@ivr/queue-contract';
 
 export interface DecideDeps {
@@ -146,7 +146,7 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
   }
   const decision = committed.decision;
   // Only a decision made by this run is held: a re-run's write was enqueued by the run that decided.
-  const writeHeld = Boolean(deps.holdWrite) && committed.kind !== 'exists' && ev.answerBy !== undefined && (deps.writeBack ?? 'unanswered') === 'unanswered';
+  const writeHeld = Boolean(deps.holdWrite) && committed.kind !== 'exists' && writeAwaitsAnswer(ev.answerBy, deps.writeBack ?? 'unanswered');
   const dispatched = dispatch(decision, key, deps, ev, writeHeld);
   log.info(
     { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
