@@ -41,7 +41,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   const prefix = config.QUEUE_PREFIX;
   const ks = keyspace(prefix);
   const producer = createRedis(config.REDIS_URL, 'producer');
-  // The ingest MULTI (claim + BullMQ add + finish) on a connection of its own: see IngestDeps.tx.
+  // The ingest script (claim + BullMQ add + finish) on a connection of its own: see IngestDeps.tx.
   const ingestTx = createRedis(config.REDIS_URL, 'producer', { connectionName: 'ivr-receiver-ingest' });
   const subscriber = createRedis(config.REDIS_URL, 'worker', { connectionName: 'ivr-receiver-sub' });
   for (const [name, conn] of [['producer', producer], ['ingest', ingestTx], ['subscriber', subscriber]] as const) {

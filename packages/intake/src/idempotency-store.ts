@@ -24,16 +24,16 @@ local r
 if string.sub(v, 2) ~= ARGV[1] then r = 3
 elseif string.sub(v, 1, 1) == '2' then r = 2
 else r = 1 end
--- Inside the ingest transaction (KEYS[2] = the BullMQ job key): anything but a pending claim of this body must
+-- Inside the ingest script (KEYS[2] = the BullMQ job key): anything but a pending claim of this body must
 -- not add a job. If the job is gone (completed and removed), a placeholder hash makes the BullMQ add that
--- follows in the same MULTI a no-op ("duplicated"); FINISH deletes it before the transaction ends.
+-- follows in the same script a no-op ("duplicated"); FINISH deletes it before the script ends.
 if r ~= 1 and KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[2], 'ivrPlaceholder', '1')
 end
 return r
 `;
 
-/** After the BullMQ add in the ingest transaction: drop the placeholder, confirm the claim, or undo it. */
+/** After the BullMQ add in the ingest script: drop the placeholder, confirm the claim, or undo it. */
 const FINISH = `
 if redis.call('HEXISTS', KEYS[2], 'ivrPlaceholder') == 1 then
   redis.call('DEL', KEYS[2])
@@ -49,6 +49,53 @@ redis.call('DEL', KEYS[1])
 return -1
 `;
 
+/** One of BullMQ's scripts as its queue connection defines it (ioredis `scriptsSet`). */
+export interface BullmqScript {
+  name: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+/**
+ * The ingest transaction as ONE script: CLAIM, BullMQ's add script `addLua` (its text unchanged, run as a function
+ * of its own KEYS and ARGV), then FINISH. KEYS = [record, job key, ...the add's keys]; ARGV = [compact fingerprint,
+ * TTL, ...the add's arguments]. The reply is {claim, add, finish}, what the MULTI/EXEC of the three steps replied
+ * before: a script runs atomically as a MULTI does, in one command instead of five. An error raised inside the add
+ * is caught so that FINISH still runs (and undoes the claim, the job not being there); it is returned as the
+ * add's reply, as EXEC returned it.
+ */
+export function ingestScript(addLua: string): string {
+  return `
+local function ivrClaim(KEYS, ARGV)
+${CLAIM}
+end
+local function ivrFinish(KEYS, ARGV)
+${FINISH}
+end
+local function bullmqAdd(KEYS, ARGV)
+${addLua}
+end
+local own = {KEYS[1], KEYS[2]}
+local addKeys, addArgs = {}, {}
+for i = 3, #KEYS do addKeys[i - 2] = KEYS[i] end
+for i = 3, #ARGV do addArgs[i - 2] = ARGV[i] end
+local claim = ivrClaim(own, {ARGV[1], ARGV[2]})
+local ok, added = pcall(bullmqAdd, addKeys, addArgs)
+if not ok then
+  added = redis.error_reply(type(added) == 'table' and added.err or tostring(added))
+elseif added == nil then
+  added = false
+end
+return {claim, added, ivrFinish(own, {})}
+`;
+}
+
+/** The name the ingest script wrapping BullMQ's add script `addName` is defined under. */
+const ingestCommand = (addName: string) => `ivrIngest:${addName}`;
+
+/** How many of its KEYS each BullMQ add script prepared so far takes (a fact of the script: its name is versioned). */
+const keysOfAdd = new Map<string, number>();
+
 export type ClaimOutcome = { kind: 'new' } | { kind: 'dup'; confirmed: boolean } | { kind: 'conflict' };
 
 /** Every `key` below is an event's scopedKey (@ivr/core): a client key and a derived one never share a record. */
@@ -58,19 +105,21 @@ export interface IdempotencyStore {
   /** Mark the key's job as stored (keeps the TTL; a no-op if the record expired meanwhile). */
   confirm(key: string, fingerprint: string): Promise<void>;
   /**
-   * Queue the claim on a MULTI that adds the job `jobKey` next (see ingestEvent); its reply is the claim code
-   * (0 new, 1 pending claim of this body, 2 stored, 3 other body). For anything but 0 and 1, the add that
-   * follows is made a no-op even if the job was already removed.
+   * Queue the ingest step of one event on `pipeline` (see ingestEvent): ONE script call (`ingestScript`) that claims
+   * the key, runs BullMQ's add of the job `jobKey` (`add`: the add script's name and the arguments BullMQ built for
+   * it) and finishes. Its reply is [claim code (0 new, 1 pending claim of this body, 2 stored, 3 other body), the
+   * add's reply, the finish code]. For anything but 0 and 1 the add is made a no-op even if the job was removed.
    */
-  claimInto(multi: ChainableCommander, key: string, jobKey: string, fingerprint: string): void;
-  /** Queue the step that closes the transaction: confirm the claim if the job is stored, undo it if not. */
-  finishInto(multi: ChainableCommander, key: string, jobKey: string): void;
+  ingestInto(pipeline: ChainableCommander, add: { name: string; args: unknown[] }, key: string, jobKey: string, fingerprint: string): void;
   /** The record's state for this key and body (diagnostics and tests). */
   state(key: string, fingerprint: string): Promise<'absent' | 'claimed' | 'stored' | 'conflict'>;
   /** The Redis key holding `key`'s record. */
   recordKey(key: string): string;
-  /** Define the transaction scripts on another connection (the one the ingest MULTI is opened on). */
-  prepare(conn: Redis): void;
+  /**
+   * Define the ingest scripts on `conn` (the connection the ingest goes out on): one per BullMQ add script in
+   * `adds` (name, number of keys, Lua), each wrapped by `ingestScript`.
+   */
+  prepare(conn: Redis, adds: readonly BullmqScript[]): void;
 }
 
 export const CLAIM_OUTCOMES: ClaimOutcome[] = [{ kind: 'new' }, { kind: 'dup', confirmed: false }, { kind: 'dup', confirmed: true }, { kind: 'conflict' }];
@@ -82,23 +131,21 @@ export function compactFingerprint(fingerprint: string): string {
 
 export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: number): IdempotencyStore {
   const claim = defineScript<number>(redis, 'ivrIdemClaim2', 1, CLAIM);
-  // Two keys in the transaction; defined on the connection the MULTI comes from (BullMQ's queue client).
-  const define = (conn: Redis) => {
-    defineScript(conn, 'ivrIdemClaimTx', 2, CLAIM);
-    defineScript(conn, 'ivrIdemFinishTx', 2, FINISH);
+  const define = (conn: Redis, adds: readonly BullmqScript[]) => {
+    for (const a of adds) {
+      defineScript(conn, ingestCommand(a.name), a.numberOfKeys + 2, ingestScript(a.lua));
+      keysOfAdd.set(a.name, a.numberOfKeys);
+    }
   };
-  define(redis);
-  type Tx = ChainableCommander & Record<'ivrIdemClaimTx' | 'ivrIdemFinishTx', (...args: (string | number)[]) => ChainableCommander>;
+  type Pipe = ChainableCommander & Record<string, (args: unknown[]) => ChainableCommander>;
   const recordKey = (key: string) => ks.idem(sha256(key).slice(0, 18));
   return {
     recordKey,
-    claimInto(multi, key, jobKey, fingerprint) {
-      const tx = multi as Tx;
-      if (typeof tx.ivrIdemClaimTx !== 'function') throw new Error('claimInto: the MULTI must come from a connection prepared with prepare()');
-      tx.ivrIdemClaimTx(recordKey(key), jobKey, compactFingerprint(fingerprint), ttlSeconds);
-    },
-    finishInto(multi, key, jobKey) {
-      (multi as Tx).ivrIdemFinishTx(recordKey(key), jobKey);
+    ingestInto(pipeline, add, key, jobKey, fingerprint) {
+      const n = keysOfAdd.get(add.name);
+      const command = ingestCommand(add.name);
+      if (n === undefined || typeof (pipeline as Pipe)[command] !== 'function') throw new Error(`ingestInto: ${add.name} was not prepared on this connection (prepare())`);
+      (pipeline as Pipe)[command]!([recordKey(key), jobKey, ...add.args.slice(0, n), compactFingerprint(fingerprint), ttlSeconds, ...add.args.slice(n)]);
     },
     prepare: define,
     async claim(key, fingerprint) {

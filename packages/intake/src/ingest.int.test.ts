@@ -4,7 +4,7 @@ import { testRedis } from '@ivr/testing';
 import { createIdempotencyStore } from './idempotency-store';
 import { createQueues, type IvrQueues } from '@ivr/queue-contract';
 import { keyspace } from '@ivr/queue-contract';
-import { ingestEvent } from './ingest';
+import { ingestEvent, ingestFailure } from './ingest';
 import type { IvrEventJob } from '@ivr/queue-contract';
 import { jobIdForKey } from '@ivr/core';
 
@@ -19,13 +19,13 @@ const job = (key: string, dtmf = '1'): IvrEventJob => ({
 });
 
 describe.each([
-  ['the MULTI on the queue connection', false],
-  ['the MULTI on its own connection (tx)', true],
+  ['the ingest on the queue connection', false],
+  ['the ingest on its own connection (tx)', true],
 ])('ingestEvent (real Redis, real BullMQ), %s', (_mode, ownTx) => {
   let t: ReturnType<typeof testRedis>;
   let queues: IvrQueues;
   let tx: Redis | undefined;
-  /** The connection the transaction goes out on. */
+  /** The connection the ingest goes out on. */
   let wire: Redis;
   beforeEach(() => {
     t = testRedis('ingest');
@@ -120,7 +120,7 @@ describe.each([
     expect(await t.redis.exists(queues.events.toKey(jobIdForKey('gone-job')))).toBe(0);
   });
 
-  it('one round trip: the claim, the BullMQ add and the finish go out as one MULTI/EXEC', async () => {
+  it('one round trip: the claim, the BullMQ add and the finish go out as one script call', async () => {
     const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
     const deps = { idempotency: idem, events: queues.events, tx };
     await ingestEvent(deps, job('warm'), 'fp'); // scripts loaded
@@ -135,10 +135,20 @@ describe.each([
     } finally {
       wire.sendCommand = original;
     }
-    expect(sent[0]).toBe('multi');
-    expect(sent[sent.length - 1]).toBe('exec');
-    expect(sent).toHaveLength(5);
+    expect(sent).toEqual(['evalsha']);
     expect(await idem.state('one-trip', 'fp')).toBe('stored');
+  });
+  it('an add that fails leaves no claim: the caller hears a Redis error (not stored) and the key stays free', async () => {
+    const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
+    const deps = { idempotency: idem, events: queues.events, tx };
+    await t.redis.set(queues.events.keys['id']!, 'not-a-counter'); // BullMQ's add INCRs it first: an error before any write
+    const err = await ingestEvent(deps, job('fails'), 'fp').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(ingestFailure(err)).toBe('not_stored');
+    expect(await idem.state('fails', 'fp')).toBe('absent');
+    await t.redis.del(queues.events.keys['id']!);
+    expect((await ingestEvent(deps, job('fails'), 'fp')).kind).toBe('accepted');
+    expect(await queues.events.count()).toBe(1);
   });
   it('events sharing one write keep their own outcomes: new, duplicate and conflict in the same batch', async () => {
     const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };

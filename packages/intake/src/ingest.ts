@@ -9,7 +9,8 @@ import { defineScript } from '@ivr/redis';
  * What a failed ingest means for the event, so the receiver can say it truthfully:
  * - `not_stored`: Redis certainly did not store it: the command was never sent (connection down; the producer
  *   connection has no offline queue, ioredis says "Stream isn't writeable"), or Redis answered with an error
- *   (a MULTI with an error reply is aborted or undone by the finish step: no claim without its job);
+ *   (an error raised before the claim writes leaves nothing; one raised by BullMQ's add is caught by the script,
+ *   whose finish step then undoes the claim: no claim without its job);
  * - `unknown`: the transaction may have been applied but its answer did not arrive (timeout, frozen Redis,
  *   connection lost after sending). Retrying with the same key is safe: a stored event answers 200 duplicate.
  * Anything not known to be `not_stored` is `unknown`.
@@ -35,10 +36,10 @@ export interface IngestDeps {
   idempotency: IdempotencyStore;
   events: Queue;
   /**
-   * A connection of its own for the ingest transaction (recommended for the receiver). ioredis copies every
-   * script defined on a connection onto each MULTI it opens: on the queue's connection that is BullMQ's 64
-   * scripts per webhook (the bench profile's top ioredis cost). This one gets only the three it runs.
-   * Without it the MULTI is opened on the queue's connection.
+   * A connection of its own for the ingest (recommended for the receiver). ioredis copies every script defined
+   * on a connection onto each pipeline it opens: on the queue's connection that is BullMQ's 64 scripts per batch
+   * (the bench profile's top ioredis cost once). This one gets only the two ingest scripts.
+   * Without it the ingest pipeline is opened on the queue's connection.
    */
   tx?: Redis;
 }
@@ -67,21 +68,19 @@ interface Pending {
 const prepared = new WeakSet<object>();
 const batches = new WeakMap<object, Pending[]>();
 
-/** The connection the transaction goes out on, with BullMQ's add script and our two scripts defined. */
+/** The connection the ingest goes out on, with the ingest scripts (`ingestScript`) around BullMQ's two add scripts. */
 async function connectionFor(deps: IngestDeps): Promise<Redis> {
   const queueClient = (await deps.events.backend.client) as unknown as Redis; // BullMQ 6: the Redis backend's client
   const conn = deps.tx ?? queueClient;
   if (!prepared.has(conn)) {
-    if (deps.tx) {
-      // BullMQ's two add scripts: addStandardJob, and addDelayedJob for an event held for an in-call decision.
-      const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
-      for (const prefix of ['addStandardJob:', 'addDelayedJob:']) {
-        const name = Object.keys(scripts).find((k) => k.startsWith(prefix));
-        if (!name) throw new Error(`BullMQ ${prefix.slice(0, -1)} script not found on the queue connection (BullMQ version changed?)`);
-        defineScript(conn, name, scripts[name]!.numberOfKeys, scripts[name]!.lua);
-      }
-    }
-    deps.idempotency.prepare(conn);
+    // BullMQ's two add scripts: addStandardJob, and addDelayedJob for an event held for an in-call decision.
+    const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
+    const adds = ['addStandardJob:', 'addDelayedJob:'].map((prefix) => {
+      const name = Object.keys(scripts).find((k) => k.startsWith(prefix));
+      if (!name) throw new Error(`BullMQ ${prefix.slice(0, -1)} script not found on the queue connection (BullMQ version changed?)`);
+      return { name, numberOfKeys: scripts[name]!.numberOfKeys, lua: scripts[name]!.lua };
+    });
+    deps.idempotency.prepare(conn, adds);
     prepared.add(conn);
   }
   return conn;
@@ -106,25 +105,25 @@ async function captureAdd(job: Job): Promise<{ name: string; args: unknown[] }> 
 }
 
 /**
- * Every ingest that starts in one turn of the event loop goes out in one write: a pipeline of one
- * MULTI/EXEC per event (each event's three steps stay atomic; the events only share the syscall).
+ * Every ingest that starts in one turn of the event loop goes out in one write: a pipeline of one ingest script
+ * call per event (each event's three steps run atomically in its script; the events only share the syscall).
  */
 function flush(conn: Redis, batch: Pending[]): void {
   batches.delete(conn);
   const p = conn.pipeline() as Tx;
-  for (const it of batch) {
-    (p as unknown as { multi(): unknown }).multi();
-    it.deps.idempotency.claimInto(p, it.key, it.jobKey, it.fingerprint);
-    ((p as unknown as Record<string, (args: unknown[]) => unknown>)[it.add.name]!)(it.add.args);
-    it.deps.idempotency.finishInto(p, it.key, it.jobKey);
-    p.exec();
+  try {
+    for (const it of batch) it.deps.idempotency.ingestInto(p, it.add, it.key, it.jobKey, it.fingerprint);
+  } catch (err) {
+    // Nothing was sent: every waiter hears why rather than waiting for ever.
+    for (const it of batch) it.reject(err as Error);
+    return;
   }
   p.exec().then(
     (results) => {
       batch.forEach((it, i) => {
-        const [err, replies] = results?.[i * 5 + 4] ?? [new Error('no reply for the ingest transaction')];
+        const [err, replies] = results?.[i] ?? [new Error('no reply for the ingest script')];
         if (err) it.reject(err);
-        else if (!Array.isArray(replies)) it.reject(new Error('ingest transaction aborted by Redis'));
+        else if (!Array.isArray(replies)) it.reject(new Error(`the ingest script replied ${String(replies)}`));
         else it.resolve(replies);
       });
     },
@@ -146,12 +145,12 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
 }
 
 /**
- * Store one webhook event exactly once per idempotency key, in ONE round trip: a MULTI/EXEC of
+ * Store one webhook event exactly once per idempotency key, in ONE round trip: one script (`ingestScript`) that runs
  * 1. claim the key (new | pending claim of this body | stored | same key with another body),
  * 2. BullMQ's own add of the job (jobId derived from the scoped key by jobIdForKey, never the client's string;
  *    the arguments built by BullMQ's Job.addJob),
  * 3. finish: confirm the claim when the job is in Redis, or undo it when the add failed.
- * The transaction is atomic, so no other client ever sees a claim without its job. A duplicate or a conflict
+ * The script is atomic, so no other client ever sees a claim without its job. A duplicate or a conflict
  * never adds a job: the add is a no-op when the job exists, and when it was already completed and removed
  * the claim step puts a placeholder under the job key for the add to see (finish deletes it). A claim left
  * pending (a crash of the older claim-then-add protocol, or a claim made alone) is repaired by the next
