@@ -148,10 +148,10 @@ async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigure
     tx.get(ks.decision(t.key));
   }
   const replies = (await tx.exec()) ?? [];
-  const inCall = ['in-call: client send → receiver handler (HTTP, event loop)', 'in-call: received → decided in the receiver (ingest MULTI, state Lua ∥ cached occupancy, commit Lua)', 'in-call: decided → answer at the client (HTTP)'];
+  const inCall = ['in-call: client send → receiver handler (HTTP, event loop)', 'in-call: received → decided in the receiver (ingest script, state Lua ∥ cached occupancy, commit Lua)', 'in-call: decided → answer at the client (HTTP)'];
   const worker = [
     'worker: client send → receiver handler (HTTP, event loop)',
-    'worker: received → job built and stored (parse, validate, hash, ingest MULTI)',
+    'worker: received → job built and stored (parse, validate, hash, ingest script)',
     'worker: job stored → decide picked up (promote, worker pick-up)',
     'worker: picked up → decided (state Lua, occupancy, commit Lua)',
     'worker: decided → decide job finished (follow-up adds, publish, moveToFinished)',
