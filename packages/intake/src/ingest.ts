@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { jobIdForKey, scopedKey } from '@ivr/core';
 import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
 import type { IvrEventJob } from '@ivr/queue-contract';
-import { defineScript } from '@ivr/redis';
 
 /**
  * What a failed ingest means for the event, so the receiver can say it truthfully:
