@@ -63,8 +63,29 @@ export interface BullmqScript {
  * before: a script runs atomically as a MULTI does, in one command instead of five. An error raised inside the add
  * is caught so that FINISH still runs (and undoes the claim, the job not being there); it is returned as the
  * add's reply, as EXEC returned it.
+ *
+ * With `whenNew` (a caller's script, see WhenNewScript), the script takes its keys after the add's and its arguments
+ * after the add's (ARGV[3] then says how many arguments the add has), runs it only when the event is new and its
+ * job stored (claim 0, finish 1), and returns its reply fourth (false when it did not run).
  */
-export function ingestScript(addLua: string): string {
+export function ingestScript(addLua: string, whenNew?: { numberOfKeys: number; lua: string }): string {
+  const split = whenNew
+    ? `local nAddKeys = #KEYS - 2 - ${whenNew.numberOfKeys}
+local nAddArgs = tonumber(ARGV[3])
+local addKeys, addArgs, newKeys, newArgs = {}, {}, {}, {}
+for i = 1, nAddKeys do addKeys[i] = KEYS[i + 2] end
+for i = nAddKeys + 3, #KEYS do newKeys[#newKeys + 1] = KEYS[i] end
+for i = 1, nAddArgs do addArgs[i] = ARGV[i + 3] end
+for i = nAddArgs + 4, #ARGV do newArgs[#newArgs + 1] = ARGV[i] end`
+    : `local addKeys, addArgs = {}, {}
+for i = 3, #KEYS do addKeys[i - 2] = KEYS[i] end
+for i = 3, #ARGV do addArgs[i - 2] = ARGV[i] end`;
+  const ending = whenNew
+    ? `local finish = ivrFinish(own, {})
+local after = false
+if claim == 0 and finish == 1 then after = ivrWhenNew(newKeys, newArgs) end
+return {claim, added, finish, after}`
+    : `return {claim, added, ivrFinish(own, {})}`;
   return `
 local function ivrClaim(KEYS, ARGV)
 ${CLAIM}
@@ -75,10 +96,11 @@ end
 local function bullmqAdd(KEYS, ARGV)
 ${addLua}
 end
+${whenNew ? `local function ivrWhenNew(KEYS, ARGV)
+${whenNew.lua}
+end` : ''}
 local own = {KEYS[1], KEYS[2]}
-local addKeys, addArgs = {}, {}
-for i = 3, #KEYS do addKeys[i - 2] = KEYS[i] end
-for i = 3, #ARGV do addArgs[i - 2] = ARGV[i] end
+${split}
 local claim = ivrClaim(own, {ARGV[1], ARGV[2]})
 local ok, added = pcall(bullmqAdd, addKeys, addArgs)
 if not ok then
@@ -86,12 +108,30 @@ if not ok then
 elseif added == nil then
   added = false
 end
-return {claim, added, ivrFinish(own, {})}
+${ending}
 `;
 }
 
+/**
+ * A script the ingest runs in its own transaction when the event is new and its job stored (ingestScript): the
+ * in-call path starts the decision there (one round trip less before the caller's answer). Its Lua is the body of
+ * a function of its own KEYS and ARGV; `name` is unique per script text.
+ */
+export interface WhenNewScript {
+  name: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+/** One run of a WhenNewScript within an ingest: its keys (numberOfKeys of them) and arguments. */
+export interface WhenNewCall {
+  script: WhenNewScript;
+  keys: string[];
+  args: Array<string | number>;
+}
+
 /** The name the ingest script wrapping BullMQ's add script `addName` is defined under. */
-const ingestCommand = (addName: string) => `ivrIngest:${addName}`;
+const ingestCommand = (addName: string, whenNew?: string) => (whenNew ? `ivrIngest:${addName}:${whenNew}` : `ivrIngest:${addName}`);
 
 /** How many of its KEYS each BullMQ add script prepared so far takes (a fact of the script: its name is versioned). */
 const keysOfAdd = new Map<string, number>();
@@ -109,17 +149,19 @@ export interface IdempotencyStore {
    * the key, runs BullMQ's add of the job `jobKey` (`add`: the add script's name and the arguments BullMQ built for
    * it) and finishes. Its reply is [claim code (0 new, 1 pending claim of this body, 2 stored, 3 other body), the
    * add's reply, the finish code]. For anything but 0 and 1 the add is made a no-op even if the job was removed.
+   * With `whenNew` (its script prepared), the reply has a fourth element: that script's reply when the event was new
+   * and its job stored, else false.
    */
-  ingestInto(pipeline: ChainableCommander, add: { name: string; args: unknown[] }, key: string, jobKey: string, fingerprint: string): void;
+  ingestInto(pipeline: ChainableCommander, add: { name: string; args: unknown[] }, key: string, jobKey: string, fingerprint: string, whenNew?: WhenNewCall): void;
   /** The record's state for this key and body (diagnostics and tests). */
   state(key: string, fingerprint: string): Promise<'absent' | 'claimed' | 'stored' | 'conflict'>;
   /** The Redis key holding `key`'s record. */
   recordKey(key: string): string;
   /**
    * Define the ingest scripts on `conn` (the connection the ingest goes out on): one per BullMQ add script in
-   * `adds` (name, number of keys, Lua), each wrapped by `ingestScript`.
+   * `adds` (name, number of keys, Lua), each wrapped by `ingestScript`, and one per add and script of `whenNew`.
    */
-  prepare(conn: Redis, adds: readonly BullmqScript[]): void;
+  prepare(conn: Redis, adds: readonly BullmqScript[], whenNew?: readonly WhenNewScript[]): void;
 }
 
 export const CLAIM_OUTCOMES: ClaimOutcome[] = [{ kind: 'new' }, { kind: 'dup', confirmed: false }, { kind: 'dup', confirmed: true }, { kind: 'conflict' }];
@@ -131,9 +173,10 @@ export function compactFingerprint(fingerprint: string): string {
 
 export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: number): IdempotencyStore {
   const claim = defineScript<number>(redis, 'ivrIdemClaim2', 1, CLAIM);
-  const define = (conn: Redis, adds: readonly BullmqScript[]) => {
+  const define = (conn: Redis, adds: readonly BullmqScript[], whenNew: readonly WhenNewScript[] = []) => {
     for (const a of adds) {
       defineScript(conn, ingestCommand(a.name), a.numberOfKeys + 2, ingestScript(a.lua));
+      for (const w of whenNew) defineScript(conn, ingestCommand(a.name, w.name), a.numberOfKeys + 2 + w.numberOfKeys, ingestScript(a.lua, w));
       keysOfAdd.set(a.name, a.numberOfKeys);
     }
   };
@@ -141,11 +184,19 @@ export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: n
   const recordKey = (key: string) => ks.idem(sha256(key).slice(0, 18));
   return {
     recordKey,
-    ingestInto(pipeline, add, key, jobKey, fingerprint) {
+    ingestInto(pipeline, add, key, jobKey, fingerprint, whenNew) {
       const n = keysOfAdd.get(add.name);
-      const command = ingestCommand(add.name);
-      if (n === undefined || typeof (pipeline as Pipe)[command] !== 'function') throw new Error(`ingestInto: ${add.name} was not prepared on this connection (prepare())`);
-      (pipeline as Pipe)[command]!([recordKey(key), jobKey, ...add.args.slice(0, n), compactFingerprint(fingerprint), ttlSeconds, ...add.args.slice(n)]);
+      const command = ingestCommand(add.name, whenNew?.script.name);
+      if (n === undefined || typeof (pipeline as Pipe)[command] !== 'function') throw new Error(`ingestInto: ${command} was not prepared on this connection (prepare())`);
+      const own = [recordKey(key), jobKey];
+      const fp = compactFingerprint(fingerprint);
+      if (!whenNew) {
+        (pipeline as Pipe)[command]!([...own, ...add.args.slice(0, n), fp, ttlSeconds, ...add.args.slice(n)]);
+        return;
+      }
+      if (whenNew.keys.length !== whenNew.script.numberOfKeys) throw new Error(`ingestInto: ${whenNew.script.name} takes ${whenNew.script.numberOfKeys} keys, given ${whenNew.keys.length}`);
+      const addArgs = add.args.slice(n);
+      (pipeline as Pipe)[command]!([...own, ...add.args.slice(0, n), ...whenNew.keys, fp, ttlSeconds, addArgs.length, ...addArgs, ...whenNew.args]);
     },
     prepare: define,
     async claim(key, fingerprint) {

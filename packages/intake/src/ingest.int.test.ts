@@ -162,4 +162,45 @@ describe.each([
     expect(await queues.events.count()).toBe(2);
     expect((await queues.events.getJob(jobIdForKey('b1')))?.data).toMatchObject({ dtmf: '1' });
   });
+
+  /** A WhenNewScript that counts its runs in KEYS[1] and echoes its argument (what the in-call start stands on). */
+  const counter = { name: 'testCountRuns', numberOfKeys: 1, lua: `return {redis.call('INCR', KEYS[1]), ARGV[1]}` };
+
+  it('whenNew runs inside the ingest only for a new event whose job was stored, and its reply comes back', async () => {
+    const runs = `${t.prefix}:runs`;
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx, whenNew: counter };
+    const opts = { delayMs: 2000, whenNew: { keys: [runs], args: ['hello'] } };
+    expect(await ingestEvent(deps, job('w1'), 'fp', opts)).toEqual({ kind: 'accepted', jobId: jobIdForKey('w1'), whenNew: [1, 'hello'] });
+    // A re-delivery, a conflicting body: the script does not run, nothing comes back.
+    expect(await ingestEvent(deps, job('w1'), 'fp', opts)).toEqual({ kind: 'duplicate', jobId: jobIdForKey('w1') });
+    expect((await ingestEvent(deps, job('w1', '9'), 'fp-other', opts)).kind).toBe('conflict');
+    // An ingest that does not ask for it, on the same deps: the plain script.
+    expect(await ingestEvent(deps, job('w2'), 'fp')).toEqual({ kind: 'accepted', jobId: jobIdForKey('w2') });
+    expect(await t.redis.get(runs)).toBe('1');
+    // An add that fails: the claim is undone and the script does not run either.
+    await t.redis.set(queues.events.keys['id']!, 'not-a-counter');
+    expect(ingestFailure(await ingestEvent(deps, job('w3'), 'fp', opts).catch((e: Error) => e))).toBe('not_stored');
+    expect(await t.redis.get(runs)).toBe('1');
+    await t.redis.del(queues.events.keys['id']!);
+    // Still one script call per event.
+    const sent: string[] = [];
+    const original = wire.sendCommand.bind(wire);
+    wire.sendCommand = ((cmd: { name: string }) => {
+      sent.push(cmd.name);
+      return original(cmd as never);
+    }) as typeof wire.sendCommand;
+    try {
+      expect(await ingestEvent(deps, job('w3'), 'fp', opts)).toEqual({ kind: 'accepted', jobId: jobIdForKey('w3'), whenNew: [2, 'hello'] });
+    } finally {
+      wire.sendCommand = original;
+    }
+    expect(sent).toEqual(['evalsha']);
+    expect(await queues.events.getJobCounts('wait', 'delayed')).toEqual({ wait: 1, delayed: 2 });
+  });
+
+  it('whenNew asked for without the script in the deps is refused before anything is sent', async () => {
+    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+    await expect(ingestEvent(deps, job('w4'), 'fp', { whenNew: { keys: ['x'], args: [] } })).rejects.toThrow(/needs IngestDeps.whenNew/);
+    expect(await queues.events.count()).toBe(0);
+  });
 });

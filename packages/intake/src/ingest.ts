@@ -1,7 +1,7 @@
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobIdForKey, scopedKey } from '@ivr/core';
-import { CLAIM_OUTCOMES, type IdempotencyStore } from './idempotency-store';
+import { CLAIM_OUTCOMES, type IdempotencyStore, type WhenNewCall, type WhenNewScript } from './idempotency-store';
 import type { IvrEventJob } from '@ivr/queue-contract';
 
 /**
@@ -27,7 +27,8 @@ class IngestRefused extends Error {
 }
 
 export type IngestOutcome =
-  | { kind: 'accepted'; jobId: string }
+  /** `whenNew`: the reply of the IngestDeps.whenNew script, when IngestOptions.whenNew asked for it. */
+  | { kind: 'accepted'; jobId: string; whenNew?: unknown }
   | { kind: 'duplicate'; jobId: string }
   | { kind: 'conflict'; jobId: string };
 
@@ -41,6 +42,12 @@ export interface IngestDeps {
    * Without it the ingest pipeline is opened on the queue's connection.
    */
   tx?: Redis;
+  /**
+   * A script to run inside the ingest's transaction when the event is new and its job stored, for the ingests
+   * that ask for it (IngestOptions.whenNew): the in-call path starts its decision there. Prepared with the
+   * ingest scripts, on first use.
+   */
+  whenNew?: WhenNewScript;
 }
 
 export interface IngestOptions {
@@ -50,6 +57,8 @@ export interface IngestOptions {
    * cannot decide promotes it, one that crashed leaves it to a worker when the delay ends.
    */
   delayMs?: number;
+  /** Run IngestDeps.whenNew with these keys and arguments (its reply comes back in the accepted outcome). */
+  whenNew?: Omit<WhenNewCall, 'script'>;
 }
 
 type Tx = ReturnType<Redis['pipeline']>;
@@ -60,18 +69,22 @@ interface Pending {
   jobKey: string;
   fingerprint: string;
   add: { name: string; args: unknown[] };
+  whenNew: WhenNewCall | undefined;
   resolve: (r: unknown[]) => void;
   reject: (e: Error) => void;
 }
 
-const prepared = new WeakSet<object>();
+/** Per connection: the WhenNewScript names its ingest scripts were prepared with ('' for the plain ones). */
+const prepared = new WeakMap<object, Set<string>>();
 const batches = new WeakMap<object, Pending[]>();
 
 /** The connection the ingest goes out on, with the ingest scripts (`ingestScript`) around BullMQ's two add scripts. */
 async function connectionFor(deps: IngestDeps): Promise<Redis> {
   const queueClient = (await deps.events.backend.client) as unknown as Redis; // BullMQ 6: the Redis backend's client
   const conn = deps.tx ?? queueClient;
-  if (!prepared.has(conn)) {
+  const done = prepared.get(conn) ?? new Set<string>();
+  const wanted = deps.whenNew?.name ?? '';
+  if (!done.has(wanted)) {
     // BullMQ's two add scripts: addStandardJob, and addDelayedJob for an event held for an in-call decision.
     const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
     const adds = ['addStandardJob:', 'addDelayedJob:'].map((prefix) => {
@@ -79,8 +92,9 @@ async function connectionFor(deps: IngestDeps): Promise<Redis> {
       if (!name) throw new Error(`BullMQ ${prefix.slice(0, -1)} script not found on the queue connection (BullMQ version changed?)`);
       return { name, numberOfKeys: scripts[name]!.numberOfKeys, lua: scripts[name]!.lua };
     });
-    deps.idempotency.prepare(conn, adds);
-    prepared.add(conn);
+    deps.idempotency.prepare(conn, adds, deps.whenNew ? [deps.whenNew] : []);
+    done.add('').add(wanted);
+    prepared.set(conn, done);
   }
   return conn;
 }
@@ -111,7 +125,7 @@ function flush(conn: Redis, batch: Pending[]): void {
   batches.delete(conn);
   const p = conn.pipeline() as Tx;
   try {
-    for (const it of batch) it.deps.idempotency.ingestInto(p, it.add, it.key, it.jobKey, it.fingerprint);
+    for (const it of batch) it.deps.idempotency.ingestInto(p, it.add, it.key, it.jobKey, it.fingerprint, it.whenNew);
   } catch (err) {
     // Nothing was sent: every waiter hears why rather than waiting for ever.
     for (const it of batch) it.reject(err as Error);
@@ -163,13 +177,16 @@ export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprin
   const conn = await connectionFor(deps);
   const delay = opts.delayMs !== undefined && opts.delayMs > 0 ? Math.ceil(opts.delayMs) : undefined;
   const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId, ...(delay ? { delay } : {}) }, jobId));
-  const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add });
-  const [claim, added] = replies;
+  if (opts.whenNew && !deps.whenNew) throw new Error('ingestEvent: IngestOptions.whenNew needs IngestDeps.whenNew');
+  const whenNew = opts.whenNew && deps.whenNew ? { script: deps.whenNew, ...opts.whenNew } : undefined;
+  const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add, whenNew });
+  const [claim, added, , after] = replies;
   if (claim instanceof Error) throw claim;
   if (added instanceof Error) throw added;
   if (typeof added === 'number' && added < 0) throw new IngestRefused(`BullMQ refused the job ${jobId} (code ${added})`);
   const outcome = CLAIM_OUTCOMES[claim as number];
   if (!outcome) throw new IngestRefused(`idempotency claim returned ${String(claim)}`);
   if (outcome.kind === 'conflict') return { kind: 'conflict', jobId };
-  return outcome.kind === 'new' ? { kind: 'accepted', jobId } : { kind: 'duplicate', jobId };
+  if (outcome.kind !== 'new') return { kind: 'duplicate', jobId };
+  return whenNew && after !== null && after !== undefined ? { kind: 'accepted', jobId, whenNew: after } : { kind: 'accepted', jobId };
 }
