@@ -148,7 +148,7 @@ async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigure
     tx.get(ks.decision(t.key));
   }
   const replies = (await tx.exec()) ?? [];
-  const inCall = ['in-call: client send → receiver handler (HTTP, event loop)', 'in-call: received → decided in the receiver (ingest script, state Lua ∥ cached occupancy, commit Lua)', 'in-call: decided → answer at the client (HTTP)'];
+  const inCall = ['in-call: client send → receiver handler (HTTP, event loop)', 'in-call: received → decided in the receiver (ingest script with the state Lua and the cached occupancy, commit Lua)', 'in-call: decided → answer at the client (HTTP)'];
   const worker = [
     'worker: client send → receiver handler (HTTP, event loop)',
     'worker: received → job built and stored (parse, validate, hash, ingest script)',

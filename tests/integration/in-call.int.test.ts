@@ -4,9 +4,9 @@
  * real BullMQ and Redis, the simulator as Genesys.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decisionIdFor, jobIdFor, jobIdForKey, scopedKey } from '@ivr/core';
+import { decisionIdFor, jobIdFor, jobIdForKey, scopedKey, singleQueuePolicy } from '@ivr/core';
 import { createConversation } from '@ivr/genesys-sim/testing';
-import { storePushedObservations } from '@ivr/pipeline';
+import { inCallStartCall, inCallStartScript, storePushedObservations } from '@ivr/pipeline';
 import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
 import { keyspace, type IvrEventJob } from '@ivr/queue-contract';
 import { waitFor } from '@ivr/testing';
@@ -34,9 +34,21 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     const pl = p;
     await cacheFigures(pl, 5);
     await createConversation(pl.sim.url, 'c-in-1', { customerId: 'cust-1' });
+    // Every command Redis runs, as MONITOR reports it: a client's own, or one run inside a script (source "lua").
+    const seen: Array<{ args: string[]; lua: boolean }> = [];
+    const monitor = await pl.redis.duplicate().monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ args, lua: source === 'lua' }));
     const res = await pl.post({ conversationId: 'c-in-1', participantId: 'cust-1', dtmf: '1' }, { prefer: 'wait=3', 'idempotency-key': 'in-1' });
     expect(res.status).toBe(200);
     const decisionId = decisionIdFor(scopedKey('in-1'));
+    // The decision was started inside the event's own ingest script: the queue's figure was read there, never by a
+    // command of its own, and the decision's stored after it (by the commit script).
+    const ks = keyspace(pl.prefix);
+    const commands = (name: string, key: string) => seen.filter((c) => c.args[0]?.toLowerCase() === name && c.args[1] === key);
+    await waitFor(async () => commands('set', ks.decision(scopedKey('in-1'))).length > 0, 'the decision stored (MONITOR)');
+    monitor.disconnect();
+    expect(commands('get', ks.occupancy(QUEUE)).map((c) => c.lua)).toEqual([true]);
+    expect(commands('hmget', ks.conversation('c-in-1')).length).toBe(2); // START (in the ingest) and COMMIT, once each
     expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 5, queueId: QUEUE, occupancySource: 'notification', decisionId, jobId: jobIdForKey('in-1') });
     expect(await metric(pl, 'ivr_decisions_total{route="route_to_queue",occupancy_source="notification"}')).toBe(1);
     // The job was only the fallback: removed once the report was enqueued and the write settled.
@@ -74,10 +86,14 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     const pl = p;
     await pl.sim.control.setQueue(QUEUE, { idle: 4, interacting: 0, waiting: 0 });
     await createConversation(pl.sim.url, 'c-in-3', { customerId: 'cust-3' });
-    // What the receiver's ingest step does for a held event, without the decision that would follow.
+    // What the receiver's ingest step does for a held event (the delayed job, the decision started in the same
+    // script), without the decision that would follow.
     const event: IvrEventJob = { idempotencyKey: 'in-3', receivedAt: Date.now(), answerBy: Date.now() + 300, conversationId: 'c-in-3', participantId: 'cust-3', flowInstanceId: 'c-in-3', dtmf: '1', source: 'data-action' };
-    const idempotency = createIdempotencyStore(pl.redis, keyspace(pl.prefix), 60);
-    expect((await ingestEvent({ idempotency, events: pl.receiver.queues.events }, event, 'fp', { delayMs: 300 })).kind).toBe('accepted');
+    const ks = keyspace(pl.prefix);
+    const idempotency = createIdempotencyStore(pl.redis, ks, 60);
+    const whenNew = inCallStartCall({ ks, ttlSeconds: 60, policy: singleQueuePolicy(QUEUE, 2) }, event);
+    expect((await ingestEvent({ idempotency, events: pl.receiver.queues.events, whenNew: inCallStartScript() }, event, 'fp', { delayMs: 300, whenNew })).kind).toBe('accepted');
+    expect(await pl.redis.hget(ks.conversation('c-in-3'), 'state')).toBe('CHECKING_QUEUE'); // started, never decided
     expect(await (await pl.receiver.queues.events.getJob(jobIdForKey('in-3')))!.getState()).toBe('delayed');
     await waitFor(async () => (await (await pl.receiver.queues.events.getJob(jobIdForKey('in-3')))?.getState()) === 'completed', 'the worker decided', 10_000);
     const stored = JSON.parse((await pl.redis.get(keyspace(pl.prefix).decision(scopedKey('in-3'))))!) as Record<string, unknown>;

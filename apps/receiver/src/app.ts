@@ -25,8 +25,9 @@ export interface ReceiverDeps {
   /**
    * The in-call path (INCALL_DECIDE): decide a held, newly accepted event in this process; its job is then added
    * delayed (the fallback). Undefined when not decided here: the job went to a worker. Needs waitForDecision.
+   * `started`: the reply of the script the ingest ran for it when new (IngestOutcome `whenNew`), if any.
    */
-  decideInCall?(job: IvrEventJob, jobId: string, delivered: Promise<boolean>): Promise<DecidedAnswer | undefined>;
+  decideInCall?(job: IvrEventJob, jobId: string, delivered: Promise<boolean>, started?: unknown): Promise<DecidedAnswer | undefined>;
   /** Redis reachable and the queue able to accept jobs? `reason` says why not (shown by /readyz). */
   ready(): Promise<boolean | { ok: boolean; reason?: string }>;
   /** Authenticate a request (signatures or shared token); throws HttpError 401. */

@@ -7,7 +7,7 @@ import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
 import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
-import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider } from '@ivr/pipeline';
+import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider, inCallStartCall, inCallStartScript } from '@ivr/pipeline';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticator';
 
@@ -100,16 +100,21 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
         onWriteSettled: (r) => metrics.observeWrite(r),
       })
     : undefined;
+  const inCallStart = policy ? { script: inCallStartScript(), ks, ttlSeconds: config.IDEMPOTENCY_TTL_S, policy } : undefined;
   const app = createApp({
     authenticate,
     observe: (outcome) => metrics.observeWebhook(outcome),
     metrics: () => metrics.render(),
     httpMetrics: httpMetrics(metrics),
     ...(recorder ? { onAccepted: (raw: string, job: IvrEventJob, headers?: Headers) => recorder.record(raw, job, headers) } : {}),
-    ingest: (job, fp, opts) => ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp, opts),
+    // An in-call event (held: delayed job) starts its decision inside its own ingest (inCallStartScript).
+    ingest: (job, fp, opts) =>
+      inCallStart && opts?.delayMs
+        ? ingestEvent({ idempotency, events: queues.events, tx: ingestTx, whenNew: inCallStart.script }, job, fp, { ...opts, whenNew: inCallStartCall(inCallStart, job) })
+        : ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp, opts),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
-    ...(inCall ? { decideInCall: async (job: IvrEventJob, jobId: string, delivered: Promise<boolean>) => {
-      const d = await inCall(job, jobId, delivered);
+    ...(inCall ? { decideInCall: async (job: IvrEventJob, jobId: string, delivered: Promise<boolean>, started?: unknown) => {
+      const d = await inCall(job, jobId, delivered, started);
       return d ? decisionAnswer(d) : undefined;
     } } : {}),
     // WRITE_BACK=unanswered: a delivered synchronous answer makes the attribute write unnecessary (apply checks the mark).

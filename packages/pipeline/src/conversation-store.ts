@@ -90,6 +90,25 @@ export type StartResult<D> =
   | { kind: 'new' | 'resume' | 'stale' | 'invalid'; seq: number; previousState: string };
 export type CommitResult<D> = { kind: 'ok' | 'exists'; decision: D } | { kind: 'superseded' | 'invalid'; detail: string };
 
+/** START's script (the transition prelude + START): also run by the in-call path inside the ingest (inCallStartScript). */
+export function startScript(transitions: TransitionTable = VALID_TRANSITIONS): { name: string; lua: string } {
+  return stateScript(transitions, 'ivrConvStart', START);
+}
+
+/** START's keys and arguments for one event (`key` its scopedKey; `pressedAt` its receivedAt). */
+export function startCall(ks: Keyspace, ttlSeconds: number, cid: string, key: string, pressedAt: number, now = Date.now()): { keys: string[]; args: Array<string | number> } {
+  return { keys: [ks.conversation(cid), ks.decision(key)], args: [key, now, ttlSeconds, pressedAt] };
+}
+
+/** START's reply as a StartResult. */
+export function parseStartReply<D>(reply: unknown): StartResult<D> {
+  if (!Array.isArray(reply) || reply.length < 4) throw new Error(`the decision start replied ${JSON.stringify(reply)}`);
+  const [kind, seq, state, decision] = reply as [string, number, string, string];
+  if (kind === 'decided') return { kind, decision: JSON.parse(decision) as D };
+  if (kind !== 'new' && kind !== 'resume' && kind !== 'stale' && kind !== 'invalid') throw new Error(`the decision start replied kind ${String(kind)}`);
+  return { kind, seq: Number(seq), previousState: state };
+}
+
 export interface ConversationStore {
   /** A new sequence (or this key's, resumed) moved to CHECKING_QUEUE in one atomic step, or the stored decision for this key. */
   startDecision<D>(conversationId: string, idempotencyKey: string, pressedAt?: number): Promise<StartResult<D>>;
@@ -104,15 +123,14 @@ export interface ConversationStore {
  * (a test passes a changed copy to see the scripts follow the table).
  */
 export function createConversationStore(redis: Redis, ks: Keyspace, ttlSeconds: number, transitions: TransitionTable = VALID_TRANSITIONS): ConversationStore {
-  const startScript = stateScript(transitions, 'ivrConvStart', START);
+  const startLua = startScript(transitions);
   const commitScript = stateScript(transitions, 'ivrConvCommit', COMMIT);
-  const start = defineScript<[string, number, string, string]>(redis, startScript.name, 2, startScript.lua);
+  const start = defineScript<unknown>(redis, startLua.name, 2, startLua.lua);
   const commit = defineScript<[string, string]>(redis, commitScript.name, 2, commitScript.lua);
   return {
     async startDecision<D>(cid: string, key: string, pressedAt = Date.now()): Promise<StartResult<D>> {
-      const [kind, seq, state, decision] = await start([ks.conversation(cid), ks.decision(key)], [key, Date.now(), ttlSeconds, pressedAt]);
-      if (kind === 'decided') return { kind, decision: JSON.parse(decision) as D };
-      return { kind: kind as 'new' | 'resume' | 'stale' | 'invalid', seq, previousState: state };
+      const call = startCall(ks, ttlSeconds, cid, key, pressedAt);
+      return parseStartReply<D>(await start(call.keys, call.args));
     },
     async commitDecision<D>(cid: string, key: string, seq: number, decision: D): Promise<CommitResult<D>> {
       const [kind, payload] = await commit([ks.conversation(cid), ks.decision(key)], [seq, Date.now(), JSON.stringify(decision), ttlSeconds]);

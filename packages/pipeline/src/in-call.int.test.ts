@@ -10,7 +10,7 @@ import { decisionIdFor, jobIdFor, jobIdForKey, scopedKey, singleQueuePolicy } fr
 import { createQueues, keyspace, QUEUE_NAMES, type IvrEventJob, type IvrQueues } from '@ivr/queue-contract';
 import { silentLogger, testRedis, waitFor } from '@ivr/testing';
 import { createConversationStore } from './conversation-store';
-import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createInCallDecider } from './in-call';
+import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createInCallDecider, inCallStartCall, inCallStartScript } from './in-call';
 import { createOccupancyCache, storePushedObservations } from './occupancy-cache';
 import { processDecide, type DecideDeps } from './processors/decide';
 
@@ -74,6 +74,41 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
     expect(await (await queues.writes.getJob(jobIdFor('apply', d!.decisionId)))?.getState()).toBe('delayed'); // until the deadline + grace
     expect(await queues.reports.getJob(jobIdFor('report', d!.decisionId))).toBeDefined();
+  });
+
+  /** inCallStartScript as the ingest runs it (there inside its own script; here alone, the same Lua). */
+  const startInIngest = async (ev: IvrEventJob) => {
+    const script = inCallStartScript();
+    const call = inCallStartCall({ ks: ks(), ttlSeconds: 60, policy: deps.policy }, ev);
+    return t.redis.eval(script.lua, script.numberOfKeys, ...call.keys, ...call.args);
+  };
+
+  it('started in the ingest: the decision takes START and the reading from it, without reading them again', async () => {
+    await cache(3);
+    const ev = event('k-s', 'c-s');
+    const jobId = await held(ev);
+    const started = await startInIngest(ev);
+    expect(await t.redis.hget(ks().conversation('c-s'), 'state')).toBe('CHECKING_QUEUE');
+    await cache(0); // the figure changes after the ingest: the decision is the one read in the ingest's transaction
+    const d = await createInCallDecider({ decide: deps, events: queues.events })(ev, jobId, undefined, started);
+    expect(d).toMatchObject({ routing_decision: 'route_to_queue', queue_occupancy: 3, sequence: 1 }); // one START: sequence 1
+    expect(await t.redis.hget(ks().conversation('c-s'), 'state')).toBe('ROUTING');
+    // The same event started and decided again (a re-delivery's job run): the stored decision comes back, replayed.
+    const again = await startInIngest(ev);
+    expect(await createInCallDecider({ decide: deps, events: queues.events })(ev, jobId, undefined, again)).toMatchObject({ decisionId: d!.decisionId, queue_occupancy: 3 });
+  });
+
+  it('started in the ingest with nothing cached: as not cached (the job promoted); a reply it cannot read: the same', async () => {
+    const ev = event('k-n', 'c-n');
+    const jobId = await held(ev);
+    const decide = createInCallDecider({ decide: deps, events: queues.events });
+    expect(await decide(ev, jobId, undefined, await startInIngest(ev))).toBeUndefined();
+    expect(await (await queues.events.getJob(jobId))!.getState()).toBe('waiting');
+    const ev2 = event('k-m', 'c-m');
+    const jobId2 = await held(ev2);
+    await cache(3);
+    expect(await decide(ev2, jobId2, undefined, ['not', 'a', 'start'])).toBeUndefined();
+    expect(await (await queues.events.getJob(jobId2))!.getState()).toBe('waiting');
   });
 
   it('figures not cached: undefined, the job promoted; the worker run resumes the conversation and decides', async () => {

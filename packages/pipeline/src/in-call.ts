@@ -1,11 +1,12 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DecisionRecord } from '@ivr/core';
+import { resolveTarget, scopedKey, VALID_TRANSITIONS, type DecisionRecord, type RoutingPolicy } from '@ivr/core';
 import type { IvrEventJob, Keyspace } from '@ivr/queue-contract';
 import type { EstimatedWaitCache } from './estimated-wait-cache';
 import { readCachedEstimatedWait } from './estimated-wait-cache';
-import { readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
-import { decideEvent, enqueueReport, enqueueWrite, type DecideDeps, type DecideOutcome, type DecideResult } from './processors/decide';
+import { parseCachedOccupancy, readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
+import { parseStartReply, startCall, startScript, type TransitionTable } from './conversation-store';
+import { decideEvent, enqueueReport, enqueueWrite, type DecideDeps, type DecideOutcome, type DecideResult, type StartedDecision } from './processors/decide';
 import { defineSettleScript, settleAnsweredWrite, type ApplyResult, type SettleDeps } from './processors/apply';
 
 /** A figure the decision needs is not in the shared cache: the in-call path leaves the event to a worker. */
@@ -38,6 +39,40 @@ export function cachedOnlyEstimatedWait(redis: Redis, ks: Keyspace): EstimatedWa
   };
 }
 
+/**
+ * The start of an in-call decision as a script the ingest runs in its own transaction when the event is new and its
+ * job stored (IngestDeps.whenNew in @ivr/intake): START (the conversation store's script, the same text) and the
+ * GET of the target queue's cached occupancy, the two reads decideEvent begins with. That takes one sequential
+ * round trip off the caller's wait. KEYS = [conversation, decision, occupancy]; ARGV = START's; the reply is
+ * {START's reply, the cache entry or false}.
+ */
+export function inCallStartScript(transitions: TransitionTable = VALID_TRANSITIONS): { name: string; numberOfKeys: number; lua: string } {
+  const start = startScript(transitions);
+  return {
+    name: `ivrInCallStart_${start.name}`,
+    numberOfKeys: 3,
+    lua: `local function ivrStart(KEYS, ARGV)
+${start.lua}
+end
+return {ivrStart({KEYS[1], KEYS[2]}, ARGV), redis.call('GET', KEYS[3]) or false}`,
+  };
+}
+
+/** inCallStartScript's keys and arguments for an event (the same START call decideEvent would make). */
+export function inCallStartCall(deps: { ks: Keyspace; ttlSeconds: number; policy: RoutingPolicy }, event: IvrEventJob): { keys: string[]; args: Array<string | number> } {
+  const key = scopedKey(event.idempotencyKey, event.keySpace);
+  const start = startCall(deps.ks, deps.ttlSeconds, event.conversationId, key, event.receivedAt);
+  return { keys: [...start.keys, deps.ks.occupancy(resolveTarget(deps.policy, event.dtmf, event.queueId).queueId)], args: start.args };
+}
+
+/** inCallStartScript's reply as decideEvent's head start; undefined for no reply (the script did not run). */
+export function parseInCallStart(reply: unknown): StartedDecision | undefined {
+  if (reply === undefined || reply === null || reply === false) return undefined;
+  if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`the in-call start replied ${JSON.stringify(reply)}`);
+  const reading = parseCachedOccupancy(reply[1] as string | null);
+  return { start: parseStartReply<DecisionRecord>(reply[0]), ...(reading ? { reading } : {}) };
+}
+
 export interface InCallDeciderDeps {
   /** The decide deps, with cachedOnlyOccupancy / cachedOnlyEstimatedWait as the figures. */
   decide: DecideDeps;
@@ -59,7 +94,7 @@ export interface InCallDeciderDeps {
  * client; false: it was not, or another answer was given). Resolves with the decision, or undefined when not decided
  * here.
  */
-export type InCallDecider = (event: IvrEventJob, jobId: string, delivered?: Promise<boolean>) => Promise<DecisionRecord | undefined>;
+export type InCallDecider = (event: IvrEventJob, jobId: string, delivered?: Promise<boolean>, started?: unknown) => Promise<DecisionRecord | undefined>;
 
 /**
  * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): runs the
@@ -72,6 +107,8 @@ export type InCallDecider = (event: IvrEventJob, jobId: string, delivered?: Prom
  * takes it at once, and returns undefined: the caller waits for the worker's decision as before. A figure missing
  * from the cache leaves the conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes
  * (conversation store, START). A receiver that dies in between leaves the job to run when its delay ends.
+ * `started`: the reply of inCallStartScript when the ingest ran it for this event (START done, the occupancy read);
+ * decideEvent then goes straight to the decision.
  *
  * With `decide.holdWrite` (WRITE_BACK=unanswered) the write and the report are not enqueued with the follow-ups:
  * once `delivered` says the answer reached the client, the write is settled here as skipped and the report carries
@@ -83,11 +120,11 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   const log = deps.decide.logger;
   if (deps.decide.holdWrite && !deps.settle) throw new Error('createInCallDecider: decide.holdWrite needs settle deps');
   if (deps.settle) defineSettleScript(deps.settle.redis);
-  return async (event, jobId, delivered = Promise.resolve(false)) => {
+  return async (event, jobId, delivered = Promise.resolve(false), started) => {
     const fields = { idempotencyKey: event.idempotencyKey, conversationId: event.conversationId, jobId };
     let out: DecideOutcome | undefined;
     try {
-      out = await decideEvent({ id: jobId, data: event }, deps.decide);
+      out = await decideEvent({ id: jobId, data: event }, deps.decide, parseInCallStart(started));
     } catch (err) {
       if (err instanceof NotCached) log.info({ ...fields, reason: 'not_cached' }, 'not decided in-call: the job goes to a worker');
       else log.warn({ ...fields, err: (err as Error).message }, 'in-call decision failed: the job goes to a worker');

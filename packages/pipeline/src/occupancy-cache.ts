@@ -71,7 +71,11 @@ function fromCached(c: Cached, source: 'poll' | 'cache'): OccupancyReading {
  * none: never a Genesys call, never a lock. The receiver's in-call path decides only on what this returns.
  */
 export async function readCachedOccupancy(redis: Redis, ks: Keyspace, queueId: string): Promise<OccupancyReading | undefined> {
-  const v = await redis.get(ks.occupancy(queueId));
+  return parseCachedOccupancy(await redis.get(ks.occupancy(queueId)));
+}
+
+/** A cache entry's value (the GET of `ks.occupancy(queueId)`) as a reading; undefined for no entry. */
+export function parseCachedOccupancy(v: string | null | undefined): OccupancyReading | undefined {
   return v ? fromCached(JSON.parse(v) as Cached, 'cache') : undefined;
 }
 

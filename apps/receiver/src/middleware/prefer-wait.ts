@@ -16,9 +16,10 @@ export interface DecidedAnswer {
 export interface PreferWaitDeps {
   /**
    * The in-call path: decide a newly accepted event now (its job was added delayed), undefined when not decided
-   * here (the job was handed to a worker: the step then waits for the worker's decision).
+   * here (the job was handed to a worker: the step then waits for the worker's decision). `started`: what the
+   * ingest's own script read for it (IngestOutcome `whenNew`), when it ran one.
    */
-  decideInCall?: ((job: IvrEventJob, jobId: string, delivered: Promise<boolean>) => Promise<DecidedAnswer | undefined>) | undefined;
+  decideInCall?: ((job: IvrEventJob, jobId: string, delivered: Promise<boolean>, started?: unknown) => Promise<DecidedAnswer | undefined>) | undefined;
   /** Wait for the decision of `key`, the event's scopedKey; undefined when none came in `timeoutMs`. */
   waitForDecision(key: string, timeoutMs: number): Promise<DecidedAnswer | undefined>;
   /** The synchronous answer of `decisionId` reached the client (WRITE_BACK=unanswered: its write is skipped). */
@@ -45,7 +46,7 @@ export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv>
     // The in-call decider settles the decision's write once it knows whether its answer reached the client.
     let delivered: (ok: boolean) => void = () => undefined;
     const deliveredP = new Promise<boolean>((r) => (delivered = r));
-    const ours = inCall ? await withTimeout(inCall(ingested.job, outcome.jobId, deliveredP), left(), 'the in-call decision').catch(() => undefined) : undefined;
+    const ours = inCall ? await withTimeout(inCall(ingested.job, outcome.jobId, deliveredP, outcome.kind === 'accepted' ? outcome.whenNew : undefined), left(), 'the in-call decision').catch(() => undefined) : undefined;
     if (!ours) delivered(false);
     const answer = ours ?? (await deps.waitForDecision(scoped, left()).catch(() => undefined));
     if (!answer) return ingestAnswer(c, ingested);

@@ -2,8 +2,8 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decisionIdFor, jobIdFor, resolveTarget, scopedKey, routeFor, type DecisionRecord, type Route, type RoutingPolicy } from '@ivr/core';
 import { ivrEventJobSchema, type DecisionReportJob, type GenesysWriteJob, type IvrEventJob, type WriteOutcome } from '@ivr/queue-contract';
-import type { ConversationStore } from '../conversation-store';
-import type { OccupancyCache } from '../occupancy-cache';
+import type { ConversationStore, StartResult } from '../conversation-store';
+import type { OccupancyCache, OccupancyReading } from '../occupancy-cache';
 import type { EstimatedWaitCache } from '../estimated-wait-cache';
 import type { Keyspace } from '@ivr/queue-contract';
 import type { Logger } from './logger';
@@ -58,6 +58,15 @@ export async function processDecide(job: Pick<Job, 'id' | 'data'>, deps: DecideD
   return out.result;
 }
 
+/**
+ * What the in-call path already read inside the event's ingest (inCallStartScript): START's result for this event
+ * and, when the cache held one, the target queue's occupancy reading. decideEvent then skips those two reads.
+ */
+export interface StartedDecision {
+  start: StartResult<DecisionRecord>;
+  reading?: OccupancyReading;
+}
+
 export interface DecideOutcome {
   result: DecideResult;
   /** The decision record, when decided. */
@@ -72,7 +81,7 @@ export interface DecideOutcome {
  * processDecide's steps, resolving once the decision is stored, with the record itself, and the follow-ups still
  * under way (`dispatched`): the in-call path answers the caller with the decision without waiting for them.
  */
-export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps): Promise<DecideOutcome> {
+export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDeps, pre?: StartedDecision): Promise<DecideOutcome> {
   const ev = ivrEventJobSchema.parse(job.data);
   const now = deps.now ?? Date.now;
   // decisionId is derived from the key, so every line about this event can carry it, even before the decision exists.
@@ -84,9 +93,9 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
   // docs/performance.md). The reading is the same cached/single-flight one either way; a re-run or a rejected
   // transition simply does not use it.
   const target = resolveTarget(deps.policy, ev.dtmf, ev.queueId);
-  const readingP = deps.occupancy.get(target.queueId);
+  const readingP = pre?.reading ? Promise.resolve(pre.reading) : deps.occupancy.get(target.queueId);
   readingP.catch(() => undefined); // awaited below; a rejection while the transition is pending is not unhandled
-  const started = await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt);
+  const started = pre?.start ?? (await deps.conversations.startDecision<DecisionRecord>(ev.conversationId, key, ev.receivedAt));
   if (started.kind === 'decided') {
     // A re-run (stalled, retried, duplicated job): same decision, follow-ups re-sent with the same job ids.
     const dispatched = dispatch(started.decision, key, deps, ev, false);
