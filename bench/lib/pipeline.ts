@@ -24,6 +24,8 @@ export interface PipelineOptions {
   /** Directory for `--cpu-prof` of the receiver process. */
   receiverProfileDir?: string | undefined;
   extraEnv?: Record<string, string>;
+  /** Another copy of the repository to run the simulator, receiver and workers from (bench/ab-in-call.ts). */
+  root?: string | undefined;
 }
 
 export interface Pipeline {
@@ -51,7 +53,8 @@ export async function startPipeline(redis: PrivateRedis, o: PipelineOptions): Pr
   );
   const [simPort, recvPort] = [await freePort(), await freePort()];
   const simUrl = `http://127.0.0.1:${simPort}`;
-  const sim = runTs('genesys-sim', 'apps/genesys-sim/src/main.ts', { SIM_PORT: String(simPort), LOG_LEVEL: 'warn' });
+  const at = o.root ? { cwd: o.root } : {};
+  const sim = runTs('genesys-sim', 'apps/genesys-sim/src/main.ts', { SIM_PORT: String(simPort), LOG_LEVEL: 'warn' }, at);
   const children: Child[] = [sim];
   const workers: Child[] = [];
   const stop = async () => {
@@ -82,7 +85,7 @@ export async function startPipeline(redis: PrivateRedis, o: PipelineOptions): Pr
     };
     const addWorkers = async (n: number, nodeArgs: string[] = []) => {
       const started = Array.from({ length: n }, () => {
-        const w = runTs(`workers-${workers.length + 1}`, 'bench/servers/workers.ts', env, { ipc: true, nodeArgs });
+        const w = runTs(`workers-${workers.length + 1}`, 'bench/servers/workers.ts', env, { ipc: true, nodeArgs, ...at });
         workers.push(w);
         children.push(w);
         return w;
@@ -90,7 +93,7 @@ export async function startPipeline(redis: PrivateRedis, o: PipelineOptions): Pr
       await Promise.all(started.map((w) => waitReady(w)));
       return started;
     };
-    const receiver = runTs('receiver-pipeline', 'apps/receiver/src/main.ts', env, o.receiverProfileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', o.receiverProfileDir] } : {});
+    const receiver = runTs('receiver-pipeline', 'apps/receiver/src/main.ts', env, { ...(o.receiverProfileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', o.receiverProfileDir] } : {}), ...at });
     children.push(receiver);
     await Promise.all([
       o.workers > 0 ? addWorkers(1, o.workerProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.workerProfileDir] : []) : undefined,

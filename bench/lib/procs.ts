@@ -10,7 +10,7 @@ export const LOG_DIR = mkdtempSync(join(tmpdir(), 'ivr-bench-'));
  * Run a TypeScript entry point (repository-relative) as its own Node process, output in LOG_DIR/<name>.log.
  * `ipc` gives the child a message channel (process.send). `nodeArgs` e.g. `--cpu-prof`.
  */
-export function runTs(name: string, entry: string, env: Record<string, string>, opts: { ipc?: boolean; nodeArgs?: string[] } = {}): NodeProcess {
+export function runTs(name: string, entry: string, env: Record<string, string>, opts: { ipc?: boolean; nodeArgs?: string[]; cwd?: string } = {}): NodeProcess {
   return spawnNode(entry, { name, env, logFile: join(LOG_DIR, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.log`), ...opts });
 }
 

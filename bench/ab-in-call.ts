@@ -1,0 +1,78 @@
+/**
+ * A/B of two trees for an in-call lever: `pnpm exec tsx bench/ab-in-call.ts <treeA> <treeB> [rounds]` runs the
+ * bench's pipeline (simulator, one worker process, receiver with INCALL_DECIDE on, a private Redis each run) from two
+ * copies of the repository (e.g. a lever's commit and its parent, each exported with `git archive` over a copy with
+ * node_modules), in alternating runs (A, B, A, B, ...), each at a fixed rate of `Prefer: wait=2` calls with unique
+ * conversations (30 connections) after a warm-up, and prints each run's p50 / p99, answers decided and the cores
+ * used, then the medians over the runs and B ÷ A.
+ * RATE (calls/s, default 50), SECS (default 10), REDIS_DELAY_MS (default 0): a proxy holding every chunk that long
+ * in each direction between the pipeline and Redis (bench/lib/delay-proxy.ts), for a Redis across a network.
+ */
+import { cpuShare } from './lib/cpu';
+import { delayProxy } from './lib/delay-proxy';
+import { fixedRate } from './lib/fixed-rate';
+import { percentile } from './lib/load';
+import { startPipeline } from './lib/pipeline';
+import { startPrivateRedis } from './lib/redis-server';
+import { webhook } from './harness';
+
+const [a, b, roundsArg] = process.argv.slice(2);
+if (!a || !b) {
+  console.error('usage: tsx bench/ab-in-call.ts <treeA> <treeB> [rounds]   (env RATE, SECS, REDIS_DELAY_MS)');
+  process.exit(64);
+}
+const rounds = Number(roundsArg ?? 3);
+const rate = Number(process.env.RATE ?? 50);
+const seconds = Number(process.env.SECS ?? 10);
+const delayMs = Number(process.env.REDIS_DELAY_MS ?? 0);
+
+interface Run {
+  p50: number;
+  p99: number;
+  decided: number;
+  calls: number;
+  cores: Record<string, number>;
+}
+
+async function once(root: string, tag: string): Promise<Run> {
+  const redis = await startPrivateRedis();
+  const proxy = delayMs > 0 ? await delayProxy(redis.url, delayMs) : undefined;
+  const pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root });
+  try {
+    const calls = rate * seconds;
+    await pipe.createCalls(tag, calls + 200);
+    const body = webhook(tag);
+    const common = { url: `${pipe.recvUrl}/webhook/genesys-dtmf`, connections: 30, headers: { prefer: 'wait=2' }, body };
+    await fixedRate({ ...common, rate: 100, seconds: 2 }); // warm-up: JIT, connections, the occupancy cache
+    const { result, cores } = await cpuShare({ receiver: pipe.receiver.proc.pid, worker: pipe.workers[0]!.proc.pid, redis: redis.pid }, () =>
+      fixedRate({ ...common, rate, seconds, from: 200 }),
+    );
+    const ms = result.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.ms).sort((x, y) => x - y);
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99), decided: result.filter((r) => r.answer === 'decided').length, calls: result.length, cores };
+  } finally {
+    await pipe.stop();
+    await proxy?.close();
+    await redis.stop();
+  }
+}
+
+const runs: Run[][] = [[], []];
+const fmt = (r: Run) =>
+  `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, decided ${r.decided}/${r.calls}, cores ${Object.entries(r.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}`;
+console.log(`in-call A/B: ${rate} calls/s for ${seconds} s, ${rounds} runs each, Redis ${delayMs > 0 ? `behind ${delayMs} ms each way` : 'direct'}`);
+for (let r = 0; r < rounds; r++) {
+  for (const [i, tree] of [a, b].entries()) {
+    const run = await once(tree, `ab${i}r${r}t${Date.now()}`);
+    runs[i]!.push(run);
+    console.log(`run ${r + 1} ${i === 0 ? 'A' : 'B'}: ${fmt(run)}`);
+  }
+}
+const median = (xs: number[]) => percentile([...xs].sort((x, y) => x - y), 50);
+const summary = (rs: Run[]) => ({ p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), receiver: median(rs.map((x) => x.cores['receiver'] ?? NaN)) });
+const [sa, sb] = [summary(runs[0]!), summary(runs[1]!)];
+console.log(`A ${a}: median p50 ${sa.p50.toFixed(1)} ms, p99 ${sa.p99.toFixed(1)} ms, receiver ${sa.receiver.toFixed(2)} cores`);
+console.log(`B ${b}: median p50 ${sb.p50.toFixed(1)} ms, p99 ${sb.p99.toFixed(1)} ms, receiver ${sb.receiver.toFixed(2)} cores`);
+console.log(`B ÷ A: p50 ${(sb.p50 / sa.p50).toFixed(3)}, p99 ${(sb.p99 / sa.p99).toFixed(3)}, receiver CPU ${(sb.receiver / sa.receiver).toFixed(3)}`);
+const undecided = runs.flat().filter((x) => x.decided !== x.calls).length;
+if (undecided > 0) console.log(`WARNING: ${undecided} run(s) had calls not answered decided`);
+process.exit(0);
