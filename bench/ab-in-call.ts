@@ -7,6 +7,8 @@
  * used, then the medians over the runs and B ÷ A.
  * RATE (calls/s, default 50), SECS (default 10), REDIS_DELAY_MS (default 0): a proxy holding every chunk that long
  * in each direction between the pipeline and Redis (bench/lib/delay-proxy.ts), for a Redis across a network.
+ * A_ENV / B_ENV: `NAME=value,NAME=value` added to that side's environment (an environment lever: give both sides
+ * the same tree).
  */
 import { cpuShare } from './lib/cpu';
 import { delayProxy } from './lib/delay-proxy';
@@ -34,10 +36,15 @@ interface Run {
   cores: Record<string, number>;
 }
 
-async function once(root: string, tag: string): Promise<Run> {
+/** `NAME=value,NAME=value` as an environment. */
+const envOf = (spec: string | undefined): Record<string, string> =>
+  Object.fromEntries((spec ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const sideEnv = [envOf(process.env.A_ENV), envOf(process.env.B_ENV)];
+
+async function once(root: string, tag: string, extraEnv: Record<string, string>): Promise<Run> {
   const redis = await startPrivateRedis();
   const proxy = delayMs > 0 ? await delayProxy(redis.url, delayMs) : undefined;
-  const pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root });
+  const pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root, extraEnv });
   try {
     const calls = rate * seconds;
     await pipe.createCalls(tag, calls + 200);
@@ -59,10 +66,10 @@ async function once(root: string, tag: string): Promise<Run> {
 const runs: Run[][] = [[], []];
 const fmt = (r: Run) =>
   `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, decided ${r.decided}/${r.calls}, cores ${Object.entries(r.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}`;
-console.log(`in-call A/B: ${rate} calls/s for ${seconds} s, ${rounds} runs each, Redis ${delayMs > 0 ? `behind ${delayMs} ms each way` : 'direct'}`);
+console.log(`in-call A/B: ${rate} calls/s for ${seconds} s, ${rounds} runs each, Redis ${delayMs > 0 ? `behind ${delayMs} ms each way` : 'direct'}${process.env.A_ENV ? `, A with ${process.env.A_ENV}` : ''}${process.env.B_ENV ? `, B with ${process.env.B_ENV}` : ''}`);
 for (let r = 0; r < rounds; r++) {
   for (const [i, tree] of [a, b].entries()) {
-    const run = await once(tree, `ab${i}r${r}t${Date.now()}`);
+    const run = await once(tree, `ab${i}r${r}t${Date.now()}`, sideEnv[i]!);
     runs[i]!.push(run);
     console.log(`run ${r + 1} ${i === 0 ? 'A' : 'B'}: ${fmt(run)}`);
   }
