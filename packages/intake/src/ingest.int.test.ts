@@ -39,6 +39,21 @@ describe.each([
     await t.cleanup();
   });
 
+  /** The commands `fn` sends on the ingest's connection (names, in order), and its result. */
+  const commandsSent = async <T>(fn: () => Promise<T>): Promise<{ result: T; sent: string[] }> => {
+    const sent: string[] = [];
+    const original = wire.sendCommand.bind(wire);
+    wire.sendCommand = ((cmd: { name: string }) => {
+      sent.push(cmd.name);
+      return original(cmd as never);
+    }) as typeof wire.sendCommand;
+    try {
+      return { result: await fn(), sent };
+    } finally {
+      wire.sendCommand = original;
+    }
+  };
+
   it('two concurrent identical events: exactly one job, one accepted and one duplicate', async () => {
     const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
     const outcomes = await Promise.all([ingestEvent(deps, job('k1'), 'fp'), ingestEvent(deps, job('k1'), 'fp')]);
@@ -124,17 +139,8 @@ describe.each([
     const idem = createIdempotencyStore(t.redis, keyspace(t.prefix), 60);
     const deps = { idempotency: idem, events: queues.events, tx };
     await ingestEvent(deps, job('warm'), 'fp'); // scripts loaded
-    const sent: string[] = [];
-    const original = wire.sendCommand.bind(wire);
-    wire.sendCommand = ((cmd: { name: string }) => {
-      sent.push(cmd.name);
-      return original(cmd as never);
-    }) as typeof wire.sendCommand;
-    try {
-      expect((await ingestEvent(deps, job('one-trip'), 'fp')).kind).toBe('accepted');
-    } finally {
-      wire.sendCommand = original;
-    }
+    const { result, sent } = await commandsSent(() => ingestEvent(deps, job('one-trip'), 'fp'));
+    expect(result.kind).toBe('accepted');
     expect(sent).toEqual(['evalsha']);
     expect(await idem.state('one-trip', 'fp')).toBe('stored');
   });
@@ -183,17 +189,8 @@ describe.each([
     expect(await t.redis.get(runs)).toBe('1');
     await t.redis.del(queues.events.keys['id']!);
     // Still one script call per event.
-    const sent: string[] = [];
-    const original = wire.sendCommand.bind(wire);
-    wire.sendCommand = ((cmd: { name: string }) => {
-      sent.push(cmd.name);
-      return original(cmd as never);
-    }) as typeof wire.sendCommand;
-    try {
-      expect(await ingestEvent(deps, job('w3'), 'fp', opts)).toEqual({ kind: 'accepted', jobId: jobIdForKey('w3'), whenNew: [2, 'hello'] });
-    } finally {
-      wire.sendCommand = original;
-    }
+    const { result, sent } = await commandsSent(() => ingestEvent(deps, job('w3'), 'fp', opts));
+    expect(result).toEqual({ kind: 'accepted', jobId: jobIdForKey('w3'), whenNew: [2, 'hello'] });
     expect(sent).toEqual(['evalsha']);
     expect(await queues.events.getJobCounts('wait', 'delayed')).toEqual({ wait: 1, delayed: 2 });
   });
