@@ -44,9 +44,13 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     // The decision was started inside the event's own ingest script: the queue's figure was read there, never by a
     // command of its own, and the decision's stored after it (by the commit script).
     const ks = keyspace(pl.prefix);
-    const commands = (name: string, key: string) => seen.filter((c) => c.args[0]?.toLowerCase() === name && c.args[1] === key);
-    await waitFor(async () => commands('set', ks.decision(scopedKey('in-1'))).length > 0, 'the decision stored (MONITOR)');
+    const is = (c: { args: string[] }, name: string, key: string) => c.args[0]?.toLowerCase() === name && c.args[1] === key;
+    const storedAt = () => seen.findIndex((c) => is(c, 'set', ks.decision(scopedKey('in-1'))));
+    await waitFor(async () => storedAt() >= 0, 'the decision stored (MONITOR)');
     monitor.disconnect();
+    // Up to the decision's SET (what comes after, the settle step, reads the conversation too, in its own time).
+    const before = seen.slice(0, storedAt());
+    const commands = (name: string, key: string) => before.filter((c) => is(c, name, key));
     expect(commands('get', ks.occupancy(QUEUE)).map((c) => c.lua)).toEqual([true]);
     expect(commands('hmget', ks.conversation('c-in-1')).length).toBe(2); // START (in the ingest) and COMMIT, once each
     expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 5, queueId: QUEUE, occupancySource: 'notification', decisionId, jobId: jobIdForKey('in-1') });
