@@ -100,7 +100,8 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
         onWriteSettled: (r) => metrics.observeWrite(r),
       })
     : undefined;
-  const inCallStart = policy ? { script: inCallStartScript(), ks, ttlSeconds: config.IDEMPOTENCY_TTL_S, policy } : undefined;
+  const ingestDeps = { idempotency, events: queues.events, tx: ingestTx };
+  const inCallStart = policy ? { deps: { ...ingestDeps, whenNew: inCallStartScript() }, ks, ttlSeconds: config.IDEMPOTENCY_TTL_S, policy } : undefined;
   const app = createApp({
     authenticate,
     observe: (outcome) => metrics.observeWebhook(outcome),
@@ -110,8 +111,8 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     // An in-call event (held: delayed job) starts its decision inside its own ingest (inCallStartScript).
     ingest: (job, fp, opts) =>
       inCallStart && opts?.delayMs
-        ? ingestEvent({ idempotency, events: queues.events, tx: ingestTx, whenNew: inCallStart.script }, job, fp, { ...opts, whenNew: inCallStartCall(inCallStart, job) })
-        : ingestEvent({ idempotency, events: queues.events, tx: ingestTx }, job, fp, opts),
+        ? ingestEvent(inCallStart.deps, job, fp, { ...opts, whenNew: inCallStartCall(inCallStart, job) })
+        : ingestEvent(ingestDeps, job, fp, opts),
     waitForDecision: (key, ms) => waiter.wait(key, ms),
     ...(inCall ? { decideInCall: async (job: IvrEventJob, jobId: string, delivered: Promise<boolean>, started?: unknown) => {
       const d = await inCall(job, jobId, delivered, started);
