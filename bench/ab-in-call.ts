@@ -38,8 +38,23 @@ interface Run {
 
 /** `NAME=value,NAME=value` as an environment. */
 const envOf = (spec: string | undefined): Record<string, string> =>
-  Object.fromEntries((spec ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-const sideEnv = [envOf(process.env.A_ENV), envOf(process.env.B_ENV)];
+  Object.fromEntries(
+    (spec ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => {
+        const at = kv.indexOf('=');
+        if (at <= 0) throw new Error(`A_ENV / B_ENV: "${kv}" is not NAME=value`);
+        return [kv.slice(0, at), kv.slice(at + 1)];
+      }),
+  );
+let sideEnv: Array<Record<string, string>> = [];
+try {
+  sideEnv = [envOf(process.env.A_ENV), envOf(process.env.B_ENV)];
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(64);
+}
 
 async function once(root: string, tag: string, extraEnv: Record<string, string>): Promise<Run> {
   const redis = await startPrivateRedis();
