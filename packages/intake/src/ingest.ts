@@ -38,7 +38,7 @@ export interface IngestDeps {
   /**
    * A connection of its own for the ingest (recommended for the receiver). ioredis copies every script defined
    * on a connection onto each pipeline it opens: on the queue's connection that is BullMQ's 64 scripts per batch
-   * (the bench profile's top ioredis cost once). This one gets only the two ingest scripts.
+   * (the bench profile's top ioredis cost once). This one gets only the ingest scripts (two; four with whenNew).
    * Without it the ingest pipeline is opened on the queue's connection.
    */
   tx?: Redis;
@@ -171,13 +171,13 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
  * The caller may answer 2xx once this resolves.
  */
 export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string, opts: IngestOptions = {}): Promise<IngestOutcome> {
+  if (opts.whenNew && !deps.whenNew) throw new Error('ingestEvent: IngestOptions.whenNew needs IngestDeps.whenNew');
   const space = job.keySpace ?? 'client';
   const jobId = jobIdForKey(job.idempotencyKey, space);
   const queue = deps.events;
   const conn = await connectionFor(deps);
   const delay = opts.delayMs !== undefined && opts.delayMs > 0 ? Math.ceil(opts.delayMs) : undefined;
   const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId, ...(delay ? { delay } : {}) }, jobId));
-  if (opts.whenNew && !deps.whenNew) throw new Error('ingestEvent: IngestOptions.whenNew needs IngestDeps.whenNew');
   const whenNew = opts.whenNew && deps.whenNew ? { script: deps.whenNew, ...opts.whenNew } : undefined;
   const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add, whenNew });
   const [claim, added, , after] = replies;
