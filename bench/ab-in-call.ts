@@ -10,18 +10,26 @@
  * A_ENV / B_ENV: `NAME=value,NAME=value` added to that side's environment (an environment lever: give both sides
  * the same tree).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpuShare } from './lib/cpu';
-import { delayProxy } from './lib/delay-proxy';
+import { delayProxy, type DelayProxy } from './lib/delay-proxy';
 import { fixedRate } from './lib/fixed-rate';
 import { percentile } from './lib/load';
-import { startPipeline } from './lib/pipeline';
+import { startPipeline, type Pipeline } from './lib/pipeline';
 import { startPrivateRedis } from './lib/redis-server';
 import { webhook } from './harness';
 
 const [a, b, roundsArg] = process.argv.slice(2);
 if (!a || !b) {
-  console.error('usage: tsx bench/ab-in-call.ts <treeA> <treeB> [rounds]   (env RATE, SECS, REDIS_DELAY_MS)');
+  console.error('usage: tsx bench/ab-in-call.ts <treeA> <treeB> [rounds]   (env RATE, SECS, REDIS_DELAY_MS, A_ENV, B_ENV)');
   process.exit(64);
+}
+for (const tree of [a, b]) {
+  if (!existsSync(join(tree, 'apps/receiver/src/main.ts')) || !existsSync(join(tree, 'node_modules'))) {
+    console.error(`${tree}: not a copy of this repository with its node_modules (no apps/receiver/src/main.ts or node_modules)`);
+    process.exit(64);
+  }
 }
 const rounds = Number(roundsArg ?? 3);
 const rate = Number(process.env.RATE ?? 50);
@@ -58,9 +66,11 @@ try {
 
 async function once(root: string, tag: string, extraEnv: Record<string, string>): Promise<Run> {
   const redis = await startPrivateRedis();
-  const proxy = delayMs > 0 ? await delayProxy(redis.url, delayMs) : undefined;
-  const pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root, extraEnv });
+  let proxy: DelayProxy | undefined;
+  let pipe: Pipeline | undefined;
   try {
+    proxy = delayMs > 0 ? await delayProxy(redis.url, delayMs) : undefined;
+    pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root, extraEnv });
     const calls = rate * seconds;
     await pipe.createCalls(tag, calls + 200);
     const body = webhook(tag);
@@ -72,7 +82,8 @@ async function once(root: string, tag: string, extraEnv: Record<string, string>)
     const ms = result.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.ms).sort((x, y) => x - y);
     return { p50: percentile(ms, 50), p99: percentile(ms, 99), decided: result.filter((r) => r.answer === 'decided').length, calls: result.length, cores };
   } finally {
-    await pipe.stop();
+    // Whatever started is stopped, also when the pipeline failed to start (no server left behind).
+    await pipe?.stop();
     await proxy?.close();
     await redis.stop();
   }
