@@ -22,6 +22,10 @@ const QUEUE_INFO: Readonly<Record<string, { displayName: string; description: st
 
 /** The events page of the call a job belongs to (Bull Board's job view links to it). */
 function journeyUrl(job: Pick<QueueJobJson, 'id' | 'data'>): { displayText: string; href: string } {
+  // A report-batch job: the journey of its first call (by decision id; the page names the batch).
+  const reports = (job.data as { reports?: unknown } | null)?.reports;
+  const first = Array.isArray(reports) ? (reports[0] as { decisionId?: unknown } | undefined)?.decisionId : undefined;
+  if (typeof first === 'string') return { displayText: `Call journey (first of ${(reports as unknown[]).length})`, href: `/admin/events?q=${encodeURIComponent(first)}` };
   const key = (job.data as { idempotencyKey?: unknown } | null)?.idempotencyKey;
   const q = typeof key === 'string' ? key : String(job.id ?? '');
   return { displayText: 'Call journey', href: `/admin/events?q=${encodeURIComponent(q)}` };

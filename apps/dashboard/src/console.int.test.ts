@@ -109,18 +109,28 @@ describe('operator console on the real pipeline', () => {
     expect(html).toMatch(/id="journey-write-outcome">\s*<dt>Outcome<\/dt><dd class="ok">skipped<\/dd>/);
     expect(html).toContain('delivered in the synchronous answer');
     expect(html).not.toContain('No Genesys write job kept');
+    // Its report went in a report-batch job (the receiver batches its in-call reports): the card names that job, and
+    // the decision id finds the call through it.
+    expect(html).toMatch(/id="journey-report-batch">this call's report alone \(in-call decisions are reported in batches\)/);
+    expect(html).toMatch(/<code>decision-reports \/ B\d{39}<\/code>/);
+    expect((await findCall(await lookupDeps(), decisionId))).toMatchObject({ matchedAs: 'decision id', report: { name: 'report-batch', state: 'completed' } });
     // The event job was removed once decided in-call: the webhook card shows what the decision record keeps of it.
     expect(html).toMatch(/id="journey-webhook-from-decision">[\s\S]*<dt>Conversation<\/dt><dd><code>c-incall<\/code><\/dd>[\s\S]*<dt>Digits<\/dt><dd><code>1<\/code><\/dd>/);
   });
 
   it('Bull Board shows display names and links each job to its journey', async () => {
     const res = await app.request(`/admin/queues/api/queues?activeQueue=${QUEUE_NAMES.writes}&status=failed`, { headers: { Authorization: H.Authorization } });
-    const body = (await res.json()) as { queues: Array<{ name: string; displayName?: string; description?: string; jobs: Array<{ externalUrl?: { href: string } }> }> };
+    const body = (await res.json()) as { queues: Array<{ name: string; displayName?: string; description?: string; jobs: Array<{ externalUrl?: { href: string; displayText: string } }> }> };
     const writes = body.queues.find((q) => q.name === QUEUE_NAMES.writes)!;
     expect(writes.displayName).toBe('Genesys writes (apply)');
     expect(writes.description).toMatch(/participant attributes/);
     expect(writes.jobs.length).toBe(2);
     for (const j of writes.jobs) expect(j.externalUrl?.href).toMatch(/^\/admin\/events\?q=/);
+    // A report-batch job (the in-call call above) links to the journey of its first call, by decision id.
+    const rep = await app.request(`/admin/queues/api/queues?activeQueue=${QUEUE_NAMES.reports}&status=completed`, { headers: { Authorization: H.Authorization } });
+    const reports = ((await rep.json()) as typeof body).queues.find((q) => q.name === QUEUE_NAMES.reports)!;
+    const batch = reports.jobs.find((j) => j.externalUrl?.href.includes('q=d-'));
+    expect(batch?.externalUrl).toMatchObject({ displayText: 'Call journey (first of 1)', href: expect.stringMatching(/^\/admin\/events\?q=d-[0-9a-f]{24}$/) });
   });
 
   it('groups failures by reason with a hint; "retry all retryable" leaves the 404 alone', async () => {

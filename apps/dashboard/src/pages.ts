@@ -1,5 +1,6 @@
 import type { CallJourney, FailureGroup, JobView } from '@ivr/ops';
 import type { WriteOutcome } from '@ivr/core';
+import { REPORT_BATCH_JOB } from '@ivr/queue-contract';
 import type { DecisionDoc } from '@ivr/reporting';
 import { escapeHtml, formatDuration, page, timeHtml, type NavOptions } from './layout';
 
@@ -32,11 +33,20 @@ export function errorPage(title: string, message: string, nav: NavOptions = {}):
   return page({ ...nav, title, body: `<div class="notice" role="alert" id="error-message">${escapeHtml(message)}</div><p><a href="/admin">Back to the status page</a></p>` });
 }
 
+/** For a report-batch job (the receiver's in-call decisions are reported in batches): how many reports it carries. */
+function batchHtml(j: JobView): string {
+  const reports = j.name === REPORT_BATCH_JOB ? (j.data as { reports?: unknown } | null)?.reports : undefined;
+  if (!Array.isArray(reports)) return '';
+  const others = reports.length - 1;
+  return `<dt>Batch</dt><dd id="journey-report-batch">${others ? `this call's report and ${others} other${others === 1 ? '' : 's'}` : "this call's report alone"} (in-call decisions are reported in batches)</dd>`;
+}
+
 function jobSummary(j: JobView | null, what: string): string {
   if (!j) return `<p class="muted">No ${escapeHtml(what)} job kept (not created yet, or removed after its retention).</p>`;
   const state = j.state === 'failed' ? 'bad' : j.state === 'completed' ? 'ok' : 'warn';
   return `<dl class="kv">
     <dt>Job</dt><dd><a href="/admin/queues/queue/${encodeURIComponent(j.queue)}/${encodeURIComponent(j.id)}"><code>${escapeHtml(j.queue)} / ${escapeHtml(j.id)}</code></a></dd>
+    ${batchHtml(j)}
     <dt>State</dt><dd class="${state}">${escapeHtml(j.state)}</dd>
     <dt>Attempts</dt><dd>${j.attemptsMade} of ${j.maxAttempts}</dd>
     <dt>Added</dt><dd>${timeHtml(j.addedAt)}</dd>

@@ -7,7 +7,7 @@ import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
 import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
-import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider, inCallStartCall, inCallStartScript } from '@ivr/pipeline';
+import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider, createReportSender, IN_CALL_REPORT_BATCH, inCallStartCall, inCallStartScript } from '@ivr/pipeline';
 import { createApp, type ReceiverDeps } from './app';
 import { createAuthenticator } from './middleware/authenticator';
 
@@ -74,6 +74,8 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   if (recorder) logger.info({ path: config.RECORD_PATH }, 'recording accepted webhooks (RECORD_PATH) for pnpm ivr replay');
   // INCALL_DECIDE: a Prefer: wait request is decided here when the shared caches hold its figures (the in-call path).
   const policy = config.INCALL_DECIDE ? loadRoutingPolicy(config) : undefined;
+  // Its reports go in report-batch jobs, a few milliseconds' worth each, not one job per decision.
+  const reportSender = policy ? createReportSender({ reports: queues.reports, redis: producer, ks, logger: eventLogger(logger), ...IN_CALL_REPORT_BATCH }) : undefined;
   const inCall = policy
     ? createInCallDecider({
         decide: {
@@ -84,6 +86,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
           defaultRoute: config.DEFAULT_ROUTE,
           writes: queues.writes,
           reports: queues.reports,
+          ...(reportSender ? { sendReport: reportSender.send } : {}),
           publisher: producer,
           ks,
           logger: eventLogger(logger),
@@ -153,6 +156,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
     metrics,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await reportSender?.flush();
       await recorder?.close();
       await waiter.close();
       await queues.close();

@@ -102,8 +102,8 @@ export function unscopedKey(scoped: string): { key: string; space: KeySpace } {
 }
 
 /** The queue a job id is for; each has its own tag letter so ids of different kinds never meet. */
-export type JobKind = 'event' | 'apply' | 'report' | 'outcome';
-const JOB_TAG: Record<JobKind, string> = { event: 'E', apply: 'W', report: 'R', outcome: 'O' };
+export type JobKind = 'event' | 'apply' | 'report' | 'outcome' | 'batch';
+const JOB_TAG: Record<JobKind, string> = { event: 'E', apply: 'W', report: 'R', outcome: 'O', batch: 'B' };
 
 /**
  * A BullMQ job id derived from an identity (a scoped key, or a decision id for follow-up jobs), never the

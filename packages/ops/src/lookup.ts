@@ -121,10 +121,30 @@ export async function resolveCallKey(deps: LookupDeps, q: string): Promise<{ key
     const key = keyOf((await queue.getJob(id))?.data);
     if (key) return { key, matchedAs: 'decision id' };
   }
-  return null;
+  const batch = await reportBatchOf(deps, query);
+  const key = keyOf(batch?.reports.find((r) => r.decisionId === query));
+  return key ? { key, matchedAs: 'decision id' } : null;
 }
 
-/** A call's journey by any of its ids: the event job, the decision, the Genesys write (each attempt), the report job. */
+/** The report-batch job carrying a decision's report (the receiver's in-call decisions), if still kept. */
+async function reportBatchOf(deps: LookupDeps, decisionId: string): Promise<{ id: string; reports: Array<{ decisionId?: unknown }> } | null> {
+  const id = await deps.redis.get(deps.ks.reportBatch(decisionId));
+  const data = id ? ((await deps.queues.reports.getJob(id))?.data as { reports?: unknown } | undefined) : undefined;
+  return id && Array.isArray(data?.reports) ? { id, reports: data.reports as Array<{ decisionId?: unknown }> } : null;
+}
+
+/** A decision's report job: its own, else the report-batch job that carries it. */
+async function reportView(deps: LookupDeps, decisionId: string): Promise<JobView | null> {
+  const own = await view(deps.queues.reports, jobIdFor('report', decisionId));
+  if (own) return own;
+  const batch = await reportBatchOf(deps, decisionId);
+  return batch ? view(deps.queues.reports, batch.id) : null;
+}
+
+/**
+ * A call's journey by any of its ids: the event job, the decision, the Genesys write (each attempt), the report job
+ * (its own, or the report-batch job carrying it).
+ */
 export async function findCall(deps: LookupDeps, q: string): Promise<CallJourney | null> {
   const found = await resolveCallKey(deps, q);
   if (!found) return null;
@@ -133,7 +153,7 @@ export async function findCall(deps: LookupDeps, q: string): Promise<CallJourney
     view(deps.queues.events, ids.event),
     storedDecision(deps, found.key),
     view(deps.queues.writes, ids.apply),
-    view(deps.queues.reports, ids.report),
+    reportView(deps, ids.decisionId),
   ]);
   return { idempotencyKey: unscopedKey(found.key).key, matchedAs: found.matchedAs, decisionId: decision?.decisionId ?? ids.decisionId, event, decision, apply, report };
 }

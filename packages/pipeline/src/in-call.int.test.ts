@@ -7,11 +7,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { decisionIdFor, jobIdFor, jobIdForKey, scopedKey, singleQueuePolicy } from '@ivr/core';
-import { createQueues, keyspace, QUEUE_NAMES, type IvrEventJob, type IvrQueues } from '@ivr/queue-contract';
+import { createQueues, keyspace, QUEUE_NAMES, REPORT_BATCH_JOB, type IvrEventJob, type IvrQueues } from '@ivr/queue-contract';
 import { silentLogger, testRedis, waitFor } from '@ivr/testing';
 import { createConversationStore } from './conversation-store';
 import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createInCallDecider, inCallStartCall, inCallStartScript } from './in-call';
 import { createOccupancyCache, storePushedObservations } from './occupancy-cache';
+import { createReportSender } from './report-sender';
 import { processDecide, type DecideDeps } from './processors/decide';
 
 const QUEUE = 'q-1';
@@ -202,6 +203,29 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       deliver(true);
       await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the first job removed');
       expect(await t.redis.hmget(ks().conversation('c-6'), 'state', 'seq')).toEqual(['ROUTING', String(d2!.sequence)]);
+    });
+
+    it('reports sent in batches (the receiver\'s wiring): the report, with its skipped outcome, in a report-batch job; the event job removed only once that job is stored', async () => {
+      await cache(3);
+      const sender = createReportSender({ reports: queues.reports, redis: t.redis, ks: ks(), lingerMs: 60_000, maxBatch: 100, pointerTtlS: 60, logger: silentLogger });
+      const decider = createInCallDecider({
+        decide: { ...deps, holdWrite: true, sendReport: sender.send },
+        events: queues.events,
+        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, logger: silentLogger },
+      });
+      const evs = [event('k-8', 'c-8'), event('k-9', 'c-9')];
+      const jobIds = await Promise.all(evs.map(held));
+      const ds = await Promise.all(evs.map((ev, i) => decider(ev, jobIds[i]!, Promise.resolve(true))));
+      await waitFor(async () => (await t.redis.exists(ks().answered(ds[1]!.decisionId))) === 1, 'both writes settled');
+      // The reports wait in the sender (a minute's linger here): the event jobs stay, as the fallback.
+      for (const id of jobIds) expect(await (await queues.events.getJob(id))?.getState()).toBe('delayed');
+      await sender.flush();
+      await waitFor(async () => (await queues.events.getJobs(['delayed'])).length === 0, 'the delayed jobs removed');
+      const batches = await queues.reports.getJobs(['waiting']);
+      expect(batches.map((j) => j.name)).toEqual([REPORT_BATCH_JOB]);
+      expect(batches[0]!.data.reports).toEqual(ds.map((d) => expect.objectContaining({ decisionId: d!.decisionId, writeStatus: 'skipped' })));
+      expect(await t.redis.get(ks().reportBatch(ds[0]!.decisionId))).toBe(batches[0]!.id);
+      for (const d of ds) expect(await queues.reports.getJob(jobIdFor('report', d!.decisionId))).toBeUndefined();
     });
   });
 });

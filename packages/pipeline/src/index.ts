@@ -5,3 +5,4 @@ export * from './occupancy-push';
 export { observationTopic } from './pushed-figures';
 export * from './estimated-wait-cache';
 export * from './in-call';
+export * from './report-sender';

@@ -29,7 +29,7 @@ const clientKey = fc.oneof(
   fc.stringMatching(/^sha256-[A-Za-z0-9_-]{32}$/),
   fc.integer({ min: 0 }).map(String),
 );
-const kind = fc.constantFrom<JobKind>('event', 'apply', 'report');
+const kind = fc.constantFrom<JobKind>('event', 'apply', 'report', 'outcome', 'batch');
 
 function assertSafe(id: string) {
   const lower = id.toLowerCase();

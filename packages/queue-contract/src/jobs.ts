@@ -39,6 +39,17 @@ export type GenesysWriteJob = z.infer<typeof genesysWriteJobSchema>;
 export const decisionReportJobSchema = decisionDocSchema;
 export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;
 
+/** Job name of the third kind of `decision-reports` job: the reports of several decisions, stored as one. */
+export const REPORT_BATCH_JOB = 'report-batch';
+
+/**
+ * `decision-reports`, kind `report-batch`: the reports of the decisions a receiver made in-call within a few
+ * milliseconds (one job instead of one per decision; report-sender.ts in @ivr/pipeline). Stored as the single
+ * reports are (idempotent per decisionId), so a decision reported both here and by its own job is stored once.
+ */
+export const reportBatchJobSchema = z.object({ reports: z.array(decisionReportJobSchema).min(1) });
+export type ReportBatchJob = z.infer<typeof reportBatchJobSchema>;
+
 /** Job name of the second kind of `decision-reports` job: a write outcome to record on the stored decision. */
 export const WRITE_OUTCOME_JOB = 'write-outcome';
 

@@ -34,6 +34,8 @@ export function keyspace(prefix: string) {
     applyLock: (cid: string) => `${prefix}:ivr:applylock:${nameOf(cid)}`,
     /** Set by a receiver once the synchronous answer of this decision was delivered (WRITE_BACK=unanswered). */
     answered: (decisionId: string) => `${prefix}:ivr:answered:${decisionId}`,
+    /** The report-batch job that carries this decision's report (the receiver's in-call decisions: report-sender.ts). */
+    reportBatch: (decisionId: string) => `${prefix}:ivr:rbatch:${nameOf(decisionId)}`,
     occupancy: (queueId: string) => `${prefix}:ivr:occ:${nameOf(queueId)}`,
     occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${nameOf(queueId)}`,
     estimatedWait: (queueId: string) => `${prefix}:ivr:ewt:${nameOf(queueId)}`,

@@ -7,9 +7,12 @@ export interface JobPolicy {
   applyBackoffMs: number;
 }
 
+/** How long a completed job is kept (seconds; at most 10,000 per queue). */
+export const COMPLETED_JOB_RETENTION_S = 3600;
+
 /** Default job options per queue. Completed jobs are kept briefly (bounded) and failed ones for inspection. */
 export function defaultJobOptions(policy: JobPolicy): Record<string, DefaultJobOptions> {
-  const keep = { removeOnComplete: { age: 3600, count: 10000 }, removeOnFail: { age: 7 * 86400, count: 50000 } };
+  const keep = { removeOnComplete: { age: COMPLETED_JOB_RETENTION_S, count: 10000 }, removeOnFail: { age: 7 * 86400, count: 50000 } };
   return {
     [QUEUE_NAMES.events]: { attempts: 5, backoff: { type: 'exponential', delay: 200, jitter: 0.5 }, ...keep },
     [QUEUE_NAMES.writes]: {

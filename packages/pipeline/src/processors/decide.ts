@@ -20,6 +20,11 @@ export interface DecideDeps {
   defaultRoute: Route;
   writes: Queue;
   reports: Queue;
+  /**
+   * How a decision's report is sent instead of its own `report` job (the receiver's in-call path: report-batch jobs,
+   * createReportSender). Resolves once the report is in a stored job.
+   */
+  sendReport?: (report: DecisionReportJob) => Promise<void>;
   /** Connection used to PUBLISH the decision for receivers holding a `Prefer: wait` request. */
   publisher: Redis;
   ks: Keyspace;
@@ -180,11 +185,15 @@ async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, e
   ]);
 }
 
-/** THE report job of a decision (idempotent job id), with its write's outcome when already known. */
-export async function enqueueReport(d: DecisionRecord, deps: Pick<DecideDeps, 'reports'>, outcome?: WriteOutcome): Promise<void> {
+/**
+ * THE report of a decision, with its write's outcome when already known: its own job (idempotent job id), or through
+ * `deps.sendReport` (a batch job) when set.
+ */
+export async function enqueueReport(d: DecisionRecord, deps: Pick<DecideDeps, 'reports' | 'sendReport'>, outcome?: WriteOutcome): Promise<void> {
   const { decisionId: _id, ...fields } = outcome ?? { decisionId: d.decisionId };
   const report: DecisionReportJob = { ...d, ...fields };
-  await deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) });
+  if (deps.sendReport) await deps.sendReport(report);
+  else await deps.reports.add('report', report, { jobId: jobIdFor('report', d.decisionId) });
 }
 
 /** THE write job of a decision (idempotent job id), to run after `delayMs`. */

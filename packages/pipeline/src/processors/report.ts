@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { jobIdFor } from '@ivr/core';
-import { decisionReportJobSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
+import { decisionReportJobSchema, REPORT_BATCH_JOB, reportBatchJobSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
 import type { Logger } from './logger';
 
 type FailedItems = Array<{ decisionId: string; reason: string; retryable: boolean }>;
@@ -179,21 +179,45 @@ export interface ReportDeps {
   logger: Logger;
 }
 
+/** What a report job did: one document or outcome, or (kind `report-batch`) the documents of a batch. */
+export type ReportResult =
+  | { status: 'written' | 'duplicate' | 'recorded'; decisionId: string }
+  | { status: 'batch'; decisions: number };
+
 /**
  * report: store one decision document (batched with its neighbours; idempotent per decisionId), or, for a job of
- * kind `write-outcome`, record the write's outcome on the stored decision (retried until the decision is stored).
+ * kind `write-outcome`, record the write's outcome on the stored decision (retried until the decision is stored),
+ * or, for a job of kind `report-batch`, store each of its documents (processReportBatch).
  */
-export async function processReport(
-  job: Pick<Job, 'id' | 'data'> & Partial<Pick<Job, 'name'>>,
-  deps: ReportDeps,
-): Promise<{ status: 'written' | 'duplicate' | 'recorded'; decisionId: string }> {
+export async function processReport(job: Pick<Job, 'id' | 'data'> & Partial<Pick<Job, 'name'>>, deps: ReportDeps): Promise<ReportResult> {
   if (job.name === WRITE_OUTCOME_JOB) {
     const outcome = writeOutcomeJobSchema.parse(job.data);
     return { status: await deps.batcher.addOutcome(outcome), decisionId: outcome.decisionId };
   }
+  if (job.name === REPORT_BATCH_JOB) return processReportBatch(job, deps);
   const doc = decisionReportJobSchema.parse(job.data);
   const status = await deps.batcher.add(doc);
   return { status, decisionId: doc.decisionId };
+}
+
+/**
+ * A `report-batch` job: every document goes to the batcher (so they share a store batch with the single reports).
+ * It completes once all are stored. Any retryable refusal fails the attempt (BullMQ retries the job; the documents
+ * already stored are duplicates then); when every refusal is final, the job fails for good naming them, the others
+ * stored.
+ */
+async function processReportBatch(job: Pick<Job, 'id' | 'data'>, deps: ReportDeps): Promise<ReportResult> {
+  const { reports } = reportBatchJobSchema.parse(job.data);
+  const settled = await Promise.allSettled(reports.map((doc) => deps.batcher.add(doc)));
+  const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ decisionId: reports[i]!.decisionId, err: s.reason as Error }] : []));
+  if (refused.length) {
+    const retryable = refused.filter((r) => !(r.err instanceof UnrecoverableError));
+    const first = (retryable[0] ?? refused[0])!;
+    const msg = `${refused.length} of ${reports.length} decisions of the batch not stored (first ${first.decisionId}): ${first.err.message}`;
+    deps.logger.warn({ jobId: job.id, refused: refused.length, decisions: reports.length, retryable: retryable.length }, 'report batch not fully stored');
+    throw retryable.length ? new Error(msg) : new UnrecoverableError(msg);
+  }
+  return { status: 'batch', decisions: reports.length };
 }
 
 /** Run `fn` at most once per `intervalMs`, with a trailing call so the last change is never missed. */
