@@ -48,7 +48,7 @@ interface Run {
 const envOf = (spec: string | undefined): Record<string, string> =>
   Object.fromEntries(
     (spec ?? '')
-      .split(',')
+      .split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/) // a value may hold commas: WORKER_ROLES=apply,report
       .filter(Boolean)
       .map((kv) => {
         const at = kv.indexOf('=');
