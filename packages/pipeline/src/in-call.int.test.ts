@@ -157,9 +157,19 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       await cache(3);
       const ev = event('k-4', 'c-4');
       const jobId = await held(ev);
+      // Another receiver waiting for this key on pub/sub gets the decision with the settlement, not before.
+      const sub = t.redis.duplicate();
+      const published: string[] = [];
+      sub.on('message', (_channel: string, message: string) => published.push(message));
+      await sub.subscribe(ks().decisionChannel(scopedKey('k-4')));
       let deliver: (ok: boolean) => void = () => undefined;
       const d = await heldDecider()(ev, jobId, new Promise<boolean>((r) => (deliver = r)));
       const decisionId = decisionIdFor(scopedKey('k-4'));
+      // A publish sent with the decision's follow-ups (the next macrotask) would have reached the subscriber by now.
+      await new Promise((r) => setImmediate(r));
+      await t.redis.ping();
+      await sub.ping();
+      expect(published).toEqual([]);
       expect(d).toMatchObject({ decisionId, routing_decision: 'route_to_queue', state: 'ROUTING' });
       // Until delivery is known the job stays (it is the fallback), and the write and the report wait (a report sent
       // before would lack the outcome, and the one below, with the same job id, would add nothing).
@@ -173,6 +183,9 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       expect((await queues.reports.getJob(jobIdFor('report', decisionId)))?.data).toMatchObject({ decisionId, routing_decision: 'route_to_queue', writeStatus: 'skipped', writeReason: expect.stringContaining('synchronous answer') });
       expect(await outcomeJob(decisionId)).toBeUndefined(); // the outcome went with the report: no second job
       expect(settled).toEqual([expect.objectContaining({ status: 'skipped', skipReason: 'answered_synchronously' })]);
+      await waitFor(async () => published.length === 1, 'the decision published');
+      expect(JSON.parse(published[0]!)).toMatchObject({ status: 'decided', decisionId });
+      sub.disconnect();
     });
 
     it('answer not delivered: the write is enqueued to run at once, nothing marked, then the job removed', async () => {

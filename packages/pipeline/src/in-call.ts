@@ -6,7 +6,7 @@ import type { EstimatedWaitCache } from './estimated-wait-cache';
 import { readCachedEstimatedWait } from './estimated-wait-cache';
 import { parseCachedOccupancy, readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
 import { parseStartReply, startCall, startScript, type TransitionTable } from './conversation-store';
-import { decideEvent, enqueueReport, enqueueWrite, type DecideDeps, type DecideOutcome, type DecideResult, type StartedDecision } from './processors/decide';
+import { decideEvent, enqueueReport, enqueueWrite, publishDecision, type DecideDeps, type DecideOutcome, type DecideResult, type StartedDecision } from './processors/decide';
 import { defineSettleScript, settleAnsweredWrite, type ApplyResult, type SettleDeps } from './processors/apply';
 
 /** A figure the decision needs is not in the shared cache: the in-call path leaves the event to a worker. */
@@ -136,7 +136,8 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
       // (after the answer's delivery is known). Removal is tidying, not correctness: a job left in place (follow-ups
       // failed, or this process died) replays the stored decision and enqueues them when its delay ends.
       const decision = out.decision;
-      const write = out.writeHeld ? delivered.then((ok) => settleWrite(deps, decision, jobId, ok)) : undefined;
+      const key = scopedKey(event.idempotencyKey, event.keySpace);
+      const write = out.writeHeld ? delivered.then((ok) => settleWrite(deps, decision, key, jobId, ok)) : undefined;
       Promise.all([out.dispatched, write]).then(
         () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
         (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
@@ -149,13 +150,18 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   };
 }
 
-/** A held write and report: the write settled as skipped when the answer was delivered, else enqueued to run at once. */
-async function settleWrite(deps: InCallDeciderDeps, d: DecisionRecord, jobId: string, delivered: boolean): Promise<void> {
+/**
+ * A held write, report and published answer: the write settled as skipped when the answer was delivered, else
+ * enqueued to run at once. The publish goes in the same turn as the settlement or the write (one wake-up of Redis
+ * and of this process for both; any other waiter for the key gets the decision a moment after the caller).
+ */
+async function settleWrite(deps: InCallDeciderDeps, d: DecisionRecord, key: string, jobId: string, delivered: boolean): Promise<void> {
+  const published = publishDecision(d, key, deps.decide);
   if (!delivered) {
-    await Promise.all([enqueueWrite(d, deps.decide, 0), enqueueReport(d, deps.decide)]);
+    await Promise.all([enqueueWrite(d, deps.decide, 0), enqueueReport(d, deps.decide), published]);
     return;
   }
-  const { result, outcome } = await settleAnsweredWrite(deps.settle!, d, jobId);
+  const [{ result, outcome }] = await Promise.all([settleAnsweredWrite(deps.settle!, d, jobId), published]);
   await enqueueReport(d, deps.decide, outcome);
   deps.onWriteSettled?.(result);
 }

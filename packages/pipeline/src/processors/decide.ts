@@ -78,7 +78,11 @@ export interface DecideOutcome {
   decision?: DecisionRecord;
   /** The follow-ups (write, report, the published answer) enqueued: the event's work is done when this resolves. */
   dispatched: Promise<void>;
-  /** The write and the report were not among the follow-ups (deps.holdWrite): the caller owes them. */
+  /**
+   * The write, the report and the published answer were not among the follow-ups (deps.holdWrite): the caller owes
+   * them (the in-call path sends the three once the answer's delivery is known, the publish in the same turn of the
+   * event loop as the write's settlement: one Redis round trip, one wake-up, for both).
+   */
   writeHeld?: boolean;
 }
 
@@ -169,7 +173,7 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
   return { result: decided(decision, committed.kind === 'exists'), decision, dispatched, writeHeld };
 }
 
-/** Enqueue the write (unless held) and the report (idempotent job ids) and wake any `Prefer: wait` caller. */
+/** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller, unless held. */
 function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, holdWrite: boolean): Promise<void> {
   const send = () => sendFollowUps(d, key, deps, ev, holdWrite);
   const p = deps.deferFollowUps ? new Promise<void>((r) => setImmediate(r)).then(send) : send();
@@ -178,11 +182,17 @@ function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEvent
 }
 
 async function sendFollowUps(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, hold: boolean): Promise<void> {
+  if (hold) return; // the in-call path sends them once the answer's fate is known
   await Promise.all([
-    hold ? undefined : enqueueWrite(d, deps, writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000)),
-    hold ? undefined : enqueueReport(d, deps),
-    deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d))),
+    enqueueWrite(d, deps, writeDelayMs(ev.answerBy, (deps.now ?? Date.now)(), deps.writeBack ?? 'unanswered', deps.answerGraceMs ?? 1000)),
+    enqueueReport(d, deps),
+    publishDecision(d, key, deps),
   ]);
+}
+
+/** Wake any receiver holding a `Prefer: wait` request for this event (`key`: its scopedKey) with the decision. */
+export async function publishDecision(d: DecisionRecord, key: string, deps: Pick<DecideDeps, 'publisher' | 'ks'>): Promise<void> {
+  await deps.publisher.publish(deps.ks.decisionChannel(key), JSON.stringify(decisionAnswer(d)));
 }
 
 /**
