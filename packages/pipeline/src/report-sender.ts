@@ -29,8 +29,14 @@ export interface ReportSenderOptions {
   logger: Logger;
 }
 
-/** The defaults the receiver runs with: at 300 in-call decisions/s a batch carries about 15 reports. */
-export const IN_CALL_REPORT_BATCH = { lingerMs: 50, maxBatch: 200, pointerTtlS: COMPLETED_JOB_RETENTION_S } as const;
+/**
+ * The defaults the receiver runs with: at 300 in-call decisions/s a batch carries about 15 reports. The cap keeps
+ * a batch job close to a single report's weight for the report worker, whose REPORT_CONCURRENCY counts jobs: after
+ * a store outage hundreds of them run at once, and each holds its documents in the store batcher until all are
+ * stored (with 200-document batches, 4 worker processes on this 2-core box lost the locks of batch jobs in a backlog:
+ * docs/performance.md).
+ */
+export const IN_CALL_REPORT_BATCH = { lingerMs: 50, maxBatch: 50, pointerTtlS: COMPLETED_JOB_RETENTION_S } as const;
 
 interface Waiting {
   report: DecisionReportJob;
