@@ -1,13 +1,13 @@
 /**
- * createReportBatcher (packages/pipeline/src/processors/report.ts) against the real embedded decision store on real
+ * createReportBatcher and processReport's report-batch jobs (packages/pipeline/src/processors/report.ts) against the real embedded decision store on real
  * Redis (the store the worker uses without Elasticsearch): it lives here, where both are wired, because neither
  * @ivr/reporting nor @ivr/pipeline depends on the other.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { UnrecoverableError } from 'bullmq';
-import { createReportBatcher } from '@ivr/pipeline';
-import type { DecisionReportJob } from '@ivr/queue-contract';
+import { createReportBatcher, processReport } from '@ivr/pipeline';
+import { REPORT_BATCH_JOB, type DecisionReportJob } from '@ivr/queue-contract';
 import { createEmbeddedStore } from '@ivr/reporting';
 import { makeDoc } from '@ivr/reporting/fixtures';
 import { silentLogger, testRedis, TEST_REDIS_URL } from '@ivr/testing';
@@ -83,5 +83,30 @@ describe('createReportBatcher (real embedded store, real Redis)', () => {
       expect(e.message).toMatch(/^decision store unavailable \(will retry\): /);
     }
     down.disconnect();
+  });
+
+  it('processReport stores the documents of a report-batch job (one stored already is no failure); an invalid one fails the job for good, its neighbours stored; a store down retries it', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const deps = { batcher: createReportBatcher({ store, batchSize: 100, lingerMs: 1, logger }), logger };
+    const job = (reports: DecisionReportJob[]) => ({ id: 'B1', name: REPORT_BATCH_JOB, data: { reports } });
+    await deps.batcher.add(doc(2));
+    expect(await processReport(job([doc(1), doc(2), doc(3)]), deps)).toEqual({ status: 'batch', decisions: 3 });
+    expect(await store.count()).toBe(3);
+
+    const bad = processReport(job([doc(4), doc(5, { routing_decision: 'route_to_nowhere' as never })]), deps);
+    await expect(bad).rejects.toThrow(/^1 of 2 decisions of the batch not stored \(first d-5\): not a valid report \(routing_decision: /);
+    await expect(bad).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(await store.count()).toBe(4); // d-4 stored beside it
+
+    const down = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    down.on('error', () => undefined); // its refusals are what the test reads
+    const downDeps = { batcher: createReportBatcher({ store: createEmbeddedStore(down, t.prefix), batchSize: 100, lingerMs: 1, logger }), logger };
+    const retry = processReport(job([doc(6)]), downDeps);
+    await expect(retry).rejects.toThrow(/^1 of 1 decisions of the batch not stored \(first d-6\): decision store unavailable \(will retry\)/);
+    await expect(retry).rejects.not.toBeInstanceOf(UnrecoverableError);
+    down.disconnect();
+    const empty = processReport(job([]), deps);
+    await expect(empty).rejects.toThrow(/^report-batch job malformed: /);
+    await expect(empty).rejects.toBeInstanceOf(UnrecoverableError);
   });
 });

@@ -2,32 +2,15 @@
  * createReportSender on real Redis and real BullMQ: reports sent within the linger go in one report-batch job, each
  * send resolves only once that job is stored, each decision points to its batch job, a full batch goes at once,
  * flush sends what waits, and a batch whose add fails rejects every send in it (the in-call decider then keeps the
- * event's job, which reports the decision itself). processReport stores such a job's documents.
+ * event's job, which reports the decision itself).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createQueues, keyspace, REPORT_BATCH_JOB, type DecisionReportJob, type IvrQueues } from '@ivr/queue-contract';
 import { silentLogger, testRedis } from '@ivr/testing';
 import { createReportSender, type ReportSenderOptions } from './report-sender';
-import { createReportBatcher, processReport, type BatchWriter } from './processors/report';
 
-/** A valid decision document (the schema the report processor parses). */
-const report = (n: number): DecisionReportJob => ({
-  decisionId: `d-${n}`,
-  idempotencyKey: `k-${n}`,
-  timestamp: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
-  flowInstanceId: `flow-${n}`,
-  conversationId: `c-${n}`,
-  participantId: `p-${n}`,
-  dtmf: '1',
-  queueId: 'queue-1',
-  threshold: 5,
-  queue_occupancy: 3,
-  routing_decision: 'route_to_queue',
-  state: 'ROUTING',
-  sequence: 1,
-  latencyMs: 2,
-  occupancySource: 'notification',
-});
+/** A report as the sender sees it: data it carries, never reads (the report worker validates it: report-batcher.int.test.ts in apps/worker). */
+const report = (n: number) => ({ decisionId: `d-${n}`, conversationId: `c-${n}` }) as DecisionReportJob;
 
 describe('createReportSender (real Redis, real BullMQ)', () => {
   let t: ReturnType<typeof testRedis>;
@@ -78,33 +61,4 @@ describe('createReportSender (real Redis, real BullMQ)', () => {
     expect(s.stats().batches).toBe(0);
   });
 
-  it('processReport stores a batch job\'s documents (one already stored is no failure); a refused one fails the job', async () => {
-    const stored = new Set<string>(['d-2']);
-    const refuse = new Set<string>();
-    const store: BatchWriter = {
-      async writeBatch(docs) {
-        const failed = docs.filter((d) => refuse.has(d.decisionId)).map((d) => ({ decisionId: d.decisionId, reason: 'mapper_parsing_exception', retryable: false }));
-        const ok = docs.filter((d) => !refuse.has(d.decisionId));
-        const duplicates = ok.filter((d) => stored.has(d.decisionId)).length;
-        for (const d of ok) stored.add(d.decisionId);
-        return { written: ok.length - duplicates, duplicates, failed };
-      },
-      recordWriteOutcomes: async () => ({ updated: 0, failed: [] }),
-    };
-    const deps = { batcher: createReportBatcher({ store, batchSize: 100, lingerMs: 1, logger: silentLogger }), logger: silentLogger };
-    const job = { id: 'B1', name: REPORT_BATCH_JOB, data: { reports: [report(1), report(2), report(3)] } };
-    expect(await processReport(job, deps)).toEqual({ status: 'batch', decisions: 3 });
-    expect([...stored].sort()).toEqual(['d-1', 'd-2', 'd-3']);
-    refuse.add('d-5');
-    const bad = processReport({ ...job, data: { reports: [report(4), report(5)] } }, deps);
-    await expect(bad).rejects.toThrow(/^1 of 2 decisions of the batch not stored \(first d-5\): decision store rejected d-5: mapper_parsing_exception$/);
-    await expect(bad).rejects.toHaveProperty('name', 'UnrecoverableError');
-    expect(stored.has('d-4')).toBe(true);
-    // The store unavailable: a retryable failure (BullMQ retries the job).
-    store.writeBatch = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9200'));
-    const down = processReport({ ...job, data: { reports: [report(6)] } }, deps);
-    await expect(down).rejects.toThrow(/^1 of 1 decisions of the batch not stored \(first d-6\): decision store unavailable \(will retry\)/);
-    await expect(down).rejects.toHaveProperty('name', 'Error');
-    await expect(processReport({ ...job, data: { reports: [] } }, deps)).rejects.toThrow(/too_small|>=1/);
-  });
 });

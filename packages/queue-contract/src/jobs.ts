@@ -49,6 +49,8 @@ export const REPORT_BATCH_JOB = 'report-batch';
  */
 export const reportBatchJobSchema = z.object({ reports: z.array(decisionReportJobSchema).min(1) });
 export type ReportBatchJob = z.infer<typeof reportBatchJobSchema>;
+/** A report-batch job's envelope alone: the report processor checks each report on its own (one bad one fails only itself). */
+export const reportBatchEnvelopeSchema = z.object({ reports: z.array(z.unknown()).min(1) });
 
 /** Job name of the second kind of `decision-reports` job: a write outcome to record on the stored decision. */
 export const WRITE_OUTCOME_JOB = 'write-outcome';

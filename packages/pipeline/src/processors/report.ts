@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { jobIdFor } from '@ivr/core';
-import { decisionReportJobSchema, REPORT_BATCH_JOB, reportBatchJobSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
+import { decisionReportJobSchema, REPORT_BATCH_JOB, reportBatchEnvelopeSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
 import type { Logger } from './logger';
 
 type FailedItems = Array<{ decisionId: string; reason: string; retryable: boolean }>;
@@ -201,15 +201,29 @@ export async function processReport(job: Pick<Job, 'id' | 'data'> & Partial<Pick
 }
 
 /**
- * A `report-batch` job: every document goes to the batcher (so they share a store batch with the single reports).
- * It completes once all are stored. Any retryable refusal fails the attempt (BullMQ retries the job; the documents
- * already stored are duplicates then); when every refusal is final, the job fails for good naming them, the others
- * stored.
+ * A `report-batch` job: every valid document goes to the batcher (so they share a store batch with the single
+ * reports); it completes once all are stored. Any retryable refusal fails the attempt (BullMQ retries the job; the
+ * documents already stored are duplicates then); when every refusal is final (the store rejected a document, or it
+ * is not a valid report), the job fails for good naming the first, the others stored. A malformed job (no list of
+ * reports) fails for good at once.
  */
 async function processReportBatch(job: Pick<Job, 'id' | 'data'>, deps: ReportDeps): Promise<ReportResult> {
-  const { reports } = reportBatchJobSchema.parse(job.data);
-  const settled = await Promise.allSettled(reports.map((doc) => deps.batcher.add(doc)));
-  const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ decisionId: reports[i]!.decisionId, err: s.reason as Error }] : []));
+  const envelope = reportBatchEnvelopeSchema.safeParse(job.data);
+  if (!envelope.success) throw new UnrecoverableError(`report-batch job malformed: ${envelope.error.issues[0]?.message ?? 'no reports'}`);
+  const { reports } = envelope.data;
+  const settled = await Promise.allSettled(
+    reports.map((item) => {
+      const doc = decisionReportJobSchema.safeParse(item);
+      if (doc.success) return deps.batcher.add(doc.data);
+      const issue = doc.error.issues[0];
+      return Promise.reject(new UnrecoverableError(`not a valid report (${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'})`));
+    }),
+  );
+  const idOf = (item: unknown, i: number) => {
+    const id = (item as { decisionId?: unknown } | null)?.decisionId;
+    return typeof id === 'string' ? id : `#${i + 1}`;
+  };
+  const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ decisionId: idOf(reports[i], i), err: s.reason as Error }] : []));
   if (refused.length) {
     const retryable = refused.filter((r) => !(r.err instanceof UnrecoverableError));
     const first = (retryable[0] ?? refused[0])!;
