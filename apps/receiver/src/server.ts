@@ -149,20 +149,27 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url, port, host: config.RECEIVER_HOST, prefix, parts: describeParts(config) }, 'receiver listening');
 
+  let closing: Promise<void> | undefined;
   return {
     url,
     port,
     queues,
     metrics,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await reportSender?.flush();
-      await recorder?.close();
-      await waiter.close();
-      await queues.close();
-      producer.disconnect();
-      ingestTx.disconnect();
-      subscriber.disconnect();
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // The answers are delivered; their follow-ups (the settled writes, the reports in their batch jobs) are sent
+        // before the queues close, so no event job is left to replay a decision made here.
+        await inCall?.drain();
+        await reportSender?.flush();
+        await recorder?.close();
+        await waiter.close();
+        await queues.close();
+        producer.disconnect();
+        ingestTx.disconnect();
+        subscriber.disconnect();
+      })();
+      return closing;
     },
   };
 }

@@ -240,5 +240,28 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       expect(await t.redis.get(ks().reportBatch(ds[0]!.decisionId))).toBe(batches[0]!.id);
       for (const d of ds) expect(await queues.reports.getJob(jobIdFor('report', d!.decisionId))).toBeUndefined();
     });
+
+    it('drain (the receiver\'s shutdown) resolves only once every decision\'s follow-ups are sent and its job removed', async () => {
+      await cache(3);
+      const sender = createReportSender({ reports: queues.reports, redis: t.redis, ks: ks(), lingerMs: 60_000, maxBatch: 100, pointerTtlS: 60, logger: silentLogger });
+      const decider = createInCallDecider({
+        decide: { ...deps, holdWrite: true, sendReport: sender.send },
+        events: queues.events,
+        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, logger: silentLogger },
+      });
+      const ev = event('k-10', 'c-10');
+      const jobId = await held(ev);
+      let deliver: (ok: boolean) => void = () => undefined;
+      await decider(ev, jobId, new Promise<boolean>((r) => (deliver = r)));
+      let drained = false;
+      const draining = decider.drain().then(() => (drained = true));
+      deliver(true);
+      await waitFor(async () => (await t.redis.exists(ks().answered(decisionIdFor(scopedKey('k-10'))))) === 1, 'the write settled');
+      expect(drained).toBe(false); // its report still waits in the sender
+      await sender.flush();
+      await draining;
+      expect(await queues.events.getJob(jobId)).toBeUndefined(); // removed by the time drain resolved
+      await decider.drain(); // nothing pending: at once
+    });
   });
 });

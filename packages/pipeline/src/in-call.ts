@@ -94,7 +94,13 @@ export interface InCallDeciderDeps {
  * client; false: it was not, or another answer was given). Resolves with the decision, or undefined when not decided
  * here.
  */
-export type InCallDecider = (event: IvrEventJob, jobId: string, delivered?: Promise<boolean>, started?: unknown) => Promise<DecisionRecord | undefined>;
+export type InCallDecider = ((event: IvrEventJob, jobId: string, delivered?: Promise<boolean>, started?: unknown) => Promise<DecisionRecord | undefined>) & {
+  /**
+   * Resolves once the follow-ups of every decision made so far are sent and their jobs removed (or have failed):
+   * at shutdown, after the server has delivered its last answer and before the queues close.
+   */
+  drain(): Promise<void>;
+};
 
 /**
  * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): runs the
@@ -120,7 +126,12 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   const log = deps.decide.logger;
   if (deps.decide.holdWrite && !deps.settle) throw new Error('createInCallDecider: decide.holdWrite needs settle deps');
   if (deps.settle) defineSettleScript(deps.settle.redis);
-  return async (event, jobId, delivered = Promise.resolve(false), started) => {
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  const decider = async (event: IvrEventJob, jobId: string, delivered: Promise<boolean> = Promise.resolve(false), started?: unknown): Promise<DecisionRecord | undefined> => {
     const fields = { idempotencyKey: event.idempotencyKey, conversationId: event.conversationId, jobId };
     let out: DecideOutcome | undefined;
     try {
@@ -138,9 +149,11 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
       const decision = out.decision;
       const key = scopedKey(event.idempotencyKey, event.keySpace);
       const write = out.writeHeld ? delivered.then((ok) => settleWrite(deps, decision, key, jobId, ok)) : undefined;
-      Promise.all([out.dispatched, write]).then(
-        () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
-        (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
+      track(
+        Promise.all([out.dispatched, write]).then(
+          () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
+          (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
+        ),
       );
       return decision;
     }
@@ -148,6 +161,11 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
     await promote(deps.events, jobId).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'delayed job not promoted: a worker takes it when its delay ends'));
     return undefined;
   };
+  return Object.assign(decider, {
+    async drain() {
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+  });
 }
 
 /**
