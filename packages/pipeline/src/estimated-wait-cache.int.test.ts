@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testRedis } from '@ivr/testing';
+import { readsBeforePeer, testRedis } from '@ivr/testing';
 import { createEstimatedWaitCache } from './estimated-wait-cache';
 import { keyspace } from '@ivr/queue-contract';
 
@@ -25,6 +25,17 @@ describe('shared estimated-wait cache', () => {
     expect(readings.every((r, i) => r.source !== 'fail_open' && r.seconds === (i % 2 ? 42 : 7))).toBe(true);
     // The processes that did not get the lock read the holder's answer from Redis.
     expect(readings.some((r) => r.source === 'cache')).toBe(true);
+  });
+
+  it('a peer stored the figure and released its lock between this read and this lock: its figure is used, no second call', async () => {
+    const calls: string[] = [];
+    const fetch = async (q: string) => (calls.push(q), 42);
+    const opts = { ks: keyspace(t.prefix), fetch, cacheMs: 60_000, lockMs: 30_000 };
+    expect(await createEstimatedWaitCache({ ...opts, redis: t.redis }).get('a')).toEqual({ source: 'poll', seconds: 42 });
+    // The second process read before the peer stored (its first GET answers null), then finds the lock free.
+    expect(await createEstimatedWaitCache({ ...opts, redis: readsBeforePeer(t.redis) }).get('a')).toEqual({ source: 'cache', seconds: 42 });
+    expect(calls).toEqual(['a']);
+    expect(await t.redis.exists(keyspace(t.prefix).estimatedWaitLock('a'))).toBe(0); // its lock released
   });
 
   it('a failure is fail_open with the reason, and shared for cacheMs (no second call)', async () => {

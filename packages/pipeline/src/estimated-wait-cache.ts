@@ -49,7 +49,14 @@ export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): Estim
     for (;;) {
       const cached = await readCachedEstimatedWait(redis, ks, queueId);
       if (cached) return cached;
-      if ((await redis.set(ks.estimatedWaitLock(queueId), owner, 'PX', lockMs, 'NX')) === 'OK') {
+      // The lock with a read of the figure in the same transaction: a peer that stored it and released its lock
+      // between our read and our lock left it there, and we use it instead of a second Genesys call.
+      const [locked, fresh] = ((await redis.multi().set(ks.estimatedWaitLock(queueId), owner, 'PX', lockMs, 'NX').get(ks.estimatedWait(queueId)).exec()) ?? []).map((r) => r?.[1]);
+      if (locked === 'OK' && typeof fresh === 'string') {
+        await unlock([ks.estimatedWaitLock(queueId)], [owner]);
+        return asReading(JSON.parse(fresh) as Stored, 'cache');
+      }
+      if (locked === 'OK') {
         let v: Stored;
         try {
           v = { s: await opts.fetch(queueId) };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testRedis, waitFor } from '@ivr/testing';
+import { readsBeforePeer, testRedis, waitFor } from '@ivr/testing';
 import { createOccupancyCache, type ObservationsFetcher } from './occupancy-cache';
 import { keyspace } from '@ivr/queue-contract';
 
@@ -39,6 +39,16 @@ describe('shared occupancy cache', () => {
     expect(totalQueriedQueues).toBe(3);
     expect(src.calls.length).toBeLessThanOrEqual(3);
     expect(caches.reduce((n, c) => n + c.stats().analyticsCalls, 0)).toBe(src.calls.length);
+  });
+
+  it('a peer stored the figure and released its lock between this read and this lock: its figure is used, no second call', async () => {
+    const src = countingSource({ a: 4 }, 0);
+    const opts = { ks: keyspace(t.prefix), fetch: src.fetch, cacheMs: 60_000 };
+    expect(await createOccupancyCache({ ...opts, redis: t.redis }).get('a')).toMatchObject({ source: 'poll', observation: { idle: 4 } });
+    // The second process read before the peer stored (its first GET answers null), then finds the lock free.
+    expect(await createOccupancyCache({ ...opts, redis: readsBeforePeer(t.redis) }).get('a')).toMatchObject({ source: 'cache', observation: { idle: 4 } });
+    expect(src.calls).toEqual([['a']]);
+    expect(await t.redis.exists(keyspace(t.prefix).occupancyLock('a'))).toBe(0); // its lock released
   });
 
   it('refreshes after OCCUPANCY_CACHE_MS', async () => {

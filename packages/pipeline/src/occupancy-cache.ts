@@ -134,10 +134,18 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
     while (missing.length) {
       let mine = [...missing, ...extra];
       if (cacheMs > 0) {
+        // Each lock with a read of its figure in the same transaction: a peer that stored the figure and released its
+        // lock between our read and our lock left the figure there, and we use it instead of a second Genesys call.
         const p = redis.multi();
-        for (const q of mine) p.set(lockKey(q), token, 'PX', lockMs, 'NX');
+        for (const q of mine) p.set(lockKey(q), token, 'PX', lockMs, 'NX').get(occKey(q));
         const got = (await p.exec()) ?? [];
-        mine = mine.filter((_, i) => got[i]?.[1] === 'OK');
+        const stored = mine.filter((q, i) => got[2 * i]?.[1] === 'OK' && got[2 * i + 1]?.[1]);
+        mine.forEach((q, i) => {
+          const v = got[2 * i + 1]?.[1];
+          if (got[2 * i]?.[1] === 'OK' && typeof v === 'string') result.set(q, fromCached(JSON.parse(v) as Cached, 'cache'));
+        });
+        if (stored.length) await Promise.all(stored.map((q) => release([lockKey(q)], [token])));
+        mine = mine.filter((q, i) => got[2 * i]?.[1] === 'OK' && !result.has(q));
       }
       extra = []; // companions ride along with the first query only
       if (mine.length) {

@@ -14,4 +14,4 @@ export { countKeys, deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from
 export { assertRunning, REPO_ROOT, spawnNode, startApp, waitForHttp, type NodeProcess, type SpawnNodeOptions } from './processes';
 export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server';
 export { parseStrictJson } from './strict-json';
-export { rejectionOf, waitFor } from './wait';
+export { readsBeforePeer, rejectionOf, waitFor } from './wait';

@@ -23,3 +23,24 @@ export async function rejectionOf<T = unknown>(p: Promise<unknown>): Promise<T> 
   }
   throw new Error('expected a rejection');
 }
+
+/**
+ * The same Redis client whose first `get` answers null, as if it had run just before a peer stored the value: for
+ * the interleaving "read (miss), peer stores and unlocks, lock (free)" that a real race produces only sometimes.
+ * Every other command, and every later `get`, goes to the real client.
+ */
+export function readsBeforePeer<T extends object>(redis: T): T {
+  let first = true;
+  return new Proxy(redis, {
+    get(target, prop) {
+      if (prop === 'get' && first) {
+        return async () => {
+          first = false;
+          return null;
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
