@@ -24,10 +24,12 @@ type Stored = { s: number } | { e: string };
 
 const asReading = (v: Stored, source: 'poll' | 'cache'): WaitReading => ('e' in v ? { source: 'fail_open', reason: v.e } : { source, seconds: v.s });
 
+/** A cache entry's value (the GET of `ks.estimatedWait(queueId)`) as a reading; undefined for no entry. */
+const parseCachedEstimatedWait = (v: unknown): WaitReading | undefined => (typeof v === 'string' ? asReading(JSON.parse(v) as Stored, 'cache') : undefined);
+
 /** The shared cache's estimated wait of `queueId`, or undefined when it holds none (no Genesys call, no lock). */
 export async function readCachedEstimatedWait(redis: Redis, ks: Keyspace, queueId: string): Promise<WaitReading | undefined> {
-  const v = await redis.get(ks.estimatedWait(queueId));
-  return v ? asReading(JSON.parse(v) as Stored, 'cache') : undefined;
+  return parseCachedEstimatedWait(await redis.get(ks.estimatedWait(queueId)));
 }
 
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -51,10 +53,11 @@ export function createEstimatedWaitCache(opts: EstimatedWaitCacheOptions): Estim
       if (cached) return cached;
       // The lock with a read of the figure in the same transaction: a peer that stored it and released its lock
       // between our read and our lock left it there, and we use it instead of a second Genesys call.
-      const [locked, fresh] = ((await redis.multi().set(ks.estimatedWaitLock(queueId), owner, 'PX', lockMs, 'NX').get(ks.estimatedWait(queueId)).exec()) ?? []).map((r) => r?.[1]);
-      if (locked === 'OK' && typeof fresh === 'string') {
+      const [locked, stored] = ((await redis.multi().set(ks.estimatedWaitLock(queueId), owner, 'PX', lockMs, 'NX').get(ks.estimatedWait(queueId)).exec()) ?? []).map((r) => r?.[1]);
+      const storedByPeer = locked === 'OK' ? parseCachedEstimatedWait(stored) : undefined;
+      if (storedByPeer) {
         await unlock([ks.estimatedWaitLock(queueId)], [owner]);
-        return asReading(JSON.parse(fresh) as Stored, 'cache');
+        return storedByPeer;
       }
       if (locked === 'OK') {
         let v: Stored;

@@ -139,13 +139,18 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
         const p = redis.multi();
         for (const q of mine) p.set(lockKey(q), token, 'PX', lockMs, 'NX').get(occKey(q));
         const got = (await p.exec()) ?? [];
-        const stored = mine.filter((q, i) => got[2 * i]?.[1] === 'OK' && got[2 * i + 1]?.[1]);
+        const toFetch: string[] = [];
+        const storedByPeer: string[] = [];
         mine.forEach((q, i) => {
-          const v = got[2 * i + 1]?.[1];
-          if (got[2 * i]?.[1] === 'OK' && typeof v === 'string') result.set(q, fromCached(JSON.parse(v) as Cached, 'cache'));
+          if (got[2 * i]?.[1] !== 'OK') return; // a peer holds the lock: wait for its figure below
+          const reading = parseCachedOccupancy(got[2 * i + 1]?.[1] as string | null);
+          if (reading) {
+            result.set(q, reading);
+            storedByPeer.push(q);
+          } else toFetch.push(q);
         });
-        if (stored.length) await Promise.all(stored.map((q) => release([lockKey(q)], [token])));
-        mine = mine.filter((q, i) => got[2 * i]?.[1] === 'OK' && !result.has(q));
+        await Promise.all(storedByPeer.map((q) => release([lockKey(q)], [token])));
+        mine = toFetch;
       }
       extra = []; // companions ride along with the first query only
       if (mine.length) {
@@ -163,8 +168,8 @@ export function createOccupancyCache(opts: OccupancyCacheOptions): OccupancyCach
       await new Promise((r) => setTimeout(r, 10));
       const vals = await redis.mget(missing.map(occKey));
       missing.forEach((q, i) => {
-        const v = vals[i];
-        if (v) result.set(q, fromCached(JSON.parse(v) as Cached, 'cache'));
+        const reading = parseCachedOccupancy(vals[i]);
+        if (reading) result.set(q, reading);
       });
       missing = missing.filter((q) => !result.has(q));
       if (now() > deadline) {
