@@ -1,6 +1,6 @@
 import type { CallJourney, FailureGroup, JobView } from '@ivr/ops';
 import type { WriteOutcome } from '@ivr/core';
-import { REPORT_BATCH_JOB } from '@ivr/queue-contract';
+import { batchReportsOf, REPORT_BATCH_JOB } from '@ivr/queue-contract';
 import type { DecisionDoc } from '@ivr/reporting';
 import { escapeHtml, formatDuration, page, timeHtml, type NavOptions } from './layout';
 
@@ -35,8 +35,8 @@ export function errorPage(title: string, message: string, nav: NavOptions = {}):
 
 /** For a report-batch job (the receiver's in-call decisions are reported in batches): how many reports it carries. */
 function batchHtml(j: JobView): string {
-  const reports = j.name === REPORT_BATCH_JOB ? (j.data as { reports?: unknown } | null)?.reports : undefined;
-  if (!Array.isArray(reports)) return '';
+  const reports = j.name === REPORT_BATCH_JOB ? batchReportsOf(j.data) : undefined;
+  if (!reports) return '';
   const others = reports.length - 1;
   return `<dt>Batch</dt><dd id="journey-report-batch">${others ? `this call's report and ${others} other${others === 1 ? '' : 's'}` : "this call's report alone"} (in-call decisions are reported in batches)</dd>`;
 }

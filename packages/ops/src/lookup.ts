@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { decisionIdFor, jobIdFor, readStoredDecision, scopedKey, unscopedKey, type DecisionRecord } from '@ivr/core';
 import type { Keyspace } from '@ivr/queue-contract';
 
-import { parseAttemptLogs, type AttemptLogEntry } from '@ivr/queue-contract';
+import { batchReportsOf, parseAttemptLogs, type AttemptLogEntry } from '@ivr/queue-contract';
 
 /**
  * THE mapping from an event's identity (its scopedKey: the idempotency key in its key space) to the BullMQ job ids
@@ -59,11 +59,15 @@ const iso = (ms: number | undefined | null) => (typeof ms === 'number' && ms > 0
 
 async function view(queue: Queue, id: string): Promise<JobView | null> {
   const job = (await queue.getJob(id)) as Job | undefined;
-  if (!job) return null;
+  return job ? jobView(queue, job) : null;
+}
+
+async function jobView(queue: Queue, job: Job): Promise<JobView> {
+  const id = String(job.id);
   const [state, logs] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, 99)]);
   return {
     queue: queue.name,
-    id: String(job.id),
+    id,
     name: job.name,
     state,
     attemptsMade: job.attemptsMade,
@@ -127,10 +131,11 @@ export async function resolveCallKey(deps: LookupDeps, q: string): Promise<{ key
 }
 
 /** The report-batch job carrying a decision's report (the receiver's in-call decisions), if still kept. */
-async function reportBatchOf(deps: LookupDeps, decisionId: string): Promise<{ id: string; reports: Array<{ decisionId?: unknown }> } | null> {
+async function reportBatchOf(deps: LookupDeps, decisionId: string): Promise<{ job: Job; reports: NonNullable<ReturnType<typeof batchReportsOf>> } | null> {
   const id = await deps.redis.get(deps.ks.reportBatch(decisionId));
-  const data = id ? ((await deps.queues.reports.getJob(id))?.data as { reports?: unknown } | undefined) : undefined;
-  return id && Array.isArray(data?.reports) ? { id, reports: data.reports as Array<{ decisionId?: unknown }> } : null;
+  const job = id ? ((await deps.queues.reports.getJob(id)) as Job | undefined) : undefined;
+  const reports = batchReportsOf(job?.data);
+  return job && reports ? { job, reports } : null;
 }
 
 /** A decision's report job: its own, else the report-batch job that carries it. */
@@ -138,7 +143,7 @@ async function reportView(deps: LookupDeps, decisionId: string): Promise<JobView
   const own = await view(deps.queues.reports, jobIdFor('report', decisionId));
   if (own) return own;
   const batch = await reportBatchOf(deps, decisionId);
-  return batch ? view(deps.queues.reports, batch.id) : null;
+  return batch ? jobView(deps.queues.reports, batch.job) : null;
 }
 
 /**

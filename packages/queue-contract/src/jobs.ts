@@ -49,6 +49,14 @@ export const REPORT_BATCH_JOB = 'report-batch';
  */
 export const reportBatchJobSchema = z.object({ reports: z.array(decisionReportJobSchema).min(1) });
 export type ReportBatchJob = z.infer<typeof reportBatchJobSchema>;
+/**
+ * The reports a report-batch job's data carries, as they are (not validated: for the console's look-ups and links),
+ * or undefined for any other job's data.
+ */
+export function batchReportsOf(data: unknown): Array<{ decisionId?: unknown; idempotencyKey?: unknown }> | undefined {
+  const reports = (data as { reports?: unknown } | null)?.reports;
+  return Array.isArray(reports) ? (reports as Array<{ decisionId?: unknown; idempotencyKey?: unknown }>) : undefined;
+}
 /** A report-batch job's envelope alone: the report processor checks each report on its own (one bad one fails only itself). */
 export const reportBatchEnvelopeSchema = z.object({ reports: z.array(z.unknown()).min(1) });
 
