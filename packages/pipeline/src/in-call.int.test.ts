@@ -142,15 +142,17 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
 
   describe('the held write (decide.holdWrite)', () => {
     const settled: unknown[] = [];
-    const heldDecider = () => (
+    const heldDecider = (decide: Partial<DecideDeps> = {}) => (
       (settled.length = 0),
       createInCallDecider({
-        decide: { ...deps, holdWrite: true },
+        decide: { ...deps, holdWrite: true, ...decide },
         events: queues.events,
         settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, logger: silentLogger },
         onWriteSettled: (r) => settled.push(r),
       })
     );
+    /** The receiver's report sender, lingering a minute: its batch goes only when a test flushes it. */
+    const lingeringSender = () => createReportSender({ reports: queues.reports, redis: t.redis, ks: ks(), lingerMs: 60_000, maxBatch: 100, pointerTtlS: 60, logger: silentLogger });
     const outcomeJob = (decisionId: string) => queues.reports.getJob(jobIdFor('outcome', `${decisionId} skipped`));
 
     it('answer delivered: no write job; answered mark, conversation COMPLETE, the report carrying the skipped outcome, then the job removed', async () => {
@@ -220,12 +222,8 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
 
     it('reports sent in batches (the receiver\'s wiring): the report, with its skipped outcome, in a report-batch job; the event job removed only once that job is stored', async () => {
       await cache(3);
-      const sender = createReportSender({ reports: queues.reports, redis: t.redis, ks: ks(), lingerMs: 60_000, maxBatch: 100, pointerTtlS: 60, logger: silentLogger });
-      const decider = createInCallDecider({
-        decide: { ...deps, holdWrite: true, sendReport: sender.send },
-        events: queues.events,
-        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, logger: silentLogger },
-      });
+      const sender = lingeringSender();
+      const decider = heldDecider({ sendReport: sender.send });
       const evs = [event('k-8', 'c-8'), event('k-9', 'c-9')];
       const jobIds = await Promise.all(evs.map(held));
       const ds = await Promise.all(evs.map((ev, i) => decider(ev, jobIds[i]!, Promise.resolve(true))));
@@ -243,12 +241,8 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
 
     it('drain (the receiver\'s shutdown) resolves only once every decision\'s follow-ups are sent and its job removed', async () => {
       await cache(3);
-      const sender = createReportSender({ reports: queues.reports, redis: t.redis, ks: ks(), lingerMs: 60_000, maxBatch: 100, pointerTtlS: 60, logger: silentLogger });
-      const decider = createInCallDecider({
-        decide: { ...deps, holdWrite: true, sendReport: sender.send },
-        events: queues.events,
-        settle: { redis: t.redis, ks: ks(), answeredTtlS: 60, logger: silentLogger },
-      });
+      const sender = lingeringSender();
+      const decider = heldDecider({ sendReport: sender.send });
       const ev = event('k-10', 'c-10');
       const jobId = await held(ev);
       let deliver: (ok: boolean) => void = () => undefined;

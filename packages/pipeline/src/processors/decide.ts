@@ -7,6 +7,7 @@ import type { OccupancyCache, OccupancyReading } from '../occupancy-cache';
 import type { EstimatedWaitCache } from '../estimated-wait-cache';
 import type { Keyspace } from '@ivr/queue-contract';
 import type { Logger } from './logger';
+import type { SendReport } from '../report-sender';
 import { writeAwaitsAnswer, writeDelayMs, type WriteBack } from '@ivr/queue-contract';
 import { decisionAnswer } from '@ivr/queue-contract';
 
@@ -24,7 +25,7 @@ export interface DecideDeps {
    * How a decision's report is sent instead of its own `report` job (the receiver's in-call path: report-batch jobs,
    * createReportSender). Resolves once the report is in a stored job.
    */
-  sendReport?: (report: DecisionReportJob) => Promise<void>;
+  sendReport?: SendReport;
   /** Connection used to PUBLISH the decision for receivers holding a `Prefer: wait` request. */
   publisher: Redis;
   ks: Keyspace;
