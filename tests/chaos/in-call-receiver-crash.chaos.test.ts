@@ -1,9 +1,10 @@
 /**
  * Chaos 10: the in-call path (INCALL_DECIDE) under a receiver crash. Two worker processes, a receiver deciding
  * `Prefer: wait` requests itself on cached figures (polled, OCCUPANCY_CACHE_MS 5 s: the first call after each expiry
- * goes to a worker). Mid-run the receiver is SIGKILLed with requests in flight (some stored with their delayed job
- * and not yet decided; calls sent while no receiver listens fail to connect, status 0) and a new one takes over. Every event answered 2xx is decided, every event stored is decided (the dead receiver's delayed
- * jobs run on a worker when their 2 s delay ends), each decision is stored once, and each ends with a write outcome
+ * goes to a worker). Mid-run the receiver is SIGKILLed with requests in flight (some stored as held events, no job,
+ * and not yet decided; calls sent while no receiver listens fail to connect, status 0) and a new one takes over. Every
+ * event answered 2xx is decided, every event stored is decided (a worker's sweep adds the jobs of the dead receiver's
+ * held events once their 2 s are up), each decision is stored once, and each ends with a write outcome
  * (skipped when its answer was delivered, written otherwise: a write held by the dead receiver is not lost).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +62,7 @@ describe('chaos 10: in-call decisions, the receiver SIGKILLed mid-run', () => {
 
     const keys = events.map((e) => e.key);
     const answered = keys.filter((_, i) => [200, 202].includes(answers[i]!.status));
-    await waitDrained(queues, 'every queue drained (the delayed jobs of the dead receiver included)', 60_000).catch(() => undefined);
+    await waitDrained(queues, 'every queue drained (the held events of the dead receiver included)', 60_000).catch(() => undefined);
     await waitFor(async () => (await decidedCount(redis, prefix, answered)) === answered.length, 'every answered event decided', 30_000, 250).catch(() => undefined);
     // Stored but never answered (in flight at the kill): its job is still there (removed only once decided in-call).
     const undecidedStored: string[] = [];

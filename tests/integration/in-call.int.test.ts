@@ -1,6 +1,6 @@
 /**
  * The in-call path (INCALL_DECIDE, default on): the receiver decides a `Prefer: wait` request itself when the shared
- * caches hold the queue's figures, with the event's job added delayed as the fallback. Real receiver, real workers,
+ * caches hold the queue's figures, with the event held (no job) as the fallback. Real receiver, real workers,
  * real BullMQ and Redis, the simulator as Genesys.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ const metric = async (pl: Pipeline, name: string) => {
 };
 
 describe('the in-call decision (receiver decides on cached figures)', () => {
-  it('no decide worker running: decided by the receiver, the delayed job removed, the write settled as skipped (no write job) and the report stored', async () => {
+  it('no decide worker running: decided by the receiver, the held event released (never a job), the write settled as skipped (no write job) and the report stored', async () => {
     p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2', WORKER_ROLES: 'apply,report', WRITE_ANSWER_GRACE_MS: '0' });
     const pl = p;
     await cacheFigures(pl, 5);
@@ -55,8 +55,9 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     expect(commands('hmget', ks.conversation('c-in-1')).length).toBe(2); // START (in the ingest) and COMMIT, once each
     expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_queue', availableAgents: 5, queueId: QUEUE, occupancySource: 'notification', decisionId, jobId: jobIdForKey('in-1') });
     expect(await metric(pl, 'ivr_decisions_total{route="route_to_queue",occupancy_source="notification"}')).toBe(1);
-    // The job was only the fallback: removed once the report was enqueued and the write settled.
-    await waitFor(async () => (await pl.receiver.queues.events.getJob(jobIdForKey('in-1'))) === undefined, 'the delayed decide job removed');
+    // The held event was only the fallback: released once the report was enqueued and the write settled, no job.
+    await waitFor(async () => (await pl.redis.zcard(ks.held)) === 0 && (await pl.redis.hlen(ks.heldEvents)) === 0, 'the held event released');
+    expect(await pl.receiver.queues.events.getJob(jobIdForKey('in-1'))).toBeUndefined();
     // The answer was delivered: the receiver settled the write as skipped (no write job), the store records it.
     expect(await pl.receiver.queues.writes.getJob(jobIdFor('apply', decisionId))).toBeUndefined();
     expect(await pl.redis.hget(keyspace(pl.prefix).conversation('c-in-1'), 'state')).toBe('COMPLETE');
@@ -71,7 +72,7 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     expect(await pl.receiver.queues.events.count()).toBe(0);
   });
 
-  it('figures not cached: the job is promoted at once and a worker decides (polled), well within the wait', async () => {
+  it('figures not cached: the event\'s job is added at once and a worker decides (polled), well within the wait', async () => {
     p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2' }); // OCCUPANCY_CACHE_MS 0: nothing cached
     const pl = p;
     await pl.sim.control.setQueue(QUEUE, { idle: 1, interacting: 0, waiting: 0 });
@@ -79,26 +80,28 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     const res = await pl.post({ conversationId: 'c-in-2', participantId: 'cust-2', dtmf: '1' }, { prefer: 'wait=5', 'idempotency-key': 'in-2' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_vm', availableAgents: 1, occupancySource: 'poll' });
-    expect(res.ms).toBeLessThan(4000); // not held until the 5 s deadline the delayed job was added with
+    expect(res.ms).toBeLessThan(4000); // not held until the 5 s deadline
+    expect(await pl.redis.zcard(keyspace(pl.prefix).held)).toBe(0);
     const job = await pl.receiver.queues.events.getJob(jobIdForKey('in-2'));
     expect(await job?.getState()).toBe('completed'); // the worker's job, not the receiver
     expect(await metric(pl, 'ivr_decisions_total')).toBe(0); // the receiver decided nothing
   });
 
-  it('a receiver that stored a held event and died before deciding: the delayed job runs when its delay ends and a worker decides', async () => {
+  it('a receiver that held an event and died before deciding: a sweep by a worker adds its job when due and a worker decides', async () => {
     p = await startPipeline({ TARGET_QUEUE_ID: QUEUE, OCCUPANCY_THRESHOLD: '2' });
     const pl = p;
     await pl.sim.control.setQueue(QUEUE, { idle: 4, interacting: 0, waiting: 0 });
     await createConversation(pl.sim.url, 'c-in-3', { customerId: 'cust-3' });
-    // What the receiver's ingest step does for a held event (the delayed job, the decision started in the same
-    // script), without the decision that would follow.
+    // What the receiver's ingest step does for a held event (held, no job; the decision started in the same script),
+    // without the decision that would follow.
     const event: IvrEventJob = { idempotencyKey: 'in-3', receivedAt: Date.now(), answerBy: Date.now() + 300, conversationId: 'c-in-3', participantId: 'cust-3', flowInstanceId: 'c-in-3', dtmf: '1', source: 'data-action' };
     const ks = keyspace(pl.prefix);
     const idempotency = createIdempotencyStore(pl.redis, ks, 60);
     const whenNew = inCallStartCall({ ks, ttlSeconds: 60, policy: singleQueuePolicy(QUEUE, 2) }, event);
     expect((await ingestEvent({ idempotency, events: pl.receiver.queues.events, whenNew: inCallStartScript() }, event, 'fp', { delayMs: 300, whenNew })).kind).toBe('accepted');
     expect(await pl.redis.hget(ks.conversation('c-in-3'), 'state')).toBe('CHECKING_QUEUE'); // started, never decided
-    expect(await (await pl.receiver.queues.events.getJob(jobIdForKey('in-3')))!.getState()).toBe('delayed');
+    expect(await pl.receiver.queues.events.getJob(jobIdForKey('in-3'))).toBeUndefined();
+    expect(await pl.redis.zrange(ks.held, 0, -1)).toEqual([jobIdForKey('in-3')]);
     await waitFor(async () => (await (await pl.receiver.queues.events.getJob(jobIdForKey('in-3')))?.getState()) === 'completed', 'the worker decided', 10_000);
     const stored = JSON.parse((await pl.redis.get(keyspace(pl.prefix).decision(scopedKey('in-3'))))!) as Record<string, unknown>;
     expect(stored).toMatchObject({ routing_decision: 'route_to_queue', queue_occupancy: 4, occupancySource: 'poll' });

@@ -4,7 +4,7 @@ import { describeParts, eventLogger, loadRoutingPolicy, type Config } from '@ivr
 import type { DecisionRecord } from '@ivr/core';
 import { createDecisionWaiter, createIdempotencyStore, createRecorder, ingestEvent } from '@ivr/intake';
 import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
-import { createQueues, keyspace, answeredMarkTtlS, markAnswered, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
+import { createQueues, keyspace, answeredMarkTtlS, markAnswered, prepareHeldMove, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
 import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider, createReportSender, IN_CALL_REPORT_BATCH, inCallStartCall, inCallStartScript } from '@ivr/pipeline';
@@ -103,6 +103,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
         onWriteSettled: (r) => metrics.observeWrite(r),
       })
     : undefined;
+  if (inCall) await prepareHeldMove(queues.events); // an event not decided here gets its job at once (moveHeld)
   const ingestDeps = { idempotency, events: queues.events, tx: ingestTx };
   const inCallStart = policy ? { deps: { ...ingestDeps, whenNew: inCallStartScript() }, ks, ttlSeconds: config.IDEMPOTENCY_TTL_S, policy } : undefined;
   const app = createApp({

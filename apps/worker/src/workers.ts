@@ -5,9 +5,9 @@ import { policyQueues } from '@ivr/core';
 import type { GenesysClient } from '@ivr/genesys';
 import { createDecisionStore, initInBackground, type DecisionStore } from '@ivr/reporting';
 import { assertRedisMemory, createRedis, waitForRedis, warnIfEvicting } from '@ivr/redis';
-import { createConversationStore, createOccupancyCache, createReportBatcher, defineApplyScripts, type OccupancyCache, type OccupancyPush, type ReportBatcher } from '@ivr/pipeline';
+import { createConversationStore, createOccupancyCache, createReportBatcher, defineApplyScripts, startHeldSweep, type OccupancyCache, type OccupancyPush, type ReportBatcher } from '@ivr/pipeline';
 import { createMetrics, type IvrMetrics } from '@ivr/metrics';
-import { createQueues, keyspace } from '@ivr/queue-contract';
+import { createQueues, keyspace, prepareHeldMove } from '@ivr/queue-contract';
 import { instrumentGenesys } from './genesys-metrics';
 import { heatmapRegeneration } from './heatmap-regeneration';
 
@@ -64,10 +64,13 @@ export async function startWorkers(
   const conversations = createConversationStore(client, ks, config.IDEMPOTENCY_TTL_S);
   // Every script this process runs on `client` is defined here, before any job: see defineApplyScripts.
   defineApplyScripts(client);
+  if (roles.includes('decide')) await prepareHeldMove(queues.events); // the sweep's move script (held events)
   const workerOptions = sharedWorkerOptions(config, workerConn);
   const ctx: RoleContext = { config, logger, eventLog: eventLogger(logger), metrics, api, client, ks, queues, workerOptions };
 
   const push = roles.includes('decide') ? startOccupancyPushRole(config, logger, api, client, ks, policyQueues(policy)) : undefined;
+  // Events held for an in-call decision whose receiver died: their jobs are added once due (@ivr/queue-contract held.ts).
+  const sweep = roles.includes('decide') ? startHeldSweep({ events: queues.events, ks, logger: ctx.eventLog }) : undefined;
   const occupancy = createOccupancyCache({ redis: client, ks, cacheMs: config.OCCUPANCY_CACHE_MS, fetch: (q) => api.queryObservations(q), mediaType: config.MEDIA_TYPE, lockMs: config.GENESYS_TIMEOUT_MS + 500, companions: policyQueues(policy) });
   // The store's init (Elasticsearch: index template, index) runs in the background until it succeeds: a store that
   // is down at start does not stop decisions or Genesys writes; report jobs fail with the reason and are retried.
@@ -106,6 +109,7 @@ export async function startWorkers(
     metrics,
     async close() {
       // Stop taking jobs and let in-flight ones finish; the batcher flushes what its jobs are waiting on.
+      await sweep?.stop();
       const closing = workers.map((w) => w.close());
       await push?.stop(); // gives the lease up: another process takes the channel over at once
       await batcher.flush();

@@ -1,7 +1,7 @@
 import { sha256, sha256Bytes } from '@ivr/core';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { defineScript } from '@ivr/redis';
-import type { Keyspace } from '@ivr/queue-contract';
+import type { BullmqScript, Keyspace } from '@ivr/queue-contract';
 
 /**
  * Idempotency records, sized for millions of keys a day (the bench measures bytes per key):
@@ -49,12 +49,6 @@ redis.call('DEL', KEYS[1])
 return -1
 `;
 
-/** One of BullMQ's scripts as its queue connection defines it (ioredis `scriptsSet`). */
-export interface BullmqScript {
-  name: string;
-  numberOfKeys: number;
-  lua: string;
-}
 
 /**
  * The ingest transaction as ONE script: CLAIM, BullMQ's add script `addLua` (its text unchanged, run as a function
@@ -113,6 +107,47 @@ ${ending}
 }
 
 /**
+ * The ingest of an event held for an in-call decision, as ONE script: CLAIM, then, for a new event (or a pending claim
+ * of this body), HOLD it (no BullMQ job: the event's job data under its job id in the held hash, the job id in the
+ * held set at its due time; held.ts) and mark the record stored, all atomically. KEYS = [record, held set, held hash,
+ * ...whenNew's keys]; ARGV = [compact fingerprint, TTL, job id, due (ms), job data, ...whenNew's arguments]. The reply
+ * is {claim, job id, finish (1 held, 0 not), whenNew's reply or false}, the shape of ingestScript's.
+ */
+export function holdScript(whenNew?: { numberOfKeys: number; lua: string }): string {
+  return `
+local function ivrClaim(KEYS, ARGV)
+${CLAIM}
+end
+${whenNew ? `local function ivrWhenNew(KEYS, ARGV)
+${whenNew.lua}
+end` : ''}
+local claim = ivrClaim({KEYS[1]}, {ARGV[1], ARGV[2]})
+local finish = 0
+if claim == 0 or claim == 1 then
+  redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[3])
+  redis.call('SET', KEYS[1], '2' .. ARGV[1], 'KEEPTTL')
+  finish = 1
+end
+${whenNew ? `local after = false
+if claim == 0 then
+  local newKeys, newArgs = {}, {}
+  for i = 4, #KEYS do newKeys[#newKeys + 1] = KEYS[i] end
+  for i = 6, #ARGV do newArgs[#newArgs + 1] = ARGV[i] end
+  after = ivrWhenNew(newKeys, newArgs)
+end
+return {claim, ARGV[3], finish, after}` : 'return {claim, ARGV[3], finish}'}
+`;
+}
+
+/** An event to hold instead of adding its job (holdScript): its job id, due time (ms) and job data (JSON). */
+export interface HoldCall {
+  jobId: string;
+  dueAt: number;
+  data: string;
+}
+
+/**
  * A script the ingest runs in its own transaction when the event is new and its job stored (ingestScript): the
  * in-call path starts the decision there (one round trip less before the caller's answer). Its Lua is the body of
  * a function of its own KEYS and ARGV; `name` is unique per script text.
@@ -132,6 +167,8 @@ export interface WhenNewCall {
 
 /** The name the ingest script wrapping BullMQ's add script `addName` is defined under. */
 const ingestCommand = (addName: string, whenNew?: string) => (whenNew ? `ivrIngest:${addName}:${whenNew}` : `ivrIngest:${addName}`);
+/** The name the holding ingest script (holdScript) is defined under. */
+const holdCommand = (whenNew?: string) => (whenNew ? `ivrIngestHold:${whenNew}` : 'ivrIngestHold');
 
 /** How many of its KEYS each BullMQ add script prepared so far takes (a fact of the script: its name is versioned). */
 const keysOfAdd = new Map<string, number>();
@@ -153,6 +190,11 @@ export interface IdempotencyStore {
    * and its job stored, else false.
    */
   ingestInto(pipeline: ChainableCommander, add: { name: string; args: unknown[] }, key: string, jobKey: string, fingerprint: string, whenNew?: WhenNewCall): void;
+  /**
+   * As ingestInto for an event held for an in-call decision (holdScript): no BullMQ job, the event held in the
+   * keyspace's held set and hash until `hold.dueAt`. The reply has ingestInto's shape (the job id as the add's reply).
+   */
+  holdInto(pipeline: ChainableCommander, hold: HoldCall, key: string, fingerprint: string, whenNew?: WhenNewCall): void;
   /** The record's state for this key and body (diagnostics and tests). */
   state(key: string, fingerprint: string): Promise<'absent' | 'claimed' | 'stored' | 'conflict'>;
   /** The Redis key holding `key`'s record. */
@@ -174,6 +216,8 @@ export function compactFingerprint(fingerprint: string): string {
 export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: number): IdempotencyStore {
   const claim = defineScript<number>(redis, 'ivrIdemClaim2', 1, CLAIM);
   const define = (conn: Redis, adds: readonly BullmqScript[], whenNew: readonly WhenNewScript[] = []) => {
+    defineScript(conn, holdCommand(), 3, holdScript());
+    for (const w of whenNew) defineScript(conn, holdCommand(w.name), 3 + w.numberOfKeys, holdScript(w));
     for (const a of adds) {
       defineScript(conn, ingestCommand(a.name), a.numberOfKeys + 2, ingestScript(a.lua));
       for (const w of whenNew) defineScript(conn, ingestCommand(a.name, w.name), a.numberOfKeys + 2 + w.numberOfKeys, ingestScript(a.lua, w));
@@ -197,6 +241,13 @@ export function createIdempotencyStore(redis: Redis, ks: Keyspace, ttlSeconds: n
       if (whenNew.keys.length !== whenNew.script.numberOfKeys) throw new Error(`ingestInto: ${whenNew.script.name} takes ${whenNew.script.numberOfKeys} keys, given ${whenNew.keys.length}`);
       const addArgs = add.args.slice(n);
       (pipeline as Pipe)[command]!([...own, ...add.args.slice(0, n), ...whenNew.keys, fp, ttlSeconds, addArgs.length, ...addArgs, ...whenNew.args]);
+    },
+    holdInto(pipeline, hold, key, fingerprint, whenNew) {
+      const command = holdCommand(whenNew?.script.name);
+      if (typeof (pipeline as Pipe)[command] !== 'function') throw new Error(`holdInto: ${command} was not prepared on this connection (prepare())`);
+      if (whenNew && whenNew.keys.length !== whenNew.script.numberOfKeys) throw new Error(`holdInto: ${whenNew.script.name} takes ${whenNew.script.numberOfKeys} keys, given ${whenNew.keys.length}`);
+      const args = [compactFingerprint(fingerprint), ttlSeconds, hold.jobId, hold.dueAt, hold.data];
+      (pipeline as Pipe)[command]!([recordKey(key), ks.held, ks.heldEvents, ...(whenNew?.keys ?? []), ...args, ...(whenNew?.args ?? [])]);
     },
     prepare: define,
     async claim(key, fingerprint) {

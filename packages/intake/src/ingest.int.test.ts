@@ -68,16 +68,19 @@ describe.each([
     expect(await queues.events.count()).toBe(10);
   });
 
-  it('delayMs (an event held for the in-call decision): the one job is delayed by that much; a re-delivery adds nothing', async () => {
-    const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx };
+  it('delayMs (an event held for the in-call decision): no job, the event held until its due time; a re-delivery or a conflict holds nothing more', async () => {
+    const ks = keyspace(t.prefix);
+    const deps = { idempotency: createIdempotencyStore(t.redis, ks, 60), events: queues.events, tx };
     const before = Date.now();
-    const first = await ingestEvent(deps, job('held'), 'fp', { delayMs: 2000 });
-    expect(first).toEqual({ kind: 'accepted', jobId: jobIdForKey('held') });
+    const event = job('held');
+    expect(await ingestEvent(deps, event, 'fp', { delayMs: 2000 })).toEqual({ kind: 'accepted', jobId: jobIdForKey('held') });
     expect(await ingestEvent(deps, job('held'), 'fp', { delayMs: 2000 })).toEqual({ kind: 'duplicate', jobId: jobIdForKey('held') });
-    expect(await queues.events.getJobCounts('wait', 'active', 'delayed')).toEqual({ wait: 0, active: 0, delayed: 1 });
-    const stored = (await queues.events.getJob(jobIdForKey('held')))!;
-    expect(stored.opts.delay).toBe(2000);
-    expect(stored.timestamp + stored.opts.delay!).toBeGreaterThanOrEqual(before + 2000);
+    expect((await ingestEvent(deps, job('held', '7'), 'fp-other', { delayMs: 2000 })).kind).toBe('conflict');
+    expect(await queues.events.getJobCounts('wait', 'active', 'delayed')).toEqual({ wait: 0, active: 0, delayed: 0 });
+    expect(await t.redis.zrange(ks.held, 0, -1)).toEqual([jobIdForKey('held')]);
+    expect(Number(await t.redis.zscore(ks.held, jobIdForKey('held')))).toBeGreaterThanOrEqual(before + 2000);
+    expect(JSON.parse((await t.redis.hget(ks.heldEvents, jobIdForKey('held')))!)).toEqual(event);
+    expect(await deps.idempotency.state('held', 'fp')).toBe('stored'); // a 2xx may be sent: the event is in Redis
   });
 
   it('same key with another body is a conflict and adds nothing', async () => {
@@ -172,27 +175,32 @@ describe.each([
   /** A WhenNewScript that counts its runs in KEYS[1] and echoes its argument (what the in-call start stands on). */
   const counter = { name: 'testCountRuns', numberOfKeys: 1, lua: `return {redis.call('INCR', KEYS[1]), ARGV[1]}` };
 
-  it('whenNew runs inside the ingest only for a new event whose job was stored, and its reply comes back', async () => {
+  it('whenNew runs inside the ingest only for a new event that was stored (held or its job added), and its reply comes back', async () => {
     const runs = `${t.prefix}:runs`;
     const deps = { idempotency: createIdempotencyStore(t.redis, keyspace(t.prefix), 60), events: queues.events, tx, whenNew: counter };
-    const opts = { delayMs: 2000, whenNew: { keys: [runs], args: ['hello'] } };
-    expect(await ingestEvent(deps, job('w1'), 'fp', opts)).toEqual({ kind: 'accepted', jobId: jobIdForKey('w1'), whenNew: [1, 'hello'] });
+    const held = { delayMs: 2000, whenNew: { keys: [runs], args: ['hello'] } };
+    expect(await ingestEvent(deps, job('w1'), 'fp', held)).toEqual({ kind: 'accepted', jobId: jobIdForKey('w1'), whenNew: [1, 'hello'] });
     // A re-delivery, a conflicting body: the script does not run, nothing comes back.
-    expect(await ingestEvent(deps, job('w1'), 'fp', opts)).toEqual({ kind: 'duplicate', jobId: jobIdForKey('w1') });
-    expect((await ingestEvent(deps, job('w1', '9'), 'fp-other', opts)).kind).toBe('conflict');
+    expect(await ingestEvent(deps, job('w1'), 'fp', held)).toEqual({ kind: 'duplicate', jobId: jobIdForKey('w1') });
+    expect((await ingestEvent(deps, job('w1', '9'), 'fp-other', held)).kind).toBe('conflict');
     // An ingest that does not ask for it, on the same deps: the plain script.
     expect(await ingestEvent(deps, job('w2'), 'fp')).toEqual({ kind: 'accepted', jobId: jobIdForKey('w2') });
     expect(await t.redis.get(runs)).toBe('1');
-    // An add that fails: the claim is undone and the script does not run either.
+    // With a job added (no delayMs): an add that fails undoes the claim and the script does not run either.
+    const added = { whenNew: held.whenNew };
     await t.redis.set(queues.events.keys['id']!, 'not-a-counter');
-    expect(ingestFailure(await ingestEvent(deps, job('w3'), 'fp', opts).catch((e: Error) => e))).toBe('not_stored');
+    expect(ingestFailure(await ingestEvent(deps, job('w3'), 'fp', added).catch((e: Error) => e))).toBe('not_stored');
     expect(await t.redis.get(runs)).toBe('1');
     await t.redis.del(queues.events.keys['id']!);
-    // Still one script call per event.
-    const { result, sent } = await commandsSent(() => ingestEvent(deps, job('w3'), 'fp', opts));
+    // Still one script call per event, held or added.
+    const { result, sent } = await commandsSent(() => ingestEvent(deps, job('w3'), 'fp', added));
     expect(result).toEqual({ kind: 'accepted', jobId: jobIdForKey('w3'), whenNew: [2, 'hello'] });
     expect(sent).toEqual(['evalsha']);
-    expect(await queues.events.getJobCounts('wait', 'delayed')).toEqual({ wait: 1, delayed: 2 });
+    const again = await commandsSent(() => ingestEvent(deps, job('w4'), 'fp', held));
+    expect(again.result).toEqual({ kind: 'accepted', jobId: jobIdForKey('w4'), whenNew: [3, 'hello'] });
+    expect(again.sent).toEqual(['evalsha']);
+    expect(await queues.events.getJobCounts('wait', 'delayed')).toEqual({ wait: 2, delayed: 0 });
+    expect(await t.redis.zcard(keyspace(t.prefix).held)).toBe(2);
   });
 
   it('whenNew asked for without the script in the deps is refused before anything is sent', async () => {

@@ -1,8 +1,8 @@
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobIdForKey, scopedKey } from '@ivr/core';
-import { CLAIM_OUTCOMES, type IdempotencyStore, type WhenNewCall, type WhenNewScript } from './idempotency-store';
-import type { IvrEventJob } from '@ivr/queue-contract';
+import { CLAIM_OUTCOMES, type HoldCall, type IdempotencyStore, type WhenNewCall, type WhenNewScript } from './idempotency-store';
+import { bullmqAddScript, captureAdd, EVENT_JOB, queueClientOf, type IvrEventJob } from '@ivr/queue-contract';
 
 /**
  * What a failed ingest means for the event, so the receiver can say it truthfully:
@@ -52,9 +52,10 @@ export interface IngestDeps {
 
 export interface IngestOptions {
   /**
-   * Add the job delayed by this many ms (BullMQ's delayed set) instead of waiting: an event the receiver decides
-   * itself while the caller waits (`Prefer: wait`, the in-call path). The job is the fallback: a receiver that
-   * cannot decide promotes it, one that crashed leaves it to a worker when the delay ends.
+   * Hold the event for this many ms instead of adding its job (held.ts: the keyspace's held set and hash, no BullMQ
+   * job): an event the receiver decides itself while the caller waits (`Prefer: wait`, the in-call path). A receiver
+   * that decides it releases it (releaseHeld); one that cannot adds its job at once (moveHeld); one that crashed
+   * leaves it to a worker's sweep (sweepHeld) when the time is up.
    */
   delayMs?: number;
   /** Run IngestDeps.whenNew with these keys and arguments (its reply comes back in the accepted outcome). */
@@ -68,7 +69,8 @@ interface Pending {
   key: string;
   jobKey: string;
   fingerprint: string;
-  add: { name: string; args: unknown[] };
+  /** BullMQ's add of the job, or (delayMs) the event held instead. */
+  add: { name: string; args: unknown[] } | HoldCall;
   whenNew: WhenNewCall | undefined;
   resolve: (r: unknown[]) => void;
   reject: (e: Error) => void;
@@ -80,41 +82,17 @@ const batches = new WeakMap<object, Pending[]>();
 
 /** The connection the ingest goes out on, with the ingest scripts (`ingestScript`) around BullMQ's two add scripts. */
 async function connectionFor(deps: IngestDeps): Promise<Redis> {
-  const queueClient = (await deps.events.backend.client) as unknown as Redis; // BullMQ 6: the Redis backend's client
+  const queueClient = await queueClientOf(deps.events);
   const conn = deps.tx ?? queueClient;
   const done = prepared.get(conn) ?? new Set<string>();
   const wanted = deps.whenNew?.name ?? '';
   if (!done.has(wanted)) {
-    // BullMQ's two add scripts: addStandardJob, and addDelayedJob for an event held for an in-call decision.
-    const scripts = (queueClient as unknown as { scriptsSet: Record<string, { lua: string; numberOfKeys: number }> }).scriptsSet;
-    const adds = ['addStandardJob:', 'addDelayedJob:'].map((prefix) => {
-      const name = Object.keys(scripts).find((k) => k.startsWith(prefix));
-      if (!name) throw new Error(`BullMQ ${prefix.slice(0, -1)} script not found on the queue connection (BullMQ version changed?)`);
-      return { name, numberOfKeys: scripts[name]!.numberOfKeys, lua: scripts[name]!.lua };
-    });
-    deps.idempotency.prepare(conn, adds, deps.whenNew ? [deps.whenNew] : []);
+    // BullMQ's add script (addStandardJob); an event held for an in-call decision has no job (holdScript).
+    deps.idempotency.prepare(conn, [bullmqAddScript(queueClient)], deps.whenNew ? [deps.whenNew] : []);
     done.add('').add(wanted);
     prepared.set(conn, done);
   }
   return conn;
-}
-
-/**
- * BullMQ's own add, captured rather than sent: Job.addJob builds the arguments (msgpack'd options, keys) and
- * hands them to its transaction's `runCommand` synchronously, as it does for addBulk and flows.
- */
-async function captureAdd(job: Job): Promise<{ name: string; args: unknown[] }> {
-  let captured: { name: string; args: unknown[] } | undefined;
-  const recorder = {
-    runCommand(name: string, args: unknown[]) {
-      if (captured) throw new Error('BullMQ issued more than one command for a standard add (BullMQ version changed?)');
-      captured = { name, args };
-      return recorder;
-    },
-  };
-  await job.addJob(recorder as unknown as Parameters<Job['addJob']>[0]);
-  if (!captured) throw new Error('BullMQ issued no command for the add (BullMQ version changed?)');
-  return captured;
 }
 
 /**
@@ -125,7 +103,10 @@ function flush(conn: Redis, batch: Pending[]): void {
   batches.delete(conn);
   const p = conn.pipeline() as Tx;
   try {
-    for (const it of batch) it.deps.idempotency.ingestInto(p, it.add, it.key, it.jobKey, it.fingerprint, it.whenNew);
+    for (const it of batch) {
+      if ('dueAt' in it.add) it.deps.idempotency.holdInto(p, it.add, it.key, it.fingerprint, it.whenNew);
+      else it.deps.idempotency.ingestInto(p, it.add, it.key, it.jobKey, it.fingerprint, it.whenNew);
+    }
   } catch (err) {
     // Nothing was sent: every waiter hears why rather than waiting for ever.
     for (const it of batch) it.reject(err as Error);
@@ -177,7 +158,7 @@ export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprin
   const queue = deps.events;
   const conn = await connectionFor(deps);
   const delay = opts.delayMs !== undefined && opts.delayMs > 0 ? Math.ceil(opts.delayMs) : undefined;
-  const add = await captureAdd(new Job(queue, 'dtmf', job, { ...queue.defaultJobOptions, jobId, ...(delay ? { delay } : {}) }, jobId));
+  const add = delay ? { jobId, dueAt: Date.now() + delay, data: JSON.stringify(job) } : await captureAdd(new Job(queue, EVENT_JOB, job, { ...queue.defaultJobOptions, jobId }, jobId));
   const whenNew = opts.whenNew && deps.whenNew ? { script: deps.whenNew, ...opts.whenNew } : undefined;
   const replies = await send(conn, { deps, key: scopedKey(job.idempotencyKey, space), jobKey: queue.keys[''] + jobId, fingerprint, add, whenNew });
   const [claim, added, , after] = replies;

@@ -1,8 +1,8 @@
 /**
- * createInCallDecider on real Redis and real BullMQ: decided on cached figures (the delayed job removed once the
- * follow-ups are enqueued), not cached (the job promoted, the conversation left for the worker's run to resume),
- * follow-ups that fail (the job kept, to re-send them when its delay ends), and the held write (WRITE_BACK
- * unanswered): settled as skipped when the answer was delivered, enqueued at once when it was not.
+ * createInCallDecider on real Redis and real BullMQ: decided on cached figures (the held event released once the
+ * follow-ups are enqueued, never a job), not cached (the event's job added at once, the conversation left for the
+ * worker's run to resume), follow-ups that fail (the event kept held, for a sweep to re-send them when due), and the
+ * held write (WRITE_BACK unanswered): settled as skipped when the answer was delivered, enqueued at once when it was not.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -55,15 +55,22 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     await t.cleanup();
   });
 
-  /** The event's job as ingest adds it for a held event: delayed until the wait's deadline. */
+  /** A held event as ingestEvent leaves it (`delayMs`; asserted in @ivr/intake's ingest tests): no job, held until the deadline. */
   const held = async (ev: IvrEventJob) => {
     const jobId = jobIdForKey(ev.idempotencyKey);
-    await queues.events.add('dtmf', ev, { jobId, delay: 5000 });
+    await t.redis.multi().hset(ks().heldEvents, jobId, JSON.stringify(ev)).zadd(ks().held, Date.now() + 5000, jobId).exec();
     return jobId;
   };
+  const isHeld = async (jobId: string) => (await t.redis.zscore(ks().held, jobId)) !== null && (await t.redis.hexists(ks().heldEvents, jobId)) === 1;
+  /** Released: neither held nor given a job (the decision was the receiver's). */
+  const released = async (jobId: string) => !(await isHeld(jobId)) && (await queues.events.getJob(jobId)) === undefined;
+  /** Still the fallback: held, and no job yet. */
+  const stillHeld = async (jobId: string) => (await isHeld(jobId)) && (await queues.events.getJob(jobId)) === undefined;
+  /** Moved to a worker: a waiting job, no longer held. */
+  const movedToWorker = async (jobId: string) => !(await isHeld(jobId)) && (await (await queues.events.getJob(jobId))?.getState()) === 'waiting';
   const cache = (idle: number) => storePushedObservations(t.redis, ks(), [{ observation: { queueId: QUEUE, idle, interacting: 0, waiting: 0, mediaType: 'voice', observedAt: Date.now() }, ttlMs: 60_000 }]);
 
-  it('figures cached: returns the decision, enqueues the write and the report, removes the delayed job', async () => {
+  it('figures cached: returns the decision, enqueues the write and the report, releases the held event (no job)', async () => {
     await cache(3);
     const ev = event('k-1', 'c-1');
     const jobId = await held(ev);
@@ -72,7 +79,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     const d = await decide(ev, jobId);
     expect(d).toMatchObject({ routing_decision: 'route_to_queue', queue_occupancy: 3, occupancySource: 'notification', decisionId: decisionIdFor(scopedKey('k-1')) });
     expect(decided).toEqual(['route_to_queue']);
-    await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
+    await waitFor(() => released(jobId), 'the held event released');
     expect(await (await queues.writes.getJob(jobIdFor('apply', d!.decisionId)))?.getState()).toBe('delayed'); // until the deadline + grace
     expect(await queues.reports.getJob(jobIdFor('report', d!.decisionId))).toBeDefined();
   });
@@ -99,32 +106,35 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     expect(await createInCallDecider({ decide: deps, events: queues.events })(ev, jobId, undefined, again)).toMatchObject({ decisionId: d!.decisionId, queue_occupancy: 3 });
   });
 
-  it('started in the ingest with nothing cached: as not cached (the job promoted); a reply it cannot read: the same', async () => {
+  it('started in the ingest with nothing cached: as not cached (the job added at once); a reply it cannot read: the same', async () => {
     const ev = event('k-n', 'c-n');
     const jobId = await held(ev);
     const decide = createInCallDecider({ decide: deps, events: queues.events });
     expect(await decide(ev, jobId, undefined, await startInIngest(ev))).toBeUndefined();
-    expect(await (await queues.events.getJob(jobId))!.getState()).toBe('waiting');
+    expect(await movedToWorker(jobId)).toBe(true);
+    expect((await queues.events.getJob(jobId))!.data).toEqual(ev);
     const ev2 = event('k-m', 'c-m');
     const jobId2 = await held(ev2);
     await cache(3);
     expect(await decide(ev2, jobId2, undefined, ['not', 'a', 'start'])).toBeUndefined();
-    expect(await (await queues.events.getJob(jobId2))!.getState()).toBe('waiting');
+    expect(await movedToWorker(jobId2)).toBe(true);
   });
 
-  it('figures not cached: undefined, the job promoted; the worker run resumes the conversation and decides', async () => {
+  it('figures not cached: undefined, the job added at once; the worker run resumes the conversation and decides', async () => {
     const ev = event('k-2', 'c-2');
     const jobId = await held(ev);
     const decide = createInCallDecider({ decide: deps, events: queues.events });
     expect(await decide(ev, jobId)).toBeUndefined();
-    expect(await (await queues.events.getJob(jobId))!.getState()).toBe('waiting');
+    expect(await movedToWorker(jobId)).toBe(true);
+    expect(await decide(ev, jobId)).toBeUndefined(); // again (a second receiver's attempt): still one job
+    expect(await queues.events.getJobCountByTypes('waiting')).toBe(1);
     expect(await t.redis.hget(ks().conversation('c-2'), 'state')).toBe('CHECKING_QUEUE'); // left by the attempt
     const polled = createOccupancyCache({ redis: t.redis, ks: ks(), cacheMs: 1000, fetch: async () => ({ results: [{ group: { queueId: QUEUE }, data: [{ metric: 'oOnQueueUsers', qualifier: 'IDLE', stats: { count: 1 } }] }] }) });
     const r = await processDecide({ id: jobId, data: ev }, { ...deps, occupancy: polled, deferFollowUps: false });
     expect(r).toMatchObject({ status: 'decided', routing: 'route_to_vm', occupancySource: 'poll', replayed: false });
   });
 
-  it('follow-ups that fail: the decision is still answered, the delayed job is kept to re-send them', async () => {
+  it('follow-ups that fail: the decision is still answered, the event is kept held, for a sweep to re-send them', async () => {
     await cache(3);
     const ev = event('k-3', 'c-3');
     const jobId = await held(ev);
@@ -136,7 +146,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     const decide = createInCallDecider({ decide: { ...deps, writes: broken.writes }, events: queues.events });
     expect(await decide(ev, jobId)).toMatchObject({ routing_decision: 'route_to_queue' });
     await waitFor(async () => (await t.redis.exists(`${t.prefix}:${QUEUE_NAMES.reports}:${jobIdFor('report', decisionIdFor(scopedKey('k-3')))}`)) === 1, 'the report enqueued beside the failed write');
-    expect(await (await queues.events.getJob(jobId))!.getState()).toBe('delayed');
+    expect(await stillHeld(jobId)).toBe(true);
     await broken.close().catch(() => undefined);
   });
 
@@ -155,7 +165,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
     const lingeringSender = () => createReportSender({ reports: queues.reports, redis: t.redis, ks: ks(), lingerMs: 60_000, maxBatch: 100, pointerTtlS: 60, logger: silentLogger });
     const outcomeJob = (decisionId: string) => queues.reports.getJob(jobIdFor('outcome', `${decisionId} skipped`));
 
-    it('answer delivered: no write job; answered mark, conversation COMPLETE, the report carrying the skipped outcome, then the job removed', async () => {
+    it('answer delivered: no write job; answered mark, conversation COMPLETE, the report carrying the skipped outcome, then the held event released', async () => {
       await cache(3);
       const ev = event('k-4', 'c-4');
       const jobId = await held(ev);
@@ -173,12 +183,12 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       await sub.ping();
       expect(published).toEqual([]);
       expect(d).toMatchObject({ decisionId, routing_decision: 'route_to_queue', state: 'ROUTING' });
-      // Until delivery is known the job stays (it is the fallback), and the write and the report wait (a report sent
+      // Until delivery is known the event stays held (the fallback), and the write and the report wait (a report sent
       // before would lack the outcome, and the one below, with the same job id, would add nothing).
-      expect(await (await queues.events.getJob(jobId))!.getState()).toBe('delayed');
+      expect(await stillHeld(jobId)).toBe(true);
       expect(await t.redis.hget(ks().conversation('c-4'), 'state')).toBe('ROUTING');
       deliver(true);
-      await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
+      await waitFor(() => released(jobId), 'the held event released');
       expect(await queues.writes.getJob(jobIdFor('apply', decisionId))).toBeUndefined();
       expect(await t.redis.exists(ks().answered(decisionId))).toBe(1);
       expect(await t.redis.hget(ks().conversation('c-4'), 'state')).toBe('COMPLETE');
@@ -195,7 +205,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       const ev = event('k-5', 'c-5');
       const jobId = await held(ev);
       const d = await heldDecider()(ev, jobId, Promise.resolve(false));
-      await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the delayed job removed');
+      await waitFor(() => released(jobId), 'the held event released');
       const write = await queues.writes.getJob(jobIdFor('apply', d!.decisionId));
       expect(await write?.getState()).toBe('waiting'); // not held to the deadline: the caller did not get the answer
       expect(write?.data).toMatchObject({ decisionId: d!.decisionId, conversationId: 'c-5', sequence: d!.sequence });
@@ -216,11 +226,11 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       const d2 = await heldDecider()(next, await held(next), Promise.resolve(false));
       expect(d2!.sequence).toBeGreaterThan(d!.sequence);
       deliver(true);
-      await waitFor(async () => (await queues.events.getJob(jobId)) === undefined, 'the first job removed');
+      await waitFor(() => released(jobId), 'the first event released');
       expect(await t.redis.hmget(ks().conversation('c-6'), 'state', 'seq')).toEqual(['ROUTING', String(d2!.sequence)]);
     });
 
-    it('reports sent in batches (the receiver\'s wiring): the report, with its skipped outcome, in a report-batch job; the event job removed only once that job is stored', async () => {
+    it('reports sent in batches (the receiver\'s wiring): the report, with its skipped outcome, in a report-batch job; the events released only once that job is stored', async () => {
       await cache(3);
       const sender = lingeringSender();
       const decider = heldDecider({ sendReport: sender.send });
@@ -228,10 +238,11 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       const jobIds = await Promise.all(evs.map(held));
       const ds = await Promise.all(evs.map((ev, i) => decider(ev, jobIds[i]!, Promise.resolve(true))));
       await waitFor(async () => (await t.redis.exists(ks().answered(ds[1]!.decisionId))) === 1, 'both writes settled');
-      // The reports wait in the sender (a minute's linger here): the event jobs stay, as the fallback.
-      for (const id of jobIds) expect(await (await queues.events.getJob(id))?.getState()).toBe('delayed');
+      // The reports wait in the sender (a minute's linger here): the events stay held, as the fallback.
+      for (const id of jobIds) expect(await stillHeld(id)).toBe(true);
       await sender.flush();
-      await waitFor(async () => (await queues.events.getJobs(['delayed'])).length === 0, 'the delayed jobs removed');
+      await waitFor(async () => (await t.redis.zcard(ks().held)) === 0 && (await t.redis.hlen(ks().heldEvents)) === 0, 'the events released');
+      expect(await queues.events.count()).toBe(0);
       const batches = await queues.reports.getJobs(['waiting']);
       expect(batches.map((j) => j.name)).toEqual([REPORT_BATCH_JOB]);
       expect(batches[0]!.data.reports).toEqual(ds.map((d) => expect.objectContaining({ decisionId: d!.decisionId, writeStatus: 'skipped' })));
@@ -239,7 +250,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       for (const d of ds) expect(await queues.reports.getJob(jobIdFor('report', d!.decisionId))).toBeUndefined();
     });
 
-    it('drain (the receiver\'s shutdown) resolves only once every decision\'s follow-ups are sent and its job removed', async () => {
+    it('drain (the receiver\'s shutdown) resolves only once every decision\'s follow-ups are sent and its event released', async () => {
       await cache(3);
       const sender = lingeringSender();
       const decider = heldDecider({ sendReport: sender.send });
@@ -254,7 +265,7 @@ describe('createInCallDecider (real Redis, real BullMQ)', () => {
       expect(drained).toBe(false); // its report still waits in the sender
       await sender.flush();
       await draining;
-      expect(await queues.events.getJob(jobId)).toBeUndefined(); // removed by the time drain resolved
+      expect(await released(jobId)).toBe(true); // by the time drain resolved
       await decider.drain(); // nothing pending: at once
     });
   });

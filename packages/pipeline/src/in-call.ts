@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveTarget, scopedKey, VALID_TRANSITIONS, type DecisionRecord, type RoutingPolicy } from '@ivr/core';
-import type { IvrEventJob, Keyspace } from '@ivr/queue-contract';
+import { heldReleaser, moveHeld, type IvrEventJob, type Keyspace } from '@ivr/queue-contract';
 import type { EstimatedWaitCache } from './estimated-wait-cache';
 import { readCachedEstimatedWait } from './estimated-wait-cache';
 import { parseCachedOccupancy, readCachedOccupancy, type OccupancyCache } from './occupancy-cache';
@@ -76,7 +76,7 @@ export function parseInCallStart(reply: unknown): StartedDecision | undefined {
 export interface InCallDeciderDeps {
   /** The decide deps, with cachedOnlyOccupancy / cachedOnlyEstimatedWait as the figures. */
   decide: DecideDeps;
-  /** The events queue: the event's (delayed) job is removed once decided here, promoted otherwise. */
+  /** The events queue: an event held (ingestEvent's delayMs) and not decided here gets its job there at once (moveHeld). */
   events: Queue;
   /** The decision of an in-call path (metrics: the same decision series as a worker's). */
   onDecided?: (result: Extract<DecideResult, { status: 'decided' }>) => void;
@@ -96,36 +96,39 @@ export interface InCallDeciderDeps {
  */
 export type InCallDecider = ((event: IvrEventJob, jobId: string, delivered?: Promise<boolean>, started?: unknown) => Promise<DecisionRecord | undefined>) & {
   /**
-   * Resolves once the follow-ups of every decision made so far are sent and their jobs removed (or have failed):
+   * Resolves once the follow-ups of every decision made so far are sent and their events released (or have failed):
    * at shutdown, after the server has delivered its last answer and before the queues close.
    */
   drain(): Promise<void>;
 };
 
 /**
- * The receiver's in-call decider for an event stored with a delayed job (`ingestEvent(..., { delayMs })`): runs the
+ * The receiver's in-call decider for an event held for it (`ingestEvent(..., { delayMs })`, no job yet): runs the
  * decide step now, instead of waiting for a worker to pick the job up, on the figures the shared caches hold
  * (`deps.decide.occupancy` / `.estimatedWait` should be cachedOnlyOccupancy / cachedOnlyEstimatedWait). The same
  * processor, the same Lua steps: the state transition and the decision are stored exactly as a worker would, the
  * write and the report are enqueued with the same job ids, the decision is published to any other waiter.
- * It returns the decision as soon as it is stored, then removes the job once the follow-ups are enqueued (its work
- * is done). When it cannot decide (a figure not cached, superseded, Redis failed) it promotes the job so a worker
- * takes it at once, and returns undefined: the caller waits for the worker's decision as before. A figure missing
- * from the cache leaves the conversation in CHECKING_QUEUE for this key, which the worker's run of the job resumes
- * (conversation store, START). A receiver that dies in between leaves the job to run when its delay ends.
+ * It returns the decision as soon as it is stored, then releases the held event once the follow-ups are enqueued
+ * (heldReleaser: no job was ever added). When it cannot decide (a figure not cached, superseded, Redis failed) it adds
+ * the event's job at once (moveHeld) so a worker takes it, and returns undefined: the caller waits for the worker's
+ * decision as before. A figure missing from the cache leaves the conversation in CHECKING_QUEUE for this key, which the
+ * worker's run of the job resumes (conversation store, START). A receiver that dies in between leaves the event held
+ * until a worker's sweep adds its job at its due time (sweepHeld).
  * `started`: the reply of inCallStartScript when the ingest ran it for this event (START done, the occupancy read);
  * decideEvent then goes straight to the decision.
  *
  * With `decide.holdWrite` (WRITE_BACK=unanswered) the write and the report are not enqueued with the follow-ups:
  * once `delivered` says the answer reached the client, the write is settled here as skipped and the report carries
  * that outcome (one report job, no apply job, no write-outcome job: two of a worker's three jobs per in-call
- * decision); otherwise the write is enqueued to run at once beside the plain report. The job is removed only after
- * that, so a process that dies first leaves it to re-run the decision, whose write then checks the answered mark.
+ * decision); otherwise the write is enqueued to run at once beside the plain report. The event is released only after
+ * that, so a process that dies first leaves it to a sweep and a worker's re-run of the decision, whose write then
+ * checks the answered mark.
  */
 export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
   const log = deps.decide.logger;
   if (deps.decide.holdWrite && !deps.settle) throw new Error('createInCallDecider: decide.holdWrite needs settle deps');
   if (deps.settle) defineSettleScript(deps.settle.redis);
+  const release = heldReleaser(deps.decide.publisher, deps.decide.ks);
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     pending.add(p);
@@ -143,22 +146,22 @@ export function createInCallDecider(deps: InCallDeciderDeps): InCallDecider {
     const result = out?.result;
     if (out?.decision && result?.status === 'decided') {
       deps.onDecided?.(result);
-      // The caller is answered now; the job goes once the follow-ups are enqueued and a held write and report sent
-      // (after the answer's delivery is known). Removal is tidying, not correctness: a job left in place (follow-ups
-      // failed, or this process died) replays the stored decision and enqueues them when its delay ends.
+      // The caller is answered now; the event is released once the follow-ups are enqueued and a held write and report
+      // sent (after the answer's delivery is known). An event left held (follow-ups failed, or this process died) gets
+      // its job from a sweep when due, which replays the stored decision and enqueues them.
       const decision = out.decision;
       const key = scopedKey(event.idempotencyKey, event.keySpace);
       const write = out.writeHeld ? delivered.then((ok) => settleWrite(deps, decision, key, jobId, ok)) : undefined;
       track(
         Promise.all([out.dispatched, write]).then(
-          () => deps.events.remove(jobId).catch((err: Error) => log.debug({ ...fields, err: err.message }, 'decided job not removed')),
-          (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: the job enqueues them when its delay ends'),
+          () => release(jobId).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'decided event not released: a sweep replays its decision when due')),
+          (err: Error) => log.warn({ ...fields, err: err.message }, 'in-call follow-ups not enqueued: a sweep replays the decision when due'),
         ),
       );
       return decision;
     }
     if (out) log.info({ ...fields, reason: 'superseded' }, 'not decided in-call: the job goes to a worker');
-    await promote(deps.events, jobId).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'delayed job not promoted: a worker takes it when its delay ends'));
+    await moveHeld(deps.events, deps.decide.ks, [{ jobId, job: event }]).catch((err: Error) => log.warn({ ...fields, err: err.message }, 'held event not moved to a worker: a sweep moves it when due'));
     return undefined;
   };
   return Object.assign(decider, {
@@ -184,8 +187,3 @@ async function settleWrite(deps: InCallDeciderDeps, d: DecisionRecord, key: stri
   deps.onWriteSettled?.(result);
 }
 
-/** Make a delayed job waiting now (no-op when it is no longer delayed: taken, done or gone). */
-async function promote(events: Queue, jobId: string): Promise<void> {
-  const job = await events.getJob(jobId);
-  if (job && (await job.isDelayed())) await job.promote();
-}

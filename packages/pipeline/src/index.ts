@@ -6,3 +6,4 @@ export { observationTopic } from './pushed-figures';
 export * from './estimated-wait-cache';
 export * from './in-call';
 export * from './report-sender';
+export * from './held-sweep';

@@ -4,3 +4,4 @@ export * from './queues';
 export * from './write-back';
 export * from './attempt-log';
 export * from './decision-answer';
+export * from './held';

@@ -41,6 +41,8 @@ export type DecisionReportJob = z.infer<typeof decisionReportJobSchema>;
 
 /** Job name of the third kind of `decision-reports` job: the reports of several decisions, stored as one. */
 export const REPORT_BATCH_JOB = 'report-batch';
+/** The name of an event's job on `ivr-events` (one per idempotency key: ingestEvent, or a held event's move). */
+export const EVENT_JOB = 'dtmf';
 
 /**
  * `decision-reports`, kind `report-batch`: the reports of the decisions a receiver made in-call within a few

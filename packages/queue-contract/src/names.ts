@@ -36,6 +36,13 @@ export function keyspace(prefix: string) {
     answered: (decisionId: string) => `${prefix}:ivr:answered:${decisionId}`,
     /** The report-batch job that carries this decision's report (the receiver's in-call decisions: report-sender.ts). */
     reportBatch: (decisionId: string) => `${prefix}:ivr:rbatch:${nameOf(decisionId)}`,
+    /**
+     * Events held for an in-call decision (@ivr/intake held.ts): a sorted set of their job ids by due time (ms, the
+     * caller's deadline), and a hash of their job data by job id. A held event has no BullMQ job unless its receiver
+     * does not decide it: then it (or, once due, a worker's sweep) adds the job.
+     */
+    held: `${prefix}:ivr:held`,
+    heldEvents: `${prefix}:ivr:heldev`,
     occupancy: (queueId: string) => `${prefix}:ivr:occ:${nameOf(queueId)}`,
     occupancyLock: (queueId: string) => `${prefix}:ivr:occlock:${nameOf(queueId)}`,
     estimatedWait: (queueId: string) => `${prefix}:ivr:ewt:${nameOf(queueId)}`,
