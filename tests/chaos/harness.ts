@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ALL_QUEUES, heldCount, keyspace, QUEUE_NAMES, queueClientOf } from '@ivr/queue-contract';
+import { ALL_QUEUES, heldState, keyspace, QUEUE_NAMES, queueClientOf } from '@ivr/queue-contract';
 import { createConversation, simControl, type SimControl } from '@ivr/genesys-sim/testing';
 import { assertRunning, deletePrefix, freePort, pool, REPO_ROOT, TEST_REDIS_URL, spawnNode, startRedisServer, uniquePrefix, waitFor, waitForHttp, type Cleanup, type NodeProcess, type RedisServer } from '@ivr/testing';
 import { APPS } from '../apps';
@@ -204,7 +204,7 @@ export async function waitDrained(queues: Queues, what: string, timeoutMs: numbe
   await waitFor(
     async () => {
       const counts = await Promise.all(queues.all.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children')));
-      return counts.every((c) => Object.values(c).every((v) => v === 0)) && (await heldCount(conn, ks)) === 0;
+      return counts.every((c) => Object.values(c).every((v) => v === 0)) && (await heldState(conn, ks)).count === 0;
     },
     what,
     timeoutMs,

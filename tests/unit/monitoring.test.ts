@@ -36,6 +36,7 @@ async function registeredMetrics(): Promise<Map<string, string>> {
   m.watchHttp();
   m.observeWebhook('duplicate');
   m.watchQueues([]);
+  m.watchHeld(async () => ({ count: 0, oldestDueAt: null }));
   for (const q of Object.values(QUEUE_NAMES)) m.watchWorker(worker(q));
   m.observeGenesys('attributes', 429, 0.1);
   m.observePause(QUEUE_NAMES.writes, 1000);
@@ -97,6 +98,7 @@ describe('ops/: Grafana dashboard and Prometheus alert rules', () => {
     expect(rules['alert IvrGenesysWritesFailing']).toContain('ivr_jobs_total');
     expect(rules['alert IvrGenesysRateLimited']).toContain('ivr_queue_pauses_total');
     expect(rules['alert IvrDecisionBacklog']).toContain('ivr_queue_oldest_job_age_seconds');
+    expect(rules['alert IvrHeldEventsNotSwept']).toContain('ivr_held_events_overdue_seconds');
     expect(rules['alert IvrFailOpenRate']).toContain('ivr_decisions_total');
     expect(rules['alert IvrDecisionLatencyHigh']).toContain('ivr_decision_latency_seconds_bucket');
     expect(dashboard.uid).toBe('ivr-orchestrator');
@@ -111,7 +113,7 @@ describe('ops/: Grafana dashboard and Prometheus alert rules', () => {
   const promtool = spawnSync('promtool', ['--version']).status === 0;
   it.skipIf(!promtool)('promtool: rules check and unit tests pass, the scrape config is valid, every dashboard query parses', () => {
     const run = (...args: string[]) => execFileSync('promtool', args, { cwd: join(root, 'ops/prometheus'), encoding: 'utf8', stdio: 'pipe' });
-    expect(run('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 6 rules found/);
+    expect(run('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 7 rules found/);
     expect(run('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/);
     expect(run('check', 'config', 'prometheus.yml')).toMatch(/is valid prometheus config/);
     // Each dashboard query as a recording rule: `promtool check rules` parses it as PromQL.

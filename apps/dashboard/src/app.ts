@@ -77,7 +77,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono<AdminEnv> {
   });
 
   app.get('/admin', async (c) => {
-    const status = await collectStatus(deps.queues, deps.store, now(), deps.budget);
+    const status = await collectStatus(deps.queues, deps.store, now(), deps.budget, deps.held);
     c.header('Cache-Control', 'no-store');
     return c.html(page({ ...nav(c, 'home'), title: 'Status', body: statusHtml(status, { storeSource: describeStoreSource(deps.store) }), refreshSeconds: 15 }));
   });

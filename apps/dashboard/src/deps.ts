@@ -2,6 +2,7 @@ import type { Logger } from '@ivr/core';
 import type { Queue } from 'bullmq';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { BudgetUsage } from '@ivr/genesys';
+import type { HeldState } from '@ivr/queue-contract';
 import type { DecisionStore } from '@ivr/reporting';
 import type { GuessThrottle } from './security';
 
@@ -27,6 +28,8 @@ export interface DashboardDeps {
   throttle?: GuessThrottle | undefined;
   /** The shared Genesys request budget's use right now (budgetUsage of @ivr/genesys), for the status page. */
   budget?: (() => Promise<BudgetUsage>) | undefined;
+  /** The events held for an in-call decision right now (heldState of @ivr/queue-contract), for the status page. */
+  held?: (() => Promise<HeldState>) | undefined;
   /** Where each process's /metrics is (the metrics page). */
   metricsLinks?: ReadonlyArray<{ label: string; url: string }> | undefined;
   now?: (() => number) | undefined;

@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createLogger, decisionStoreConfig, exitOnStartupFailure, loadConfigOrExit } from '@ivr/config';
 import { createMetrics, httpMetrics } from '@ivr/metrics';
-import { createQueues } from '@ivr/queue-contract';
+import { createQueues, heldState, keyspace } from '@ivr/queue-contract';
 import { createRedis, warnIfEvicting } from '@ivr/redis';
 import { createDecisionStore } from '@ivr/reporting';
 import { budgetUsage } from '@ivr/genesys';
@@ -44,6 +44,7 @@ const app = createDashboardApp({
   httpMetrics: httpMetrics(metrics),
   clientAddress: (c) => getConnInfo(c).remote.address ?? 'unknown',
   budget: () => budgetUsage(redis, config.QUEUE_PREFIX, config.GENESYS_RATE_PER_MIN, config.GENESYS_BUDGET_WINDOW_MS),
+  held: () => heldState(redis, keyspace(config.QUEUE_PREFIX)),
   metricsLinks: [
     { label: 'receiver', url: `http://${config.RECEIVER_HOST === '0.0.0.0' ? '127.0.0.1' : config.RECEIVER_HOST}:${config.RECEIVER_PORT}/metrics` },
     ...(config.WORKER_METRICS_PORT ? [{ label: 'worker 1 (worker N: port + N − 1)', url: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics` }] : []),

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { QUEUE_NAMES } from '@ivr/queue-contract';
+import { QUEUE_NAMES, type HeldState } from '@ivr/queue-contract';
 import { genesysPauseMs, groupFailed, queueBacklog, recentWriteLag, type FailureGroup, type QueueBacklog } from '@ivr/ops';
 import type { BudgetUsage } from '@ivr/genesys';
 import { ROUTE_LABELS, type DecisionStore, type HeatmapData } from '@ivr/reporting';
@@ -30,6 +30,8 @@ export interface DashboardStatus {
   /** The shared Genesys request budget (GENESYS_RATE_PER_MIN), null when unknown (no reader, or Redis did not answer). */
   budget: BudgetUsage | null;
   writeLag: { count: number; p50: number; p99: number } | null;
+  /** Events held for an in-call decision (no job yet), null when unknown (no reader, or Redis did not answer). */
+  held: HeldState | null;
 }
 
 function windowStatus(label: string, preset: string, h: HeatmapData): WindowStatus {
@@ -41,24 +43,39 @@ function windowStatus(label: string, preset: string, h: HeatmapData): WindowStat
 }
 
 /** Everything the home page shows; store failures are reported in `windows`, never thrown (the queues still show). */
-export async function collectStatus(queues: readonly Queue[], store: DecisionStore, now = Date.now(), readBudget?: () => Promise<BudgetUsage>): Promise<DashboardStatus> {
+export async function collectStatus(queues: readonly Queue[], store: DecisionStore, now = Date.now(), readBudget?: () => Promise<BudgetUsage>, readHeld?: () => Promise<HeldState>): Promise<DashboardStatus> {
   const writes = queues.find((q) => q.name === QUEUE_NAMES.writes);
   const to = new Date(now).toISOString();
   const windowsP = Promise.all(STATUS_WINDOWS.map((w) => store.heatmap({ from: new Date(now - w.ms).toISOString(), to }).then((h) => windowStatus(w.label, w.preset, h)))).catch(
     (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }),
   );
-  const [windows, failures, backlog, pause, budget, writeLag] = await Promise.all([
+  const [windows, failures, backlog, pause, budget, writeLag, held] = await Promise.all([
     windowsP,
     groupFailed(queues, 500),
     queueBacklog(queues, now),
     writes ? genesysPauseMs(writes) : Promise.resolve(0),
     readBudget ? readBudget().catch(() => null) : Promise.resolve(null),
     writes ? recentWriteLag(writes) : Promise.resolve(null),
+    readHeld ? readHeld().catch(() => null) : Promise.resolve(null),
   ]);
-  return { at: to, windows, failures, backlog, genesysPauseMs: pause, budget, writeLag };
+  return { at: to, windows, failures, backlog, genesysPauseMs: pause, budget, writeLag, held };
 }
 
 const num = (n: number) => escapeHtml(String(n));
+
+/** Past its deadline by more than this, a held event means no decide worker sweeps (the IvrHeldEventsNotSwept alert's 5 s). */
+const HELD_OVERDUE_MS = 5000;
+
+/** The calls held for an in-call decision (they have no job yet, so the backlog table does not count them). */
+function heldHtml(s: DashboardStatus): string {
+  const h = s.held;
+  if (!h) return '';
+  const overdueMs = h.oldestDueAt === null ? 0 : Date.parse(s.at) - h.oldestDueAt;
+  if (overdueMs > HELD_OVERDUE_MS) {
+    return `<p class="bad" id="status-held">${num(h.count)} call${h.count === 1 ? '' : 's'} held for an in-call decision, the earliest ${escapeHtml(formatDuration(overdueMs))} past its deadline: its receiver did not decide it and no decide worker is sweeping held events (WORKER_ROLES without <code>decide</code>, or the workers are down).</p>`;
+  }
+  return `<p class="muted" id="status-held">${h.count ? `${num(h.count)} call${h.count === 1 ? '' : 's'} held for an in-call decision now (decided by the receiver, no job).` : 'No call held for an in-call decision.'}</p>`;
+}
 
 /** The home page body: the status strip. */
 export function statusHtml(s: DashboardStatus, opts: { storeSource: string }): string {
@@ -98,7 +115,7 @@ export function statusHtml(s: DashboardStatus, opts: { storeSource: string }): s
       (b) =>
         `<tr><th scope="row"><a href="/admin/queues/queue/${encodeURIComponent(b.queue)}">${escapeHtml(b.queue)}</a>${b.paused ? ' <span class="warn">paused</span>' : ''}</th><td class="num" data-label="Waiting">${num(b.waiting)}</td><td class="num${b.oldestWaitingMs !== null && b.oldestWaitingMs > 60_000 ? ' warn' : ''}" data-label="Oldest waiting">${b.oldestWaitingMs === null ? '—' : escapeHtml(formatDuration(b.oldestWaitingMs))}</td><td class="num" data-label="Active">${num(b.active)}</td><td class="num" data-label="Delayed">${num(b.delayed)}</td><td class="num${b.failed ? ' bad' : ''}" data-label="Failed">${num(b.failed)}</td></tr>`,
     )
-    .join('')}</tbody></table>`;
+    .join('')}</tbody></table>${heldHtml(s)}`;
 
   return `<section class="card" aria-labelledby="h-calls"><h2 id="h-calls">Calls per route</h2>${calls}</section>
 <div class="grid">

@@ -4,7 +4,7 @@ import { describeParts, eventLogger, loadRoutingPolicy, type Config } from '@ivr
 import type { DecisionRecord } from '@ivr/core';
 import { createDecisionWaiter, createIdempotencyStore, createRecorder, ingestEvent } from '@ivr/intake';
 import { createMetrics, httpMetrics, type IvrMetrics } from '@ivr/metrics';
-import { createQueues, keyspace, answeredMarkTtlS, markAnswered, prepareHeldMove, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
+import { createQueues, keyspace, answeredMarkTtlS, heldState, markAnswered, prepareHeldMove, queueReadiness, type IvrQueues, type IvrEventJob } from '@ivr/queue-contract';
 import { createRedis, assertRedisMemory, waitForRedis } from '@ivr/redis';
 import { decisionAnswer } from '@ivr/queue-contract';
 import { cachedOnlyEstimatedWait, cachedOnlyOccupancy, createConversationStore, createInCallDecider, createReportSender, IN_CALL_REPORT_BATCH, inCallStartCall, inCallStartScript } from '@ivr/pipeline';
@@ -70,6 +70,7 @@ export async function startReceiver(config: Config, logger: Logger, extra: Parti
   }
   const metrics = createMetrics();
   metrics.watchQueues(queues.all);
+  metrics.watchHeld(() => heldState(producer, ks));
   const recorder = config.RECORD_PATH ? createRecorder(config.RECORD_PATH, { prefix, logger }) : undefined;
   if (recorder) logger.info({ path: config.RECORD_PATH }, 'recording accepted webhooks (RECORD_PATH) for pnpm ivr replay');
   // INCALL_DECIDE: a Prefer: wait request is decided here when the shared caches hold its figures (the in-call path).

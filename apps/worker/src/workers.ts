@@ -7,7 +7,7 @@ import { createDecisionStore, initInBackground, type DecisionStore } from '@ivr/
 import { assertRedisMemory, createRedis, waitForRedis, warnIfEvicting } from '@ivr/redis';
 import { createConversationStore, createOccupancyCache, createReportBatcher, defineApplyScripts, startHeldSweep, type OccupancyCache, type OccupancyPush, type ReportBatcher } from '@ivr/pipeline';
 import { createMetrics, type IvrMetrics } from '@ivr/metrics';
-import { createQueues, keyspace, prepareHeldMove } from '@ivr/queue-contract';
+import { createQueues, heldState, keyspace, prepareHeldMove } from '@ivr/queue-contract';
 import { instrumentGenesys } from './genesys-metrics';
 import { heatmapRegeneration } from './heatmap-regeneration';
 
@@ -90,6 +90,7 @@ export async function startWorkers(
   metrics.watchGenesysBudget(() => genesys.stats().budget);
   metrics.watchBatcher(() => batcher.stats());
   metrics.watchQueues(queues.all);
+  metrics.watchHeld(() => heldState(client, ks));
   if (roles.includes('report')) await store.init(); // returns at once; see initInBackground
 
   const workers = [

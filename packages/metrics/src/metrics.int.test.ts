@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { parseExposition, testRedis, TEST_REDIS_URL, waitFor } from '@ivr/testing';
 import { createMetrics, type IvrMetrics } from './metrics';
 import { serveMetrics } from './metrics-server';
-import { createQueues, type IvrQueues } from '@ivr/queue-contract';
+import { createQueues, heldState, keyspace, type IvrQueues } from '@ivr/queue-contract';
 import { createRedis } from '@ivr/redis';
 import { QUEUE_NAMES } from '@ivr/queue-contract';
 
@@ -178,6 +178,28 @@ describe('metrics (real Redis, real BullMQ worker)', () => {
       await limited.close();
       await qs.close();
       c.disconnect();
+      await own.cleanup();
+    }
+  });
+
+  it('exports the events held for an in-call decision and how far the earliest is past its deadline, read from Redis at scrape time', async () => {
+    const own = testRedis('metrics-held');
+    const ks = keyspace(own.prefix);
+    const clock = { t: 1_800_000_000_000 };
+    const m = createMetrics(undefined, { defaultMetrics: false, now: () => clock.t });
+    m.watchHeld(() => heldState(own.redis, ks));
+    try {
+      let s = parseExposition(await m.render());
+      expect([sample(s, 'ivr_held_events'), sample(s, 'ivr_held_events_overdue_seconds')]).toEqual([0, 0]);
+      // Two held events (as the receiver's ingest leaves them), due 2 s from now and 30 s from now.
+      await own.redis.multi().zadd(ks.held, clock.t + 2000, 'E1', clock.t + 30_000, 'E2').hset(ks.heldEvents, 'E1', '{}', 'E2', '{}').exec();
+      clock.t += 1000; // past the 1 s read cache
+      s = parseExposition(await m.render());
+      expect([sample(s, 'ivr_held_events'), sample(s, 'ivr_held_events_overdue_seconds')]).toEqual([2, 0]);
+      clock.t += 6000; // the first is 5 s past its deadline: nobody swept it
+      s = parseExposition(await m.render());
+      expect([sample(s, 'ivr_held_events'), sample(s, 'ivr_held_events_overdue_seconds')]).toEqual([2, 5]);
+    } finally {
       await own.cleanup();
     }
   });

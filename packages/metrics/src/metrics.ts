@@ -3,6 +3,7 @@ import type { Queue, Worker } from 'bullmq';
 import { genesysSeries, type BudgetCounters } from './genesys-series';
 import { httpSeries } from './http-series';
 import { jobSeries, type DecisionOutcome, type WriteResult } from './job-series';
+import type { HeldState } from '@ivr/queue-contract';
 import { queueSeries } from './queue-series';
 import type { SeriesContext } from './series';
 import { storeSeries, type BatchCounters, type OccupancyCounters } from './store-series';
@@ -26,6 +27,8 @@ export interface IvrMetrics {
   watchHttp(): void;
   /** Queue depth per queue and state, read with `getJobCounts()` (the numbers Bull Board shows) at scrape time. */
   watchQueues(queues: readonly Queue[]): void;
+  /** Events held for an in-call decision, read at scrape time (`heldState` of @ivr/queue-contract). */
+  watchHeld(read: () => Promise<HeldState>): void;
   /** Job durations, attempts and outcomes; decisions by route and their latency (from the worker's completed/failed events). */
   watchWorker(worker: Worker): void;
   /** One decide result outside a worker (the receiver's in-call decision): the same decision series as watchWorker. */

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { HeldState } from '@ivr/queue-contract';
 import { Gauge } from 'prom-client';
 import type { SeriesContext } from './series';
 
@@ -65,13 +66,47 @@ export function queueSeries({ enable, unregistered, now }: SeriesContext) {
     },
   });
 
+  // Events held for an in-call decision (no job until their receiver gives up or dies: @ivr/queue-contract held.ts).
+  let readHeld: (() => Promise<HeldState>) | undefined;
+  let heldCache: { at: number; p: Promise<HeldState | undefined> } | undefined;
+  const held = () => {
+    const at = now();
+    if (!heldCache || at - heldCache.at >= QUEUE_COUNTS_CACHE_MS) {
+      heldCache = { at, p: readHeld!().catch(() => ((heldCache = undefined), undefined)) };
+    }
+    return heldCache.p;
+  };
+  const heldEvents = new Gauge({
+    name: 'ivr_held_events',
+    help: 'Events held for an in-call decision (Prefer: wait): stored, no job yet; the same from every process, aggregate with max()',
+    registers: unregistered,
+    async collect() {
+      const h = await held();
+      if (h) this.set(h.count);
+    },
+  });
+  const heldOverdue = new Gauge({
+    name: 'ivr_held_events_overdue_seconds',
+    help: 'How long the held event with the earliest deadline is past it (0 when none is): above a second, no decide worker is sweeping up the events of a dead receiver; aggregate with max()',
+    registers: unregistered,
+    async collect() {
+      const h = await held();
+      if (h) this.set(h.oldestDueAt === null ? 0 : Math.max(0, (now() - h.oldestDueAt) / 1000));
+    },
+  });
+
   return {
     watchQueues(qs: readonly Queue[]) {
       enable(countsUp, depth, oldest, paused);
       queues.push(...qs);
     },
+    watchHeld(read: () => Promise<HeldState>) {
+      enable(heldEvents, heldOverdue);
+      readHeld = read;
+    },
   };
 }
+
 
 /** What the queue gauges show for one queue, read from Redis at scrape time. */
 interface QueueState {

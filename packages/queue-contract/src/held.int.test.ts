@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { testRedis } from '@ivr/testing';
 import { jobIdForKey } from '@ivr/core';
-import { heldReleaser, moveHeld, releaseHeld, sweepHeld, dueHeld, heldCount } from './held';
+import { heldReleaser, moveHeld, releaseHeld, sweepHeld, dueHeld, heldState } from './held';
 import { EVENT_JOB, type IvrEventJob } from './jobs';
 import { keyspace } from './names';
 import { createQueues, type IvrQueues } from './queues';
@@ -69,7 +69,7 @@ describe('held events (real Redis, real BullMQ)', () => {
     expect(await queues.events.getJobCountByTypes('waiting')).toBe(30);
     expect((await Promise.all(due.map((id) => queues.events.getJob(id)))).every((j) => j !== undefined)).toBe(true);
     expect(await held()).toEqual({ set: [later], data: [later] });
-    expect(await heldCount(t.redis, ks())).toBe(1);
+    expect(await heldState(t.redis, ks())).toEqual({ count: 1, oldestDueAt: now + 60_000 });
     expect(await sweepHeld(queues.events, ks(), now)).toBe(0);
     await otherQueues.close();
     other.disconnect();
@@ -89,6 +89,7 @@ describe('held events (real Redis, real BullMQ)', () => {
     await t.redis.zadd(ks().held, Date.now() - 1, 'orphan');
     expect(await dueHeld(t.redis, ks(), Date.now(), 10)).toEqual([]);
     expect(await held()).toEqual({ set: [], data: [] });
+    expect(await heldState(t.redis, ks())).toEqual({ count: 0, oldestDueAt: null });
   });
 
   it('releases asked for in one turn go out together: one ZREM and one HDEL for all of them', async () => {

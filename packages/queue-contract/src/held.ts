@@ -160,9 +160,17 @@ export async function dueHeld(redis: Redis, ks: Keyspace, now: number, limit: nu
   return ids.flatMap((jobId, i) => (data[i] === null ? [] : [{ jobId, job: JSON.parse(data[i]!) as IvrEventJob }]));
 }
 
-/** How many events are held now (the held set's size): a gauge for operators. */
-export function heldCount(redis: Redis, ks: Keyspace): Promise<number> {
-  return redis.zcard(ks.held);
+/** What operators see of the held events (metrics, the status page). */
+export interface HeldState {
+  count: number;
+  /** The earliest deadline (ms), null when none is held. */
+  oldestDueAt: number | null;
+}
+
+/** The held events now: how many, and the earliest deadline. */
+export async function heldState(redis: Redis, ks: Keyspace): Promise<HeldState> {
+  const [[, count], [, first]] = ((await redis.multi().zcard(ks.held).zrange(ks.held, 0, 0, 'WITHSCORES').exec()) ?? []) as [[unknown, number], [unknown, string[]]];
+  return { count, oldestDueAt: first.length === 2 ? Number(first[1]) : null };
 }
 
 /**
