@@ -8,7 +8,7 @@
  * send time, the event's receivedAt, BullMQ's job timestamp / processedOn / finishedOn, the decision record's
  * time), all on the same box's clock (whole milliseconds on the server side).
  */
-import { keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
+import { heldState, keyspace, QUEUE_NAMES } from '@ivr/queue-contract';
 import { jobIdForKey } from '@ivr/core';
 import { fixedRate, type Timed } from './lib/fixed-rate';
 import { percentile } from './lib/load';
@@ -39,6 +39,8 @@ export interface InCallFigures {
   workerPath: RateFigures;
   p50Ratio: number;
   p99Ratio: number;
+  /** Redis commands per call of ours at the main rate (INCALL commandstats delta over its rounds, follow-ups included). */
+  redisCommandsPerCall: number;
   /** Below capacity (profile.inCallLowRate): ours, INCALL_DECIDE=false and the echo, one round each. */
   low: { ours: RateFigures; workerPath: RateFigures; echo: RateFigures };
   /** At the higher rate (profile.inCallHighRate). */
@@ -75,11 +77,14 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
   const workerPath = runTs('receiver-worker-path', 'apps/receiver/src/main.ts', { ...pipe.env, RECEIVER_PORT: String(wpPort), INCALL_DECIDE: 'false' });
   const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
   const queues = [QUEUE_NAMES.events, QUEUE_NAMES.writes, QUEUE_NAMES.reports].map((name) => new Queue(name, { connection: conn, prefix: 'ivr' }));
-  // Each round starts on a settled pipeline: no job of the previous round left (each in-call decision leaves a write
-  // delayed until its deadline + grace, a report and a write outcome), so neither path pays for the other's work.
+  const ks = keyspace('ivr');
+  // Each round starts on a settled pipeline: no job of the previous round left (an in-call decision's report batch, a
+  // worker-path decision's write and report) and no event held, so neither path pays for the other's work.
   const settle = () =>
     waitFor(
-      async () => (await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')))).every((c) => Object.values(c).every((n) => n === 0)),
+      async () =>
+        (await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')))).every((c) => Object.values(c).every((n) => n === 0)) &&
+        (await heldState(conn, ks)).count === 0,
       'the pipeline to settle between in-call rounds',
       120_000,
       100,
@@ -110,11 +115,15 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     const o: Timed[] = [];
     const e: Timed[] = [];
     const w: Timed[] = [];
+    let ourCommands = 0;
     for (let round = 0; round < 2; round++) {
       e.push(...(await fixedRate({ ...common, url: echoUrl, body: webhook(`${run}-echo`), from: round * half })));
       await settle();
+      const calls0 = await redis.commandCalls();
       o.push(...(await fixedRate({ ...common, url: ours, body, from: warm + round * half })));
-      await settle();
+      await settle(); // the calls' follow-ups too (settled writes, report batches and their storage, releases)
+      const calls1 = await redis.commandCalls();
+      ourCommands += Object.entries(calls1).reduce((a, [k, v]) => a + v - (calls0[k] ?? 0), 0);
       w.push(...(await fixedRate({ ...common, url: wpUrl, body, from: warm + 2 * half + high + round * half })));
       log(`in-call decision: round ${round + 1}/2: ours p50 ${figures(p.inCallRate, o).p50.toFixed(1)} ms, INCALL_DECIDE=false ${figures(p.inCallRate, w).p50.toFixed(1)} ms, echo p50 ${figures(p.inCallRate, e).p50.toFixed(1)} ms so far`);
     }
@@ -125,7 +134,7 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
     const hf = figures(p.inCallHighRate, h);
     if (of.decided !== of.calls) log(`in-call decision: WARNING ${of.calls - of.decided} of ${of.calls} calls at ${p.inCallRate}/s were not answered decided (${JSON.stringify(of.statuses)})`);
     const wf = figures(p.inCallRate, w);
-    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, workerPath: wf, low: lowFigures, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, high: hf, stages: await stages(redis, [...o, ...w]) };
+    return { waitS: p.preferWaitS, connections: p.inCallConnections, ours: of, echo: ef, workerPath: wf, low: lowFigures, p50Ratio: of.p50 / ef.p50, p99Ratio: of.p99 / ef.p99, redisCommandsPerCall: ourCommands / of.calls, high: hf, stages: await stages(redis, [...o, ...w]) };
   } finally {
     await Promise.all(queues.map((q) => q.close()));
     conn.disconnect();
@@ -136,7 +145,7 @@ export async function benchInCall(redis: PrivateRedis, p: BenchProfile, log: Log
 
 /**
  * Where each decided call's round trip went, from the timestamps stored in Redis (see the file comment). A call the
- * receiver decided in-call has no job left (removed once decided): its stages come from the decision record
+ * receiver decided in-call never had a job (held, then released): its stages come from the decision record
  * (received = decided - latencyMs). A call a worker decided (figures not cached) has the job's timestamps too.
  */
 async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigures['stages']> {
@@ -186,6 +195,7 @@ export function inCallRows(i: InCallFigures | undefined): Array<[string, string,
     [`in-call p50 @ ${i.ours.rate}/s, Prefer: wait=${i.waitS} (ms)`, f(i.ours.p50), `${f(i.echo.p50)} (echo)`, f(i.p50Ratio, 2), '≤ 3'],
     [`in-call p99 @ ${i.ours.rate}/s (ms)`, f(i.ours.p99), `${f(i.echo.p99)} (echo)`, f(i.p99Ratio, 2), '≤ 3'],
     [`in-call answered decided @ ${i.ours.rate}/s`, `${i.ours.decided} / ${i.ours.calls}`, '', '', 'all'],
+    [`in-call Redis commands per call @ ${i.ours.rate}/s (follow-ups included)`, f(i.redisCommandsPerCall), '', '', ''],
     [`in-call p50 / p99 @ ${i.ours.rate}/s vs INCALL_DECIDE=false (ms)`, `${f(i.ours.p50)} / ${f(i.ours.p99)}`, `${f(i.workerPath.p50)} / ${f(i.workerPath.p99)} (worker path)`, `${f(i.ours.p50 / i.workerPath.p50, 2)} / ${f(i.ours.p99 / i.workerPath.p99, 2)}`, ''],
     [`in-call p50 / p99 @ ${i.low.ours.rate}/s (below capacity) (ms)`, `${f(i.low.ours.p50)} / ${f(i.low.ours.p99)}`, `${f(i.low.echo.p50)} / ${f(i.low.echo.p99)} (echo)`, `${f(i.low.ours.p50 / i.low.echo.p50, 2)} / ${f(i.low.ours.p99 / i.low.echo.p99, 2)}`, ''],
     [`in-call p50 / p99 @ ${i.low.ours.rate}/s vs INCALL_DECIDE=false (ms)`, `${f(i.low.ours.p50)} / ${f(i.low.ours.p99)}`, `${f(i.low.workerPath.p50)} / ${f(i.low.workerPath.p99)} (worker path)`, `${f(i.low.ours.p50 / i.low.workerPath.p50, 2)} / ${f(i.low.ours.p99 / i.low.workerPath.p99, 2)}`, ''],

@@ -6,24 +6,32 @@ import type { SeriesContext } from './series';
 /** How long one set of `getJobCounts` answers is reused between scrapes (several scrapers, one Redis round trip). */
 const QUEUE_COUNTS_CACHE_MS = 1000;
 
-/** Queue depth, oldest waiting job and pause per queue, read from Redis at scrape time (the numbers Bull Board shows). */
-export function queueSeries({ enable, unregistered, now }: SeriesContext) {
-  const queues: Queue[] = [];
-  let stateCache: { at: number; p: Promise<QueueState[] | undefined> } | undefined;
-  /** One read of every watched queue per second at most, shared by the gauges below; undefined when Redis failed. */
-  const readQueues = () => {
+/**
+ * `read` at most once per QUEUE_COUNTS_CACHE_MS, its answer shared by the gauges that need it in one scrape (and by
+ * several scrapers); undefined when Redis failed (a failure is not cached).
+ */
+function sharedRead<T>(now: () => number, read: () => Promise<T>): () => Promise<T | undefined> {
+  let cache: { at: number; p: Promise<T | undefined> } | undefined;
+  return () => {
     const at = now();
-    if (!stateCache || at - stateCache.at >= QUEUE_COUNTS_CACHE_MS) {
-      stateCache = {
+    if (!cache || at - cache.at >= QUEUE_COUNTS_CACHE_MS) {
+      cache = {
         at,
-        p: Promise.all(queues.map((q) => readQueueState(q))).catch(() => {
-          stateCache = undefined; // do not cache a failure
+        p: read().catch(() => {
+          cache = undefined;
           return undefined;
         }),
       };
     }
-    return stateCache.p;
+    return cache.p;
   };
+}
+
+/** Queue depth, oldest waiting job and pause per queue, read from Redis at scrape time (the numbers Bull Board shows). */
+export function queueSeries({ enable, unregistered, now }: SeriesContext) {
+  const queues: Queue[] = [];
+  /** One read of every watched queue per second at most, shared by the gauges below. */
+  const readQueues = sharedRead(now, () => Promise.all(queues.map((q) => readQueueState(q))));
   const countsUp = new Gauge({
     name: 'ivr_queue_counts_up',
     help: '1 when reading queue depth from Redis succeeded at this scrape, 0 when it failed',
@@ -68,14 +76,7 @@ export function queueSeries({ enable, unregistered, now }: SeriesContext) {
 
   // Events held for an in-call decision (no job until their receiver gives up or dies: @ivr/queue-contract held.ts).
   let readHeld: (() => Promise<HeldState>) | undefined;
-  let heldCache: { at: number; p: Promise<HeldState | undefined> } | undefined;
-  const held = () => {
-    const at = now();
-    if (!heldCache || at - heldCache.at >= QUEUE_COUNTS_CACHE_MS) {
-      heldCache = { at, p: readHeld!().catch(() => ((heldCache = undefined), undefined)) };
-    }
-    return heldCache.p;
-  };
+  const held = sharedRead(now, () => readHeld!());
   const heldEvents = new Gauge({
     name: 'ivr_held_events',
     help: 'Events held for an in-call decision (Prefer: wait): stored, no job yet; the same from every process, aggregate with max()',
