@@ -31,7 +31,7 @@ describe('status page: calls held for an in-call decision', () => {
     expect(await heldLine()).toEqual(['muted', 'No call held for an in-call decision.']);
     const ks = keyspace(r.prefix);
     await r.redis.multi().zadd(ks.held, clock.t + 2000, 'E1', clock.t + 9000, 'E2').hset(ks.heldEvents, 'E1', '{}', 'E2', '{}').exec();
-    expect(await heldLine()).toEqual(['muted', '2 calls held for an in-call decision now (decided by the receiver, no job).']);
+    expect(await heldLine()).toEqual(['muted', '2 calls held for an in-call decision now (being decided by their receiver; no job yet).']);
     clock.t += 14_000;
     const [cls, text] = (await heldLine())!;
     expect(cls).toBe('bad');

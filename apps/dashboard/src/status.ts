@@ -74,7 +74,7 @@ function heldHtml(s: DashboardStatus): string {
   if (overdueMs > HELD_OVERDUE_MS) {
     return `<p class="bad" id="status-held">${num(h.count)} call${h.count === 1 ? '' : 's'} held for an in-call decision, the earliest ${escapeHtml(formatDuration(overdueMs))} past its deadline: its receiver did not decide it and no decide worker is sweeping held events (WORKER_ROLES without <code>decide</code>, or the workers are down).</p>`;
   }
-  return `<p class="muted" id="status-held">${h.count ? `${num(h.count)} call${h.count === 1 ? '' : 's'} held for an in-call decision now (decided by the receiver, no job).` : 'No call held for an in-call decision.'}</p>`;
+  return `<p class="muted" id="status-held">${h.count ? `${num(h.count)} call${h.count === 1 ? '' : 's'} held for an in-call decision now (being decided by their receiver; no job yet).` : 'No call held for an in-call decision.'}</p>`;
 }
 
 /** The home page body: the status strip. */

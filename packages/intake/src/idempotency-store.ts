@@ -49,7 +49,6 @@ redis.call('DEL', KEYS[1])
 return -1
 `;
 
-
 /**
  * The ingest transaction as ONE script: CLAIM, BullMQ's add script `addLua` (its text unchanged, run as a function
  * of its own KEYS and ARGV), then FINISH. KEYS = [record, job key, ...the add's keys]; ARGV = [compact fingerprint,

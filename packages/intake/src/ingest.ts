@@ -80,7 +80,7 @@ interface Pending {
 const prepared = new WeakMap<object, Set<string>>();
 const batches = new WeakMap<object, Pending[]>();
 
-/** The connection the ingest goes out on, with the ingest scripts (`ingestScript`) around BullMQ's two add scripts. */
+/** The connection the ingest goes out on, with the ingest scripts: `ingestScript` around BullMQ's add script, and `holdScript`. */
 async function connectionFor(deps: IngestDeps): Promise<Redis> {
   const queueClient = await queueClientOf(deps.events);
   const conn = deps.tx ?? queueClient;
@@ -149,6 +149,9 @@ function send(conn: Redis, item: Omit<Pending, 'resolve' | 'reject'>): Promise<u
  * the claim step puts a placeholder under the job key for the add to see (finish deletes it). A claim left
  * pending (a crash of the older claim-then-add protocol, or a claim made alone) is repaired by the next
  * delivery of the same body: the add goes through. Concurrent events share one write (see flush).
+ * With `opts.delayMs` (an event held for an in-call decision) step 2 holds the event instead of adding its job
+ * (`holdScript`: the same claim, the job data and deadline in the keyspace's held hash and set, the record confirmed;
+ * @ivr/queue-contract held.ts says who adds the job later, if anyone).
  * The caller may answer 2xx once this resolves.
  */
 export async function ingestEvent(deps: IngestDeps, job: IvrEventJob, fingerprint: string, opts: IngestOptions = {}): Promise<IngestOutcome> {
