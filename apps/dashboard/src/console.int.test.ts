@@ -114,8 +114,26 @@ describe('operator console on the real pipeline', () => {
     expect(html).toMatch(/id="journey-report-batch">this call's report alone \(in-call decisions are reported in batches\)/);
     expect(html).toMatch(/<code>decision-reports \/ B\d{39}<\/code>/);
     expect((await findCall(await lookupDeps(), decisionId))).toMatchObject({ matchedAs: 'decision id', report: { name: 'report-batch', state: 'completed' } });
-    // The event job was removed once decided in-call: the webhook card shows what the decision record keeps of it.
+    // An event decided in-call never had a job: the webhook card shows what the decision record keeps of it.
     expect(html).toMatch(/id="journey-webhook-from-decision">[\s\S]*<dt>Conversation<\/dt><dd><code>c-incall<\/code><\/dd>[\s\S]*<dt>Digits<\/dt><dd><code>1<\/code><\/dd>/);
+  });
+
+  it('an event held for an in-call decision (no job yet) is found by its key and shown with its deadline', async () => {
+    const ks = keyspace(p.prefix);
+    const jobId = jobIdsForKey(scopedKey('held-console-1', 'client')).event;
+    const dueAt = Date.now() + 60_000;
+    // As the receiver's ingest leaves it (holdScript); nothing decides it here.
+    const event = { idempotencyKey: 'held-console-1', receivedAt: dueAt - 2000, answerBy: dueAt, conversationId: 'c-held', participantId: 'cust', flowInstanceId: 'c-held', dtmf: '2', source: 'data-action', headers: { 'content-type': 'application/json' } };
+    await p.redis.multi().hset(ks.heldEvents, jobId, JSON.stringify(event)).zadd(ks.held, dueAt, jobId).exec();
+    try {
+      expect(await findCall(await lookupDeps(), 'held-console-1')).toMatchObject({ matchedAs: 'idempotency key', event: null, held: { dueAt: new Date(dueAt).toISOString(), event: { conversationId: 'c-held', dtmf: '2' } } });
+      const html = await (await app.request('/admin/events?q=held-console-1', { headers: H })).text();
+      expect(html).toMatch(/id="journey-webhook">[\s\S]*<dt>Idempotency key<\/dt><dd><code>held-console-1<\/code><\/dd>/);
+      expect(html).toMatch(/<p id="journey-held">Held for an in-call decision until [\s\S]*: no job yet\./);
+    } finally {
+      await p.redis.multi().hdel(ks.heldEvents, jobId).zrem(ks.held, jobId).exec();
+    }
+    expect(await findCall(await lookupDeps(), 'held-console-1')).toBeNull(); // released: nothing left to find
   });
 
   it('Bull Board shows display names and links each job to its journey', async () => {

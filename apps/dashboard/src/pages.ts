@@ -90,7 +90,7 @@ function decisionHtml(d: CallJourney['decision']): string {
   </dl>`;
 }
 
-const EVENT_JOB_GONE = 'The event job is no longer kept (completed jobs are removed after an hour; the job of an event the receiver decided in-call, with <code>Prefer: wait</code>, is removed once its decision is stored)';
+const EVENT_JOB_GONE = 'No event job is kept (completed jobs are removed after an hour; an event the receiver decided in-call, with <code>Prefer: wait</code>, never had one)';
 
 /** The webhook card without its event job: what the decision record keeps of the event (its time, the fields used). */
 function webhookFromDecision(d: NonNullable<CallJourney['decision']>): string {
@@ -106,9 +106,9 @@ function webhookFromDecision(d: NonNullable<CallJourney['decision']>): string {
   <p class="muted">From the decision record. ${EVENT_JOB_GONE}: its request headers and normalised body are not shown.</p>`;
 }
 
-function webhookHtml(j: JobView | null, d: CallJourney['decision']): string {
-  if (!j) return d ? webhookFromDecision(d) : `<p class="muted">${EVENT_JOB_GONE}.</p>`;
-  const data = (j.data ?? {}) as Record<string, unknown>;
+function webhookHtml(j: JobView | null, d: CallJourney['decision'], held: CallJourney['held']): string {
+  if (!j && !held) return d ? webhookFromDecision(d) : `<p class="muted">${EVENT_JOB_GONE}.</p>`;
+  const data = ((j ? j.data : held?.event) ?? {}) as Record<string, unknown>;
   const received = typeof data.receivedAt === 'number' ? new Date(data.receivedAt).toISOString() : null;
   const { receivedAt: _r, headers, ...rest } = data;
   const kept = headers && typeof headers === 'object' ? Object.entries(headers as Record<string, unknown>) : [];
@@ -119,7 +119,7 @@ function webhookHtml(j: JobView | null, d: CallJourney['decision']): string {
   </dl>
   <details><summary>Event as accepted (normalised body)</summary>${pre(rest)}</details>
   ${kept.length ? `<dl class="kv" id="journey-headers">${kept.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd><code>${escapeHtml(String(v))}</code></dd>`).join('')}</dl>` : '<p class="muted">No request headers kept with this event.</p>'}
-  ${jobSummary(j, 'event')}`;
+  ${j ? jobSummary(j, 'event') : `<p id="journey-held">Held for an in-call decision until ${timeHtml(held!.dueAt)}: no job yet. Its receiver decides it while the caller waits; if it cannot, or it died, the event gets its job then (a decide worker sweeps held events every 250 ms).</p>`}`;
 }
 
 /** The events page: a search box and, for a match, the call's journey on one page. */
@@ -146,7 +146,7 @@ export function eventsPage(opts: { q: string; journey: CallJourney | null; store
   const body = `${form}
 <p id="journey-match">Matched ${escapeHtml(j.matchedAs)}; idempotency key <code>${escapeHtml(j.idempotencyKey)}</code>, decision <code>${escapeHtml(j.decisionId)}</code>.</p>
 <ol class="timeline" id="journey">
-  <li><section class="card"><h2>1. Webhook received</h2>${webhookHtml(j.event, j.decision)}</section></li>
+  <li><section class="card"><h2>1. Webhook received</h2>${webhookHtml(j.event, j.decision, j.held)}</section></li>
   <li class="${j.decision ? '' : 'wait'}"><section class="card"><h2>2. Decision</h2>${decisionHtml(j.decision)}</section></li>
   <li class="${applyState === 'failed' ? 'fail' : applyState === 'completed' ? '' : 'wait'}"><section class="card"><h2>3. Genesys write (participant attributes)</h2>${outcome ? writeOutcomeHtml(outcome) : `${attemptsHtml(j.apply)}${jobSummary(j.apply, 'Genesys write')}`}</section></li>
   <li class="${opts.stored ? '' : 'wait'}"><section class="card"><h2>4. Stored record</h2>${stored}${jobSummary(j.report, 'report')}</section></li>

@@ -44,9 +44,17 @@ export interface CallJourney {
   matchedAs: 'idempotency key' | 'job id' | 'conversation id' | 'decision id';
   decisionId: string;
   event: JobView | null;
+  /** The event while it is held for an in-call decision (no job yet: @ivr/queue-contract held.ts), else null. */
+  held: HeldView | null;
   decision: DecisionRecord | null;
   apply: JobView | null;
   report: JobView | null;
+}
+
+/** An event held for an in-call decision: its job data and the caller's deadline (ISO). */
+export interface HeldView {
+  dueAt: string;
+  event: unknown;
 }
 
 export interface LookupDeps {
@@ -83,6 +91,16 @@ async function jobView(queue: Queue, job: Job): Promise<JobView> {
   };
 }
 
+async function heldView(deps: LookupDeps, jobId: string): Promise<HeldView | null> {
+  const [data, score] = await Promise.all([deps.redis.hget(deps.ks.heldEvents, jobId), deps.redis.zscore(deps.ks.held, jobId)]);
+  if (data === null || score === null) return null;
+  try {
+    return { dueAt: new Date(Number(score)).toISOString(), event: JSON.parse(data) as unknown };
+  } catch {
+    return null;
+  }
+}
+
 async function storedDecision(deps: LookupDeps, key: string): Promise<DecisionRecord | null> {
   const raw = await deps.redis.get(deps.ks.decision(key));
   if (!raw) return null;
@@ -106,14 +124,15 @@ const keyOf = (data: unknown): string | undefined => {
 };
 
 /**
- * Which idempotency key a query means: an idempotency key (its event job or decision exists), a job id of any of the
+ * Which idempotency key a query means: an idempotency key (its event job, held event or decision exists), a job id of any of the
  * three queues, a conversation id (its latest key press), or a decision id (its apply/report job). Null: nothing.
  */
 export async function resolveCallKey(deps: LookupDeps, q: string): Promise<{ key: string; matchedAs: CallJourney['matchedAs'] } | null> {
   const query = q.trim();
   if (!query) return null;
   for (const scoped of candidateKeys(query)) {
-    if ((await deps.queues.events.getJob(jobIdsForKey(scoped).event)) || (await deps.redis.exists(deps.ks.decision(scoped)))) return { key: scoped, matchedAs: 'idempotency key' };
+    const eventId = jobIdsForKey(scoped).event;
+    if ((await deps.queues.events.getJob(eventId)) || (await deps.redis.exists(deps.ks.decision(scoped))) || (await deps.redis.hexists(deps.ks.heldEvents, eventId))) return { key: scoped, matchedAs: 'idempotency key' };
   }
   for (const queue of [deps.queues.events, deps.queues.writes, deps.queues.reports]) {
     const key = keyOf((await queue.getJob(query))?.data);
@@ -154,12 +173,13 @@ export async function findCall(deps: LookupDeps, q: string): Promise<CallJourney
   const found = await resolveCallKey(deps, q);
   if (!found) return null;
   const ids = jobIdsForKey(found.key);
-  const [event, decision, apply, report] = await Promise.all([
+  const [event, held, decision, apply, report] = await Promise.all([
     view(deps.queues.events, ids.event),
+    heldView(deps, ids.event),
     storedDecision(deps, found.key),
     view(deps.queues.writes, ids.apply),
     reportView(deps, ids.decisionId),
   ]);
-  return { idempotencyKey: unscopedKey(found.key).key, matchedAs: found.matchedAs, decisionId: decision?.decisionId ?? ids.decisionId, event, decision, apply, report };
+  return { idempotencyKey: unscopedKey(found.key).key, matchedAs: found.matchedAs, decisionId: decision?.decisionId ?? ids.decisionId, event, held, decision, apply, report };
 }
 
