@@ -108,7 +108,6 @@ export function queueSeries({ enable, unregistered, now }: SeriesContext) {
   };
 }
 
-
 /** What the queue gauges show for one queue, read from Redis at scrape time. */
 interface QueueState {
   name: string;

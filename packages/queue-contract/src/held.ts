@@ -133,20 +133,20 @@ export async function releaseHeld(redis: Redis, ks: Keyspace, jobIds: readonly s
  * (the in-call decisions of one report batch settle together): one round trip for all of them.
  */
 export function heldReleaser(redis: Redis, ks: Keyspace): (jobId: string) => Promise<void> {
-  let pending: { ids: string[]; done: Promise<void> } | undefined;
+  let ids: string[] | undefined;
+  let done: Promise<void> = Promise.resolve();
   return (jobId) => {
-    if (!pending) {
-      const batch: { ids: string[]; done?: Promise<void> } = { ids: [] };
-      batch.done = new Promise<void>((resolve, reject) =>
+    if (!ids) {
+      const batch: string[] = (ids = []);
+      done = new Promise<void>((resolve, reject) =>
         setImmediate(() => {
-          pending = undefined;
-          releaseHeld(redis, ks, batch.ids).then(resolve, reject);
+          ids = undefined;
+          releaseHeld(redis, ks, batch).then(resolve, reject);
         }),
       );
-      pending = batch as { ids: string[]; done: Promise<void> };
     }
-    pending.ids.push(jobId);
-    return pending.done;
+    ids.push(jobId);
+    return done;
   };
 }
 
