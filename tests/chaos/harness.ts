@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ALL_QUEUES, heldState, keyspace, QUEUE_NAMES, queueClientOf } from '@ivr/queue-contract';
+import { ALL_QUEUES, batchReportsOf, heldState, keyspace, QUEUE_NAMES, queueClientOf, WRITE_OUTCOME_BATCH_JOB, WRITE_OUTCOME_JOB } from '@ivr/queue-contract';
 import { createConversation, simControl, type SimControl } from '@ivr/genesys-sim/testing';
 import { assertRunning, deletePrefix, freePort, pool, REPO_ROOT, TEST_REDIS_URL, spawnNode, startRedisServer, uniquePrefix, waitFor, waitForHttp, type Cleanup, type NodeProcess, type RedisServer } from '@ivr/testing';
 import { APPS } from '../apps';
@@ -266,6 +266,24 @@ export function makeEvents(tag: string, n: number): Array<{ key: string; cid: st
 /** Creates each event's call in the simulator (its customer = the payload's participantId): calls exist before webhooks. */
 export async function createCalls(simUrl: string, events: ReadonlyArray<{ body: { conversationId: string; participantId?: string } }>): Promise<void> {
   await pool(events, 32, (e) => createConversation(simUrl, e.body.conversationId, e.body.participantId ? { customerId: e.body.participantId } : {}).then(() => undefined));
+}
+
+/**
+ * decision-reports so far: whether anything is left to run (waiting, delayed, active, prioritized), and what its
+ * completed jobs carried: decision documents (a report-batch job several, a report job one) and write outcomes (a
+ * write-outcome-batch job several, a write-outcome job one).
+ */
+export async function reportsDone(queues: Queues): Promise<{ idle: boolean; documents: number; outcomes: number }> {
+  const c = await queues.reports.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+  const done = await queues.reports.getCompleted(0, -1);
+  let documents = 0;
+  let outcomes = 0;
+  for (const j of done) {
+    if (j.name === WRITE_OUTCOME_BATCH_JOB) outcomes += (j.data as { outcomes?: unknown[] }).outcomes?.length ?? 0;
+    else if (j.name === WRITE_OUTCOME_JOB) outcomes++;
+    else documents += batchReportsOf(j.data)?.length ?? 1;
+  }
+  return { idle: Object.values(c).every((v) => v === 0), documents, outcomes };
 }
 
 /** Total jobs in a queue's failed set. */

@@ -8,7 +8,7 @@ import type { EsClient as Client } from '@ivr/reporting/real-elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionIdFor } from '@ivr/core';
 import { type Answer, Cleanup, type NodeProcess, paced, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
-import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
+import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, reportsDone, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
 import { CHAOS_ES_URL, chaosClient, startChaosNode, stopChaosNode, storedFigures } from './store-outage-es';
 
 const RATE = 15;
@@ -75,8 +75,11 @@ describe.runIf(node.run)('chaos 5b: decision store (real Elasticsearch) down whe
     const up = await startChaosNode();
     if (up.problem) throw new Error(up.problem);
     const tUp = Date.now();
-    // Two report jobs per decision: its document and its write's outcome (recorded on the document).
-    await waitFor(async () => (await queues.reports.getCompletedCount()) >= 2 * EVENTS, 'every report and write outcome stored after the store came back', 180000, 500).catch(() => undefined);
+    // Every decision's document (in report-batch jobs) and its write's outcome (a job each, recorded on the document).
+    await waitFor(async () => {
+      const r = await reportsDone(queues);
+      return r.documents >= EVENTS && r.outcomes >= EVENTS;
+    }, 'every report and write outcome stored after the store came back', 180000, 500).catch(() => undefined);
     const drainS = (Date.now() - tUp) / 1000;
     const stored = await storedFigures(es, index, keys.map((k) => decisionIdFor(k)));
     const mapping = await es.indices.getMapping({ index });

@@ -12,7 +12,7 @@ import { defaultJobOptions } from '@ivr/queue-contract';
 import { CHAOS_ES_URL, chaosClient, startChaosNode, stopChaosNode, storedFigures } from './store-outage-es';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Answer, Cleanup, paced, postWebhook, tally, TEST_REDIS_URL, waitFor } from '@ivr/testing';
-import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
+import { appliedInSim, baseEnv, createCalls, decidedCount, failedCount, makeEvents, openQueues, type Queues, type Receiver, recordRow, reportsDone, scenarioRedis, secondsSince, type Sim, startReceiverProcess, startSimProcess, startWorkerProcesses } from './harness';
 
 const RATE = 15;
 const UP_BEFORE_S = 3;
@@ -101,8 +101,8 @@ describe.runIf(node.run)('chaos 5: decision store (real Elasticsearch) down for 
     // Drain: the slowest report job may be in a backoff of up to ~2x the outage.
     await waitFor(
       async () => {
-        const c = await queues.reports.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-        return Object.values(c).every((v) => v === 0) && (await queues.reports.getCompletedCount()) >= decided;
+        const r = await reportsDone(queues);
+        return r.idle && r.documents >= decided;
       },
       'decision-reports drained after the store came back',
       150000,

@@ -82,8 +82,8 @@ describe('the in-call decision (receiver decides on cached figures)', () => {
     expect(res.body).toMatchObject({ status: 'decided', routing: 'route_to_vm', availableAgents: 1, occupancySource: 'poll' });
     expect(res.ms).toBeLessThan(4000); // not held until the 5 s deadline
     expect(await pl.redis.zcard(keyspace(pl.prefix).held)).toBe(0);
-    const job = await pl.receiver.queues.events.getJob(jobIdForKey('in-2'));
-    expect(await job?.getState()).toBe('completed'); // the worker's job, not the receiver
+    // The worker's job, not the receiver (it completes once its report's batch job is stored, just after the answer).
+    await waitFor(async () => (await (await pl.receiver.queues.events.getJob(jobIdForKey('in-2')))?.getState()) === 'completed', 'the decide job completed');
     expect(await metric(pl, 'ivr_decisions_total')).toBe(0); // the receiver decided nothing
   });
 

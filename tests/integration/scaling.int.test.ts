@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
 import { bodyFingerprint, decisionIdFor, type DecisionRecord } from '@ivr/core';
 import { createIdempotencyStore, ingestEvent } from '@ivr/intake';
-import { createQueues, keyspace, type IvrQueues } from '@ivr/queue-contract';
+import { createQueues, keyspace, REPORT_BATCH_JOB, WRITE_OUTCOME_BATCH_JOB, type IvrQueues } from '@ivr/queue-contract';
 import { createRedis } from '@ivr/redis';
 import { deletePrefix, startApp, TEST_REDIS_URL, uniquePrefix, waitFor, type NodeProcess } from '@ivr/testing';
 import { APPS } from '../apps';
@@ -95,10 +95,19 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
     const again = await Promise.all(keys.filter((_, i) => i % 10 === 0).map((k) => ingest(k, Number(k.split('-')[1]))));
     expect(again.every((o) => o.kind === 'duplicate')).toBe(true);
 
+    /** What the completed batch jobs of decision-reports carried (each job's result counts it): documents, outcomes. */
+    const reportsCarried = async () => {
+      const done = (await queues.reports.getJobs(['completed'], 0, -1)) as Job[];
+      const sum = (name: string, field: 'decisions' | 'outcomes') =>
+        done.filter((j) => j.name === name).reduce((a, j) => a + ((j.returnvalue as Record<string, number> | null)?.[field] ?? 0), 0);
+      return { decisions: sum(REPORT_BATCH_JOB, 'decisions'), outcomes: sum(WRITE_OUTCOME_BATCH_JOB, 'outcomes') };
+    };
     const done = async () => {
       const [e, w, r] = await Promise.all(queues.all.map((q) => q.getJobCounts('completed', 'failed', 'active', 'wait', 'delayed')));
-      // decision-reports: one decision document and one write outcome per event.
-      return e!.completed === EVENTS && w!.completed === EVENTS && r!.completed === 2 * EVENTS ? { e, w, r } : undefined;
+      // decision-reports: batch jobs carrying one document and one write outcome per event (reportsCarried).
+      const idle = r!.active === 0 && r!.wait === 0 && r!.delayed === 0;
+      const carried = idle ? await reportsCarried() : undefined;
+      return e!.completed === EVENTS && w!.completed === EVENTS && carried?.decisions === EVENTS && carried.outcomes === EVENTS ? { e, w, r } : undefined;
     };
     const counts = await waitFor(done, `${EVENTS} events decided, written and stored`, 90_000, 200).catch(async (err: Error) => {
       throw new Error(`${err.message}; counts ${JSON.stringify(await Promise.all(queues.all.map((q) => q.getJobCounts())))}`);
@@ -110,7 +119,7 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
     const spread: Record<string, Record<string, number>> = {};
     for (const q of queues.all) {
       const jobs = (await q.getJobs(['completed'], 0, -1)) as Job[];
-      expect(jobs).toHaveLength(q === queues.reports ? 2 * EVENTS : EVENTS);
+      if (q !== queues.reports) expect(jobs).toHaveLength(EVENTS);
       const byProc: Record<string, number> = {};
       for (const j of jobs) {
         const who = names.get(j.processedBy ?? '');
@@ -136,10 +145,10 @@ describe(`horizontal scaling: ${PROCESSES} worker processes, one Redis`, () => {
     expect(writes).toHaveLength(EVENTS);
     expect(writes.every((c) => c.status === 200)).toBe(true);
     expect(new Set(writes.map((c) => c.path)).size).toBe(EVENTS);
-    // One stored document per decision: every report job wrote (none found its document already there).
-    const reports = ((await queues.reports.getJobs(['completed'], 0, -1)) as Job[]).map((j) => (j.returnvalue as { status: string }).status);
-    expect(reports.filter((s) => s === 'written')).toHaveLength(EVENTS);
-    expect(reports.filter((s) => s === 'recorded')).toHaveLength(EVENTS); // every write's outcome, on its decision
+    // Every decision's report and its write's outcome went in a batch job, once: no job of their own.
+    expect(await reportsCarried()).toEqual({ decisions: EVENTS, outcomes: EVENTS });
+    const kinds = new Set(((await queues.reports.getJobs(['completed'], 0, -1)) as Job[]).map((j) => j.name));
+    expect([...kinds].sort()).toEqual([REPORT_BATCH_JOB, WRITE_OUTCOME_BATCH_JOB]);
     // The three processes share the occupancy cache: analytics calls grow with time, not with calls.
     const analytics = await sim.control.calls('observations');
     console.log(`analytics calls: ${analytics.length} for ${EVENTS} decisions`);

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { QueueJobJson } from '@bull-board/api/typings/app';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { batchReportsOf, QUEUE_NAMES } from '@ivr/queue-contract';
+import { batchOutcomesOf, batchReportsOf, QUEUE_NAMES } from '@ivr/queue-contract';
 import { genesysPauseMs } from '@ivr/ops';
 import type { Queue } from 'bullmq';
 import type { Hono } from 'hono';
@@ -22,10 +22,10 @@ const QUEUE_INFO: Readonly<Record<string, { displayName: string; description: st
 
 /** The events page of the call a job belongs to (Bull Board's job view links to it). */
 function journeyUrl(job: Pick<QueueJobJson, 'id' | 'data'>): { displayText: string; href: string } {
-  // A report-batch job: the journey of its first call (by decision id; the page names the batch).
-  const reports = batchReportsOf(job.data);
-  const first = reports?.[0]?.decisionId;
-  if (typeof first === 'string') return { displayText: `Call journey (first of ${reports!.length})`, href: `/admin/events?q=${encodeURIComponent(first)}` };
+  // A report-batch or write-outcome-batch job: the journey of its first call (by decision id; the page names a report batch).
+  const items = batchReportsOf(job.data) ?? batchOutcomesOf(job.data);
+  const first = items?.[0]?.decisionId;
+  if (typeof first === 'string') return { displayText: `Call journey (first of ${items!.length})`, href: `/admin/events?q=${encodeURIComponent(first)}` };
   const key = (job.data as { idempotencyKey?: unknown } | null)?.idempotencyKey;
   const q = typeof key === 'string' ? key : String(job.id ?? '');
   return { displayText: 'Call journey', href: `/admin/events?q=${encodeURIComponent(q)}` };

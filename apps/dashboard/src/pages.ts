@@ -33,12 +33,12 @@ export function errorPage(title: string, message: string, nav: NavOptions = {}):
   return page({ ...nav, title, body: `<div class="notice" role="alert" id="error-message">${escapeHtml(message)}</div><p><a href="/admin">Back to the status page</a></p>` });
 }
 
-/** For a report-batch job (the receiver's in-call decisions are reported in batches): how many reports it carries. */
+/** For a report-batch job (decisions are reported in batches: the decide workers' and the receiver's): how many reports it carries. */
 function batchHtml(j: JobView): string {
   const reports = j.name === REPORT_BATCH_JOB ? batchReportsOf(j.data) : undefined;
   if (!reports) return '';
   const others = reports.length - 1;
-  return `<dt>Batch</dt><dd id="journey-report-batch">${others ? `this call's report and ${others} other${others === 1 ? '' : 's'}` : "this call's report alone"} (in-call decisions are reported in batches)</dd>`;
+  return `<dt>Batch</dt><dd id="journey-report-batch">${others ? `this call's report and ${others} other${others === 1 ? '' : 's'}` : "this call's report alone"} (decisions are reported in batches)</dd>`;
 }
 
 function jobSummary(j: JobView | null, what: string): string {

@@ -1,5 +1,5 @@
 /**
- * createReportBatcher and processReport's report-batch jobs (packages/pipeline/src/processors/report.ts) against the real embedded decision store on real
+ * createReportBatcher and processReport's batch jobs (report-batch, write-outcome-batch: packages/pipeline/src/processors/report.ts) against the real embedded decision store on real
  * Redis (the store the worker uses without Elasticsearch): it lives here, where both are wired, because neither
  * @ivr/reporting nor @ivr/pipeline depends on the other.
  */
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { UnrecoverableError } from 'bullmq';
 import { createReportBatcher, processReport } from '@ivr/pipeline';
-import { REPORT_BATCH_JOB, type DecisionReportJob } from '@ivr/queue-contract';
+import { REPORT_BATCH_JOB, WRITE_OUTCOME_BATCH_JOB, type DecisionReportJob } from '@ivr/queue-contract';
 import { createEmbeddedStore } from '@ivr/reporting';
 import { makeDoc } from '@ivr/reporting/fixtures';
 import { silentLogger, testRedis, TEST_REDIS_URL } from '@ivr/testing';
@@ -108,5 +108,26 @@ describe('createReportBatcher (real embedded store, real Redis)', () => {
     const empty = processReport(job([]), deps);
     await expect(empty).rejects.toThrow(/^report-batch job malformed: /);
     await expect(empty).rejects.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('processReport records the outcomes of a write-outcome-batch job on their decisions; an invalid one fails the job for good; a decision not stored yet retries it', async () => {
+    const store = createEmbeddedStore(t.redis, t.prefix);
+    const deps = { batcher: createReportBatcher({ store, batchSize: 100, lingerMs: 1, logger }), logger };
+    const job = (outcomes: unknown[]) => ({ id: 'O1', name: WRITE_OUTCOME_BATCH_JOB, data: { outcomes } });
+    await Promise.all([deps.batcher.add(doc(1)), deps.batcher.add(doc(2))]);
+    const written = { decisionId: 'd-1', writeStatus: 'written', writtenAt: '2024-03-01T10:00:00.000Z' };
+    const skipped = { decisionId: 'd-2', writeStatus: 'skipped', writeReason: 'superseded by a later key press on this conversation (sequence 3)' };
+    expect(await processReport(job([written, skipped]), deps)).toEqual({ status: 'outcomes', outcomes: 2 });
+    expect(await store.getDecision('d-1')).toMatchObject({ writeStatus: 'written', writtenAt: written.writtenAt });
+    expect(await store.getDecision('d-2')).toMatchObject({ writeStatus: 'skipped', writeReason: skipped.writeReason });
+
+    const bad = processReport(job([{ decisionId: 'd-1', writeStatus: 'lost' }]), deps);
+    await expect(bad).rejects.toThrow(/^1 of 1 write outcomes of the batch not recorded \(first d-1\): not a valid write outcome \(writeStatus: /);
+    await expect(bad).rejects.toBeInstanceOf(UnrecoverableError);
+
+    const early = processReport(job([{ ...written, decisionId: 'd-9' }]), deps);
+    await expect(early).rejects.toThrow(/^1 of 1 write outcomes of the batch not recorded \(first d-9\): write outcome for d-9 not recorded \(will retry\)/);
+    await expect(early).rejects.not.toBeInstanceOf(UnrecoverableError);
+    await expect(processReport({ id: 'O2', name: WRITE_OUTCOME_BATCH_JOB, data: {} }, deps)).rejects.toThrow(/^write-outcome-batch job malformed: /);
   });
 });

@@ -2,12 +2,12 @@
  * createReportSender on real Redis and real BullMQ: reports sent within the linger go in one report-batch job, each
  * send resolves only once that job is stored, each decision points to its batch job, a full batch goes at once,
  * flush sends what waits, and a batch whose add fails rejects every send in it (the in-call decider then keeps the
- * event's job, which reports the decision itself).
+ * event held, for a sweep to give it the job that reports the decision itself); write outcomes go the same way.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createQueues, keyspace, REPORT_BATCH_JOB, type DecisionReportJob, type IvrQueues } from '@ivr/queue-contract';
+import { createQueues, keyspace, REPORT_BATCH_JOB, WRITE_OUTCOME_BATCH_JOB, type DecisionReportJob, type IvrQueues, type WriteOutcome } from '@ivr/queue-contract';
 import { silentLogger, testRedis } from '@ivr/testing';
-import { createReportSender, type ReportSenderOptions } from './report-sender';
+import { createOutcomeSender, createReportSender, type ReportSenderOptions } from './report-sender';
 
 /** A report as the sender sees it: data it carries, never reads (the report worker validates it: report-batcher.int.test.ts in apps/worker). */
 const report = (n: number) => ({ decisionId: `d-${n}`, conversationId: `c-${n}` }) as DecisionReportJob;
@@ -39,7 +39,7 @@ describe('createReportSender (real Redis, real BullMQ)', () => {
     for (const n of [1, 2, 3]) expect(await t.redis.get(ks().reportBatch(`d-${n}`))).toBe(job!.id);
     expect(await t.redis.ttl(ks().reportBatch('d-1'))).toBeGreaterThan(50);
     expect(await queues.reports.count()).toBe(1); // no report job of its own per decision
-    expect(s.stats()).toEqual({ batches: 1, reports: 3 });
+    expect(s.stats()).toEqual({ batches: 1, items: 3 });
   });
 
   it('a full batch is added without waiting for the linger; flush adds what waits', async () => {
@@ -59,6 +59,20 @@ describe('createReportSender (real Redis, real BullMQ)', () => {
       "report batch not added: READONLY You can't write against a read only replica.",
     ]);
     expect(s.stats().batches).toBe(0);
+  });
+
+  it('write outcomes (the apply workers\' wiring): one write-outcome-batch job for those sent within the linger, stored before any send resolves; an invalid outcome is refused at once', async () => {
+    const s = createOutcomeSender({ reports: queues.reports, lingerMs: 20, maxBatch: 10 });
+    const outcomes: WriteOutcome[] = [
+      { decisionId: 'd-1', writeStatus: 'written', writtenAt: '2024-03-01T10:00:00.000Z' },
+      { decisionId: 'd-2', writeStatus: 'failed', writeReason: 'Genesys 404 not.found' },
+    ];
+    const jobs = async () => (await queues.reports.getJobs(['waiting'])).filter((j) => j.name === WRITE_OUTCOME_BATCH_JOB);
+    expect(await Promise.all(outcomes.map((o) => s.send(o).then(async () => (await jobs()).length)))).toEqual([1, 1]);
+    expect((await jobs())[0]!.data).toEqual({ outcomes });
+    await expect(s.send({ decisionId: 'd-3', writeStatus: 'lost' } as never)).rejects.toThrow(/writeStatus/);
+    await s.flush();
+    expect(await queues.reports.count()).toBe(1); // nothing added for the invalid one
   });
 
 });

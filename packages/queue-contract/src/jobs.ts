@@ -67,4 +67,21 @@ export const WRITE_OUTCOME_JOB = 'write-outcome';
 
 /** `decision-reports`, kind `write-outcome`: the outcome of one decision's Genesys write (defined in @ivr/core, with the record). */
 export const writeOutcomeJobSchema = writeOutcomeSchema;
+
+/** Job name of the fourth kind of `decision-reports` job: the write outcomes of several decisions, recorded as one. */
+export const WRITE_OUTCOME_BATCH_JOB = 'write-outcome-batch';
+/**
+ * `decision-reports`, kind `write-outcome-batch`: the outcomes an apply worker's writes reached within a few
+ * milliseconds (one job instead of one per write; createOutcomeSender in @ivr/pipeline). Recorded as the single
+ * outcomes are (by decision id: recording one twice changes nothing).
+ */
+export const writeOutcomeBatchJobSchema = z.object({ outcomes: z.array(writeOutcomeJobSchema).min(1) });
+export type WriteOutcomeBatchJob = z.infer<typeof writeOutcomeBatchJobSchema>;
+/** The outcomes a write-outcome-batch job's data carries, as they are (not validated: for the console's links), or undefined. */
+export function batchOutcomesOf(data: unknown): Array<{ decisionId?: unknown }> | undefined {
+  const outcomes = (data as { outcomes?: unknown } | null)?.outcomes;
+  return Array.isArray(outcomes) ? (outcomes as Array<{ decisionId?: unknown }>) : undefined;
+}
+/** A write-outcome-batch job's envelope alone: the report processor checks each outcome on its own. */
+export const writeOutcomeBatchEnvelopeSchema = z.object({ outcomes: z.array(z.unknown()).min(1) });
 export type { WriteOutcome, WriteStatus } from '@ivr/core';

@@ -1,22 +1,24 @@
 import { Worker, type Job } from 'bullmq';
 import { classifyGenesysError, createCustomerResolver } from '@ivr/genesys';
-import { emitWriteOutcome, processApply, type ApplyDeps } from '@ivr/pipeline';
+import { APPLY_OUTCOME_BATCH, createOutcomeSender, processApply, type ApplyDeps } from '@ivr/pipeline';
 import { QUEUE_NAMES } from '@ivr/queue-contract';
 import type { RoleContext } from './context';
 
 /**
  * apply (`genesys-writes`, APPLY_CONCURRENCY): processApply writes the decision as participant attributes through the
  * Genesys client (the caller's participant resolved when the webhook named none), records the outcome on the decision,
- * and pauses the whole queue on a Genesys 429 (worker.rateLimit).
+ * and pauses the whole queue on a Genesys 429 (worker.rateLimit). The outcomes go in write-outcome-batch jobs (an
+ * apply job completes once its batch job is stored), not one job each.
  */
 export function applyWorker(ctx: RoleContext): Worker {
   const { config, api, client, ks, queues, metrics } = ctx;
   let worker: Worker | undefined;
+  const outcomes = createOutcomeSender({ reports: queues.reports, ...APPLY_OUTCOME_BATCH });
   const customers = createCustomerResolver({ redis: client, prefix: config.QUEUE_PREFIX, getConversation: (cid) => api.getConversation(cid) });
   const deps: ApplyDeps = {
     patchAttributes: (cid, pid, attrs) => api.patchParticipantAttributes(cid, pid, attrs),
     resolveParticipant: (cid) => customers.resolve(cid),
-    recordOutcome: (o) => emitWriteOutcome(queues.reports, o),
+    recordOutcome: outcomes.send,
     classify: classifyGenesysError,
     redis: client,
     ks,

@@ -28,7 +28,7 @@ export interface ApplyDeps {
   resolveParticipant(conversationId: string): Promise<string>;
   /**
    * Records the write's final outcome on the decision (written, failed with the reason, skipped, expired): the ONE
-   * call for the decision record (emitWriteOutcome: a `write-outcome` report job -> recordWriteOutcomes).
+   * call for the decision record (createOutcomeSender: a `write-outcome-batch` report job -> recordWriteOutcomes).
    */
   recordOutcome(outcome: WriteOutcome): Promise<void>;
   classify(err: unknown): ErrorClass;

@@ -1,6 +1,5 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
-import { jobIdFor } from '@ivr/core';
-import { decisionReportJobSchema, REPORT_BATCH_JOB, reportBatchEnvelopeSchema, WRITE_OUTCOME_JOB, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { decisionReportJobSchema, REPORT_BATCH_JOB, reportBatchEnvelopeSchema, WRITE_OUTCOME_BATCH_JOB, WRITE_OUTCOME_JOB, writeOutcomeBatchEnvelopeSchema, writeOutcomeJobSchema, type DecisionReportJob, type WriteOutcome } from '@ivr/queue-contract';
 import type { Logger } from './logger';
 
 type FailedItems = Array<{ decisionId: string; reason: string; retryable: boolean }>;
@@ -14,17 +13,6 @@ export interface BatchWriter {
   }>;
   /** Record write outcomes on stored decisions; a decision not stored yet is a retryable failure. */
   recordWriteOutcomes(outcomes: readonly WriteOutcome[]): Promise<{ updated: number; failed: FailedItems }>;
-}
-
-/**
- * THE way to record what became of a decision's Genesys write (written, failed, skipped, expired): a
- * `decision-reports` job of kind `write-outcome`, stored on the decision by the report worker
- * (DecisionStore.recordWriteOutcomes). One job per decision and status (a failed write retried by hand from
- * Bull Board can still record `written` later).
- */
-export async function emitWriteOutcome(reports: Pick<Queue, 'add'>, outcome: WriteOutcome): Promise<void> {
-  const o = writeOutcomeJobSchema.parse(outcome);
-  await reports.add(WRITE_OUTCOME_JOB, o, { jobId: jobIdFor('outcome', `${o.decisionId} ${o.writeStatus}`) });
 }
 
 export interface BatchStats {
@@ -179,59 +167,80 @@ export interface ReportDeps {
   logger: Logger;
 }
 
-/** What a report job did: one document or outcome, or (kind `report-batch`) the documents of a batch. */
+/** What a report job did: one document or outcome, or the documents (kind `report-batch`) or outcomes (kind `write-outcome-batch`) of a batch. */
 export type ReportResult =
   | { status: 'written' | 'duplicate' | 'recorded'; decisionId: string }
-  | { status: 'batch'; decisions: number };
+  | { status: 'batch'; decisions: number }
+  | { status: 'outcomes'; outcomes: number };
 
 /**
  * report: store one decision document (batched with its neighbours; idempotent per decisionId), or, for a job of
  * kind `write-outcome`, record the write's outcome on the stored decision (retried until the decision is stored),
- * or, for a job of kind `report-batch`, store each of its documents (processReportBatch).
+ * or, for a job of kind `report-batch` / `write-outcome-batch`, each of its documents / outcomes (processBatch).
  */
 export async function processReport(job: Pick<Job, 'id' | 'data'> & Partial<Pick<Job, 'name'>>, deps: ReportDeps): Promise<ReportResult> {
   if (job.name === WRITE_OUTCOME_JOB) {
     const outcome = writeOutcomeJobSchema.parse(job.data);
     return { status: await deps.batcher.addOutcome(outcome), decisionId: outcome.decisionId };
   }
-  if (job.name === REPORT_BATCH_JOB) return processReportBatch(job, deps);
+  if (job.name === REPORT_BATCH_JOB) {
+    const { reports } = envelopeOf(job, reportBatchEnvelopeSchema, 'no reports');
+    await processBatch(job, deps, reports, { schema: decisionReportJobSchema, run: (doc) => deps.batcher.add(doc), item: 'report', what: 'decisions of the batch not stored' });
+    return { status: 'batch', decisions: reports.length };
+  }
+  if (job.name === WRITE_OUTCOME_BATCH_JOB) {
+    const { outcomes } = envelopeOf(job, writeOutcomeBatchEnvelopeSchema, 'no outcomes');
+    await processBatch(job, deps, outcomes, { schema: writeOutcomeJobSchema, run: (o) => deps.batcher.addOutcome(o), item: 'write outcome', what: 'write outcomes of the batch not recorded' });
+    return { status: 'outcomes', outcomes: outcomes.length };
+  }
   const doc = decisionReportJobSchema.parse(job.data);
   const status = await deps.batcher.add(doc);
   return { status, decisionId: doc.decisionId };
 }
 
+/** How a batch job's items are checked (a zod schema's safeParse). */
+interface ItemSchema<T> {
+  safeParse(item: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/** A batch job's envelope (its list of items), or a final failure naming what is missing. */
+function envelopeOf<T>(job: Pick<Job, 'data'> & Partial<Pick<Job, 'name'>>, schema: ItemSchema<T>, missing: string): T {
+  const envelope = schema.safeParse(job.data);
+  if (!envelope.success) throw new UnrecoverableError(`${job.name} job malformed: ${envelope.error.issues[0]?.message ?? missing}`);
+  return envelope.data;
+}
+
 /**
- * A `report-batch` job: every valid document goes to the batcher (so they share a store batch with the single
- * reports); it completes once all are stored. Any retryable refusal fails the attempt (BullMQ retries the job; the
- * documents already stored are duplicates then); when every refusal is final (the store rejected a document, or it
- * is not a valid report), the job fails for good naming the first, the others stored. A malformed job (no list of
- * reports) fails for good at once.
+ * A batch job (`report-batch`, `write-outcome-batch`): every valid item goes to the batcher (so they share a store
+ * batch with the single jobs' items); it completes once all are stored. Any retryable refusal fails the attempt
+ * (BullMQ retries the job; the items already stored are stored again, which changes nothing); when every refusal is
+ * final (the store rejected an item, or it is not valid), the job fails for good naming the first, the others stored.
  */
-async function processReportBatch(job: Pick<Job, 'id' | 'data'>, deps: ReportDeps): Promise<ReportResult> {
-  const envelope = reportBatchEnvelopeSchema.safeParse(job.data);
-  if (!envelope.success) throw new UnrecoverableError(`report-batch job malformed: ${envelope.error.issues[0]?.message ?? 'no reports'}`);
-  const { reports } = envelope.data;
+async function processBatch<T>(
+  job: Pick<Job, 'id'>,
+  deps: ReportDeps,
+  items: readonly unknown[],
+  how: { schema: ItemSchema<T>; run: (item: T) => Promise<unknown>; item: string; what: string },
+): Promise<void> {
   const settled = await Promise.allSettled(
-    reports.map((item) => {
-      const doc = decisionReportJobSchema.safeParse(item);
-      if (doc.success) return deps.batcher.add(doc.data);
-      const issue = doc.error.issues[0];
-      return Promise.reject(new UnrecoverableError(`not a valid report (${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'})`));
+    items.map((raw) => {
+      const item = how.schema.safeParse(raw);
+      if (item.success) return how.run(item.data);
+      const issue = item.error.issues[0];
+      return Promise.reject(new UnrecoverableError(`not a valid ${how.item} (${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'})`));
     }),
   );
   const idOf = (item: unknown, i: number) => {
     const id = (item as { decisionId?: unknown } | null)?.decisionId;
     return typeof id === 'string' ? id : `#${i + 1}`;
   };
-  const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ decisionId: idOf(reports[i], i), err: s.reason as Error }] : []));
-  if (refused.length) {
-    const retryable = refused.filter((r) => !(r.err instanceof UnrecoverableError));
-    const first = (retryable[0] ?? refused[0])!;
-    const msg = `${refused.length} of ${reports.length} decisions of the batch not stored (first ${first.decisionId}): ${first.err.message}`;
-    deps.logger.warn({ jobId: job.id, refused: refused.length, decisions: reports.length, retryable: retryable.length }, 'report batch not fully stored');
-    throw retryable.length ? new Error(msg) : new UnrecoverableError(msg);
-  }
-  return { status: 'batch', decisions: reports.length };
+  const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ decisionId: idOf(items[i], i), err: s.reason as Error }] : []));
+  if (!refused.length) return;
+  const retryable = refused.filter((r) => !(r.err instanceof UnrecoverableError));
+  const first = (retryable[0] ?? refused[0])!;
+  const msg = `${refused.length} of ${items.length} ${how.what} (first ${first.decisionId}): ${first.err.message}`;
+  deps.logger.warn({ jobId: job.id, refused: refused.length, items: items.length, retryable: retryable.length }, 'batch job not fully stored');
+  throw retryable.length ? new Error(msg) : new UnrecoverableError(msg);
 }
 
 /** Run `fn` at most once per `intervalMs`, with a trailing call so the last change is never missed. */
