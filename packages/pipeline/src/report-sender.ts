@@ -131,8 +131,9 @@ export function createReportSender(opts: ReportSenderOptions): ReportSender {
 /**
  * The write outcomes of a few milliseconds of an apply worker's writes in one `write-outcome-batch` job (instead of
  * one `write-outcome` job each). Each `send` resolves once its batch job is stored, so an apply job completes only
- * after its outcome is in Redis: a worker that dies first leaves the apply job to stall and run again, and it then
- * finds its write done (the sequence check) and sends the outcome again (recording one twice changes nothing).
+ * after its outcome is in Redis: a worker that dies first leaves the apply job to stall and run again, as a crash
+ * between the write and its outcome always did (the same attributes written again, the outcome sent again:
+ * recording one twice changes nothing).
  */
 export function createOutcomeSender(opts: BatchTiming & { reports: Pick<Queue, 'add'> }): BatchSender<WriteOutcome> {
   const sender = createBatchSender<WriteOutcome>({
