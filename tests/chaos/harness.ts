@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ALL_QUEUES, batchReportsOf, heldState, keyspace, QUEUE_NAMES, queueClientOf, WRITE_OUTCOME_BATCH_JOB, WRITE_OUTCOME_JOB } from '@ivr/queue-contract';
+import { ALL_QUEUES, batchOutcomesOf, batchReportsOf, heldState, keyspace, QUEUE_NAMES, queueClientOf, WRITE_OUTCOME_BATCH_JOB, WRITE_OUTCOME_JOB } from '@ivr/queue-contract';
 import { createConversation, simControl, type SimControl } from '@ivr/genesys-sim/testing';
 import { assertRunning, deletePrefix, freePort, pool, REPO_ROOT, TEST_REDIS_URL, spawnNode, startRedisServer, uniquePrefix, waitFor, waitForHttp, type Cleanup, type NodeProcess, type RedisServer } from '@ivr/testing';
 import { APPS } from '../apps';
@@ -279,7 +279,7 @@ export async function reportsDone(queues: Queues): Promise<{ idle: boolean; docu
   let documents = 0;
   let outcomes = 0;
   for (const j of done) {
-    if (j.name === WRITE_OUTCOME_BATCH_JOB) outcomes += (j.data as { outcomes?: unknown[] }).outcomes?.length ?? 0;
+    if (j.name === WRITE_OUTCOME_BATCH_JOB) outcomes += batchOutcomesOf(j.data)?.length ?? 0;
     else if (j.name === WRITE_OUTCOME_JOB) outcomes++;
     else documents += batchReportsOf(j.data)?.length ?? 1;
   }

@@ -56,8 +56,12 @@ export type ReportBatchJob = z.infer<typeof reportBatchJobSchema>;
  * or undefined for any other job's data.
  */
 export function batchReportsOf(data: unknown): Array<{ decisionId?: unknown; idempotencyKey?: unknown }> | undefined {
-  const reports = (data as { reports?: unknown } | null)?.reports;
-  return Array.isArray(reports) ? (reports as Array<{ decisionId?: unknown; idempotencyKey?: unknown }>) : undefined;
+  return itemsOf(data, 'reports');
+}
+/** A batch job's list of items (field `reports` or `outcomes`), as it is, or undefined when the data has none. */
+function itemsOf<T>(data: unknown, field: 'reports' | 'outcomes'): T[] | undefined {
+  const items = (data as Record<string, unknown> | null)?.[field];
+  return Array.isArray(items) ? (items as T[]) : undefined;
 }
 /** A report-batch job's envelope alone: the report processor checks each report on its own (one bad one fails only itself). */
 export const reportBatchEnvelopeSchema = z.object({ reports: z.array(z.unknown()).min(1) });
@@ -79,8 +83,7 @@ export const writeOutcomeBatchJobSchema = z.object({ outcomes: z.array(writeOutc
 export type WriteOutcomeBatchJob = z.infer<typeof writeOutcomeBatchJobSchema>;
 /** The outcomes a write-outcome-batch job's data carries, as they are (not validated: for the console's links), or undefined. */
 export function batchOutcomesOf(data: unknown): Array<{ decisionId?: unknown }> | undefined {
-  const outcomes = (data as { outcomes?: unknown } | null)?.outcomes;
-  return Array.isArray(outcomes) ? (outcomes as Array<{ decisionId?: unknown }>) : undefined;
+  return itemsOf(data, 'outcomes');
 }
 /** A write-outcome-batch job's envelope alone: the report processor checks each outcome on its own. */
 export const writeOutcomeBatchEnvelopeSchema = z.object({ outcomes: z.array(z.unknown()).min(1) });
