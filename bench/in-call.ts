@@ -166,8 +166,24 @@ async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigure
     'worker: decided → decide job finished (follow-up adds, publish, moveToFinished)',
     'worker: decided → answer at the client (pub/sub, waiter, HTTP)',
   ];
-  const cols = new Map<string, number[]>([...inCall, ...worker].map((n) => [n, []]));
+  // The receiver's own account of each waited answer (Server-Timing, monotonic clock, µs): what the whole-ms stamps
+  // stored in Redis cannot resolve once a call takes under a millisecond.
+  const routeStages = {
+    read: 'in-call, Server-Timing: read (body, content type, auth, payload, key)',
+    store: 'in-call, Server-Timing: store (ingest script round trip, in-call start included)',
+    decide: 'in-call, Server-Timing: decide (routing rule, commit round trip, log line)',
+    total: 'in-call, Server-Timing: total in the webhook route',
+    outside: 'in-call: client round trip - route total (HTTP parse and answer, event loop, sockets)',
+    wait: "worker, Server-Timing: waiting for the worker's decision",
+  } as const;
+  const cols = new Map<string, number[]>([...Object.values(routeStages), ...inCall, ...worker].map((n) => [n, []]));
   const push = (names: string[], vals: number[]) => vals.forEach((v, i) => cols.get(names[i]!)!.push(v));
+  for (const t of decided) {
+    const st = t.timing;
+    if (st['wait'] !== undefined) cols.get(routeStages.wait)!.push(st['wait']);
+    else if (st['decide'] !== undefined) for (const k of ['read', 'store', 'decide', 'total'] as const) if (st[k] !== undefined) cols.get(routeStages[k])!.push(st[k]);
+    if (st['decide'] !== undefined && st['wait'] === undefined && st['total'] !== undefined) cols.get(routeStages.outside)!.push(t.ms - st['total']);
+  }
   decided.forEach((t, i) => {
     const [job, rec] = [replies[2 * i]?.[1] as Array<string | null> | undefined, replies[2 * i + 1]?.[1] as string | null | undefined];
     if (!rec) return;
@@ -216,5 +232,8 @@ export function formatStages(i: InCallFigures | undefined): string {
   if (!i) return '';
   const shown = i.stages.filter((s) => s.n > 0);
   const w = Math.max(...shown.map((s) => s.stage.length));
-  return [`in-call per stage @ ${i.ours.rate}/s (ms, server clocks whole ms; n = decided calls on that path):`, ...shown.map((s) => `  ${s.stage.padEnd(w)}  n ${String(s.n).padStart(5)}  p50 ${f(s.p50).padStart(6)}  p99 ${f(s.p99).padStart(6)}`)].join('\n');
+  return [
+    `in-call per stage @ ${i.ours.rate}/s (ms; Server-Timing rows: the receiver's monotonic clock; the others: server clocks, whole ms; n = decided calls on that path):`,
+    ...shown.map((s) => `  ${s.stage.padEnd(w)}  n ${String(s.n).padStart(5)}  p50 ${f(s.p50, 2).padStart(7)}  p99 ${f(s.p99, 2).padStart(7)}`),
+  ].join('\n');
 }

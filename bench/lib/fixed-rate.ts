@@ -6,6 +6,7 @@
  * agent, and that wait counts in its round trip (no coordinated omission).
  */
 import { Agent, request } from 'node:http';
+import { parseServerTiming } from '@ivr/metrics';
 
 export interface Timed {
   n: number;
@@ -16,6 +17,8 @@ export interface Timed {
   status: number;
   /** The answer's `status` field (`decided`, `accepted`, ...). */
   answer: string | undefined;
+  /** The answer's `Server-Timing` stages, ms (empty when it had none). */
+  timing: Record<string, number>;
 }
 
 export interface FixedRateOptions {
@@ -55,13 +58,14 @@ export async function fixedRate(o: FixedRateOptions): Promise<Timed[]> {
             } catch {
               answer = undefined;
             }
-            out.push({ n, key, sentAt, ms: performance.now() - t0, status: res.statusCode ?? 0, answer });
+            const header = res.headers['server-timing'];
+            out.push({ n, key, sentAt, ms: performance.now() - t0, status: res.statusCode ?? 0, answer, timing: parseServerTiming(Array.isArray(header) ? header.join(', ') : header) });
             resolve();
           });
         },
       );
       req.on('error', () => {
-        out.push({ n, key, sentAt, ms: performance.now() - t0, status: 0, answer: undefined });
+        out.push({ n, key, sentAt, ms: performance.now() - t0, status: 0, answer: undefined, timing: {} });
         resolve();
       });
       req.end(body);

@@ -45,6 +45,8 @@ export interface ReceiverDeps {
   storeTimeoutMs?: number;
   maxWaitMs?: number;
   now?: () => number;
+  /** A monotonic clock in ms (default `performance.now`): the stages of the `Server-Timing` header of a waited answer. */
+  hrNow?: () => number;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createApp(deps: ReceiverDeps): Hono<ReceiverEnv> {
   const app = new Hono<ReceiverEnv>();
   const limit = deps.bodyLimitBytes ?? 64 * 1024;
   const now = deps.now ?? Date.now;
+  const hrNow = deps.hrNow ?? (() => performance.now());
   const observe = deps.observe ?? (() => undefined);
   if (deps.httpMetrics) app.use('*', deps.httpMetrics);
 
@@ -92,7 +95,7 @@ export function createApp(deps: ReceiverDeps): Hono<ReceiverEnv> {
         throw new HttpError(413, 'payload_too_large', `body exceeds ${limit} bytes`);
       },
     }),
-    received(now),
+    received(now, hrNow),
     requireJson(),
     authenticate(deps.authenticate),
     parseWebhook(observe),
@@ -104,8 +107,9 @@ export function createApp(deps: ReceiverDeps): Hono<ReceiverEnv> {
       onAccepted: deps.onAccepted,
       observe,
       logger: deps.logger,
+      hrNow,
     }),
-    ...(waitForDecision ? [preferWait({ waitForDecision, decideInCall: deps.decideInCall, markAnswered: deps.markAnswered, logger: deps.logger, now })] : []),
+    ...(waitForDecision ? [preferWait({ waitForDecision, decideInCall: deps.decideInCall, markAnswered: deps.markAnswered, logger: deps.logger, now, hrNow })] : []),
   );
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

@@ -22,6 +22,8 @@ export interface IngestStepDeps {
   onAccepted?: ((body: string, job: IvrEventJob, headers?: Headers) => void) | undefined;
   observe: Observe;
   logger: ReceiverLogger;
+  /** The monotonic clock (ms) that times the store for the `Server-Timing` header (default `performance.now`). */
+  hrNow?: () => number;
 }
 
 /** The usual answer to a stored event: `202 accepted`, or `200 duplicate` for a key already stored with this body. */
@@ -39,6 +41,7 @@ export function ingestAnswer(c: Context<ReceiverEnv>, ingested: WebhookVars['ing
  * `ingestFailure` tells them apart); the key stored with another body: `422 idempotency_conflict`.
  */
 export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
+  const hrNow = deps.hrNow ?? (() => performance.now());
   return async function ingest(c, next) {
     const receivedAt = c.get('receivedAt');
     const { event, body, digest, key } = c.get('webhook');
@@ -47,7 +50,10 @@ export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
     let outcome: IngestOutcome;
     try {
       const opts = deps.decidesInCall && waitMs > 0 ? { delayMs: waitMs } : undefined; // until answerBy
+      const storeFrom = waitMs > 0 ? hrNow() : 0; // the stages are told only in a waited answer
       outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest), opts), deps.storeTimeoutMs, 'storing the event');
+      const timing = waitMs > 0 ? c.get('timing') : undefined;
+      if (timing) Object.assign(timing, { storeFrom, storeTo: hrNow() });
     } catch (err) {
       const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };
       if (ingestFailure(err) === 'unknown') {

@@ -12,7 +12,7 @@ import { silentLogger, TEST_REDIS_URL, testRedis, waitFor } from '@ivr/testing';
 import type { Redis } from 'ioredis';
 import { ingest } from './ingest';
 import { parseWebhook } from './parse-webhook';
-import { preferWait, type DecidedAnswer } from './prefer-wait';
+import { preferWait, type DecidedAnswer, type PreferWaitDeps } from './prefer-wait';
 import { received } from './received';
 import type { ReceiverEnv } from './webhook-env';
 
@@ -38,17 +38,23 @@ describe('preferWait (real Redis decision waiter)', () => {
     await t.cleanup();
   });
 
-  function app(marked: string[]) {
+  function app(marked: string[], o: { hrNow?: () => number; decideInCall?: PreferWaitDeps['decideInCall'] } = {}) {
     const a = new Hono<ReceiverEnv>();
     a.post(
       '/',
-      received(Date.now),
+      received(Date.now, o.hrNow),
       parseWebhook(() => undefined),
-      ingest({ ingest: async (job) => ({ kind: 'accepted', jobId: jobIdForKey(job.idempotencyKey) }), storeTimeoutMs: 2000, maxWaitMs: 10_000, observe: () => undefined, logger: silentLogger }),
-      preferWait({ waitForDecision: (k, ms) => waiter.wait(k, ms), markAnswered: async (id) => void marked.push(id), logger: silentLogger, now: Date.now }),
+      ingest({ ingest: async (job) => ({ kind: 'accepted', jobId: jobIdForKey(job.idempotencyKey) }), storeTimeoutMs: 2000, maxWaitMs: 10_000, observe: () => undefined, logger: silentLogger, ...(o.hrNow ? { hrNow: o.hrNow } : {}) }),
+      preferWait({ waitForDecision: (k, ms) => waiter.wait(k, ms), markAnswered: async (id) => void marked.push(id), logger: silentLogger, now: Date.now, decideInCall: o.decideInCall, ...(o.hrNow ? { hrNow: o.hrNow } : {}) }),
     );
     return a;
   }
+  /** A monotonic clock that reads these values in turn (the stages' start and end, in the order the steps read them). */
+  const readings = (...ms: number[]) => () => {
+    const v = ms.shift();
+    if (v === undefined) throw new Error('the clock was read more often than the test expects');
+    return v;
+  };
   const post = (a: Hono<ReceiverEnv>, prefer: string, key: string) =>
     a.request('/', { method: 'POST', body, headers: { 'content-type': 'application/json', prefer, 'idempotency-key': key } });
 
@@ -71,5 +77,29 @@ describe('preferWait (real Redis decision waiter)', () => {
     expect(await res.json()).toEqual({ status: 'accepted', jobId: jobIdForKey('k-2'), idempotencyKey: 'k-2' });
     expect(subscribed).toEqual([scopedKey('k-2')]);
     expect(marked).toEqual([]);
+  });
+
+  it('a decision made in the receiver: Server-Timing tells read, store, decide and total from the monotonic clock', async () => {
+    // received 10, store 10.25 → 10.75, decide 11 → 13, answer built 13.5
+    const res = await post(app([], { hrNow: readings(10, 10.25, 10.75, 11, 13, 13.5), decideInCall: async () => decision }), 'wait=5', 'k-3');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('server-timing')).toBe('read;dur=0.250, store;dur=0.500, decide;dur=2.000, total;dur=3.500');
+    expect(subscribed).toEqual([]); // decided here: no wait for a worker
+  });
+
+  it("a worker's decision: the time waiting for it is the wait stage, and there is no decide stage without an in-call decider", async () => {
+    // received 0, store 1 → 2, decide from 3 (nothing to decide here) to 3, the wait for the worker until 8, answer built 9
+    const pending = post(app([], { hrNow: readings(0, 1, 2, 3, 3, 8, 9) }), 'wait=5', 'k-4');
+    await waitFor(() => subscribed.includes(scopedKey('k-4')), 'the step to wait for k-4');
+    await waitFor(async () => (await t.redis.publish(keyspace(t.prefix).decisionChannel(scopedKey('k-4')), JSON.stringify(decision))) > 0, 'a subscriber to hear the decision');
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('server-timing')).toBe('read;dur=1.000, store;dur=1.000, wait;dur=5.000, total;dur=9.000');
+  });
+
+  it('no Prefer: wait: no Server-Timing on the 202 (the plain ingest path stays as cheap as it was)', async () => {
+    const res = await app([]).request('/', { method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': 'k-5' } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('server-timing')).toBeNull();
   });
 });

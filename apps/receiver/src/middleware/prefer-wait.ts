@@ -1,10 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { decisionIdFor, scopedKey } from '@ivr/core';
+import { formatServerTiming, type ServerTimingStage } from '@ivr/metrics';
 import { afterDelivery } from '../prefer';
 import type { IvrEventJob } from '@ivr/queue-contract';
 import { withTimeout } from '../with-timeout';
 import { ingestAnswer } from './ingest';
-import type { ReceiverEnv, ReceiverLogger } from './webhook-env';
+import type { ReceiverEnv, ReceiverLogger, WebhookVars } from './webhook-env';
 
 export interface DecidedAnswer {
   status: 'decided';
@@ -26,6 +27,8 @@ export interface PreferWaitDeps {
   markAnswered?: ((decisionId: string) => Promise<void>) | undefined;
   logger: ReceiverLogger;
   now: () => number;
+  /** The monotonic clock (ms) of the `Server-Timing` stages (default `performance.now`). */
+  hrNow?: () => number;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface PreferWaitDeps {
  * decided here, tells the in-call decider whether it was delivered (it settles the write).
  */
 export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv> {
+  const hrNow = deps.hrNow ?? (() => performance.now());
   return async function preferWait(c) {
     const ingested = c.get('ingested');
     const { key } = c.get('webhook');
@@ -46,9 +50,12 @@ export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv>
     // The in-call decider settles the decision's write once it knows whether its answer reached the client.
     let delivered: (ok: boolean) => void = () => undefined;
     const deliveredP = new Promise<boolean>((r) => (delivered = r));
+    const decideFrom = hrNow();
     const ours = inCall ? await withTimeout(inCall(ingested.job, outcome.jobId, deliveredP, outcome.kind === 'accepted' ? outcome.whenNew : undefined), left(), 'the in-call decision').catch(() => undefined) : undefined;
     if (!ours) delivered(false);
+    const decidedAt = hrNow();
     const answer = ours ?? (await deps.waitForDecision(scoped, left()).catch(() => undefined));
+    c.header('Server-Timing', serverTiming(c.get('timing'), ours ? [['decide', decidedAt - decideFrom]] : [['decide', inCall ? decidedAt - decideFrom : NaN], ['wait', hrNow() - decidedAt]], hrNow()));
     if (!answer) return ingestAnswer(c, ingested);
     const decisionId = decisionIdFor(scoped); // derived from the key, never a string from the body
     const mark = deps.markAnswered;
@@ -56,4 +63,11 @@ export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv>
     else if (mark) afterDelivery(c.env, () => void mark(decisionId).catch((err: Error) => deps.logger.warn({ idempotencyKey: key.key, decisionId, err: err.message }, 'answered mark not stored: the decision will be written too')));
     return c.json({ ...answer, jobId: outcome.jobId, idempotencyKey: key.key }, 200, { 'Preference-Applied': `wait=${waitMs / 1000}` });
   };
+}
+
+/** The waited answer's `Server-Timing`: read, store, the decision's stages, total (see @ivr/metrics server-timing.ts). */
+function serverTiming(t: WebhookVars['timing'] | undefined, decision: Array<[ServerTimingStage, number]>, end: number): string {
+  if (!t) return formatServerTiming(decision);
+  const store: Array<[ServerTimingStage, number]> = t.storeFrom !== undefined && t.storeTo !== undefined ? [['read', t.storeFrom - t.startedAt], ['store', t.storeTo - t.storeFrom]] : [];
+  return formatServerTiming([...store, ...decision, ['total', end - t.startedAt]]);
 }

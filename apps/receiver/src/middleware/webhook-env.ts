@@ -12,6 +12,8 @@ export type Observe = (outcome: string) => void;
 export interface WebhookVars {
   /** `received`: when the request reached the webhook route (the app's clock, ms). */
   receivedAt: number;
+  /** `received`, then `ingest`: the monotonic clock (ms) when the request reached the route, the store began and ended. */
+  timing: { startedAt: number; storeFrom?: number; storeTo?: number };
   /** `parseWebhook`: the normalised event, the parsed body, its digest and the idempotency key. */
   webhook: { event: DtmfEvent; body: unknown; digest: string; key: ResolvedKey };
   /** `ingest`: the stored job, the outcome (accepted or duplicate) and how long the client asked to wait (0: not). */
