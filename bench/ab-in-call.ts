@@ -42,6 +42,8 @@ interface Run {
   decided: number;
   calls: number;
   cores: Record<string, number>;
+  /** Median of each Server-Timing stage over the run's answers that carried it (ms). */
+  stages: Record<string, number>;
 }
 
 /** `NAME=value,NAME=value` as an environment. */
@@ -80,7 +82,9 @@ async function once(root: string, tag: string, extraEnv: Record<string, string>)
       fixedRate({ ...common, rate, seconds, from: 200 }),
     );
     const ms = result.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.ms).sort((x, y) => x - y);
-    return { p50: percentile(ms, 50), p99: percentile(ms, 99), decided: result.filter((r) => r.answer === 'decided').length, calls: result.length, cores };
+    const names = [...new Set(result.flatMap((r) => Object.keys(r.timing)))];
+    const stages = Object.fromEntries(names.map((n) => [n, percentile(result.flatMap((r) => (r.timing[n] === undefined ? [] : [r.timing[n]])).sort((x, y) => x - y), 50)]));
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99), decided: result.filter((r) => r.answer === 'decided').length, calls: result.length, cores, stages };
   } finally {
     // Whatever started is stopped, also when the pipeline failed to start (no server left behind).
     await pipe?.stop();
@@ -91,7 +95,7 @@ async function once(root: string, tag: string, extraEnv: Record<string, string>)
 
 const runs: Run[][] = [[], []];
 const fmt = (r: Run) =>
-  `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, decided ${r.decided}/${r.calls}, cores ${Object.entries(r.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}`;
+  `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(1)} ms, decided ${r.decided}/${r.calls}, cores ${Object.entries(r.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}, Server-Timing p50 ${Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')}`;
 console.log(`in-call A/B: ${rate} calls/s for ${seconds} s, ${rounds} runs each, Redis ${delayMs > 0 ? `behind ${delayMs} ms each way` : 'direct'}${process.env.A_ENV ? `, A with ${process.env.A_ENV}` : ''}${process.env.B_ENV ? `, B with ${process.env.B_ENV}` : ''}`);
 for (let r = 0; r < rounds; r++) {
   for (const [i, tree] of [a, b].entries()) {
@@ -101,11 +105,17 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const median = (xs: number[]) => percentile([...xs].sort((x, y) => x - y), 50);
-const summary = (rs: Run[]) => ({ p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), receiver: median(rs.map((x) => x.cores['receiver'] ?? NaN)) });
+const summary = (rs: Run[]) => ({
+  p50: median(rs.map((x) => x.p50)),
+  p99: median(rs.map((x) => x.p99)),
+  receiver: median(rs.map((x) => x.cores['receiver'] ?? NaN)),
+  stages: Object.fromEntries([...new Set(rs.flatMap((x) => Object.keys(x.stages)))].map((n) => [n, median(rs.map((x) => x.stages[n] ?? NaN))])),
+});
 const [sa, sb] = [summary(runs[0]!), summary(runs[1]!)];
-console.log(`A ${a}: median p50 ${sa.p50.toFixed(1)} ms, p99 ${sa.p99.toFixed(1)} ms, receiver ${sa.receiver.toFixed(2)} cores`);
-console.log(`B ${b}: median p50 ${sb.p50.toFixed(1)} ms, p99 ${sb.p99.toFixed(1)} ms, receiver ${sb.receiver.toFixed(2)} cores`);
-console.log(`B ÷ A: p50 ${(sb.p50 / sa.p50).toFixed(3)}, p99 ${(sb.p99 / sa.p99).toFixed(3)}, receiver CPU ${(sb.receiver / sa.receiver).toFixed(3)}`);
+const stagesOf = (s: ReturnType<typeof summary>) => Object.entries(s.stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
+console.log(`A ${a}: median p50 ${sa.p50.toFixed(2)} ms, p99 ${sa.p99.toFixed(1)} ms, receiver ${sa.receiver.toFixed(2)} cores; Server-Timing medians (ms): ${stagesOf(sa)}`);
+console.log(`B ${b}: median p50 ${sb.p50.toFixed(2)} ms, p99 ${sb.p99.toFixed(1)} ms, receiver ${sb.receiver.toFixed(2)} cores; Server-Timing medians (ms): ${stagesOf(sb)}`);
+console.log(`B ÷ A: p50 ${(sb.p50 / sa.p50).toFixed(3)}, p99 ${(sb.p99 / sa.p99).toFixed(3)}, receiver CPU ${(sb.receiver / sa.receiver).toFixed(3)}; Server-Timing ${Object.keys(sa.stages).filter((k) => k in sb.stages).map((k) => `${k} ${((sb.stages[k] ?? NaN) / (sa.stages[k] ?? NaN)).toFixed(3)}`).join(', ')}`);
 const undecided = runs.flat().filter((x) => x.decided !== x.calls).length;
 if (undecided > 0) console.log(`WARNING: ${undecided} run(s) had calls not answered decided`);
 process.exit(0);
