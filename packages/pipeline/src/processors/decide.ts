@@ -36,8 +36,9 @@ export interface DecideDeps {
   /** Added to that deadline before the write runs, for the receiver's "answered" mark to land (default 1000). */
   answerGraceMs?: number;
   /**
-   * Start the follow-ups (write, report, publish) on the next macrotask instead of at once (the in-call path): the
-   * caller's answer is written first; the event's job is the fallback should the process die in between.
+   * Start the follow-ups (write, report, publish) and write the `decided` log line on the next macrotask instead of
+   * at once (the in-call path): the caller's answer is written first (the line's synchronous write was a fifth of
+   * the in-call decide stage, docs/performance.md); the held event is the fallback should the process die in between.
    */
   deferFollowUps?: boolean;
   /**
@@ -166,11 +167,14 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
   const decision = committed.decision;
   // Only a decision made by this run is held: a re-run's write was enqueued by the run that decided.
   const writeHeld = Boolean(deps.holdWrite) && committed.kind !== 'exists' && writeAwaitsAnswer(ev.answerBy, deps.writeBack ?? 'unanswered');
+  const logDecided = () =>
+    log.info(
+      { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
+      'decided',
+    );
+  if (deps.deferFollowUps) setImmediate(logDecided);
+  else logDecided();
   const dispatched = dispatch(decision, key, deps, ev, writeHeld);
-  log.info(
-    { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
-    'decided',
-  );
   return { result: decided(decision, committed.kind === 'exists'), decision, dispatched, writeHeld };
 }
 
