@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { StartupError } from '@ivr/config';
+import { coalesceWrites, type CorkableSocket } from './coalesce-writes';
 
 export type RedisRole = 'producer' | 'worker' | 'client';
 
@@ -8,6 +9,7 @@ export type RedisRole = 'producer' | 'worker' | 'client';
  * - worker: `maxRetriesPerRequest: null` (BullMQ requirement: blocking commands wait through reconnects)
  * - producer: fail fast (`enableOfflineQueue: false`, one retry) so an HTTP request gets a 503, not a hang
  * - client: general use (state, idempotency, store) with bounded retries
+ * Every connection's commands of one event-loop turn go out in one syscall (coalesceWrites; not for a Cluster).
  */
 export function createRedis(url: string, role: RedisRole, extra: RedisOptions = {}): Redis {
   const cluster = parseClusterUrl(url);
@@ -31,7 +33,10 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
       clusterRetryStrategy: base.retryStrategy,
     }) as unknown as Redis;
   }
-  return new Redis(url, base);
+  const redis = new Redis(url, base);
+  // Each (re)connection has a new socket: its commands of one turn go out in one syscall (coalesce-writes.ts).
+  redis.on('connect', () => coalesceWrites((redis as unknown as { stream: CorkableSocket }).stream));
+  return redis;
 }
 
 /**
