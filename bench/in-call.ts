@@ -171,7 +171,7 @@ async function stages(redis: PrivateRedis, timed: Timed[]): Promise<InCallFigure
   const routeStages = {
     read: 'in-call, Server-Timing: read (body, content type, auth, payload, key)',
     store: 'in-call, Server-Timing: store (ingest script round trip, in-call start included)',
-    decide: 'in-call, Server-Timing: decide (routing rule, commit round trip, log line)',
+    decide: 'in-call, Server-Timing: decide (routing rule, commit round trip)',
     total: 'in-call, Server-Timing: total in the webhook route',
     outside: 'in-call: client round trip - route total (HTTP parse and answer, event loop, sockets)',
     wait: "worker, Server-Timing: waiting for the worker's decision",
