@@ -102,7 +102,9 @@ describe('dashboard with the decision store down', () => {
     await proxy.up();
     await storeRedis.connect().catch(() => undefined);
     await waitFor(async () => !(await (await app.request('/admin', { headers: HTML })).text()).includes('store-unavailable'), 'the status page to recover', 10000, 100);
-    await createEmbeddedStore(r.redis, r.prefix).writeBatch([makeDoc(1, { timestamp: new Date().toISOString() })]);
+    // A second in the past: a range's end is exclusive, and on a fast box the page can be asked for within the
+    // same millisecond as the decision's timestamp (CI saw total 0 that way).
+    await createEmbeddedStore(r.redis, r.prefix).writeBatch([makeDoc(1, { timestamp: new Date(Date.now() - 1000).toISOString() })]);
     const heat = await app.request('/admin/heatmap?range=15m', { headers: HTML });
     expect(heat.status).toBe(200);
     expect(await heat.text()).toContain('data-field="total">1<');
