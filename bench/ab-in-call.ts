@@ -9,6 +9,8 @@
  * in each direction between the pipeline and Redis (bench/lib/delay-proxy.ts), for a Redis across a network.
  * A_ENV / B_ENV: `NAME=value,NAME=value` added to that side's environment (an environment lever: give both sides
  * the same tree).
+ * PROFILE_DIR: write each run's receiver CPU profile under it (`receiver-A`, `receiver-B`; with the same tree on both
+ * sides, both go to `receiver-A`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ import { webhook } from './harness';
 
 const [a, b, roundsArg] = process.argv.slice(2);
 if (!a || !b) {
-  console.error('usage: tsx bench/ab-in-call.ts <treeA> <treeB> [rounds]   (env RATE, SECS, REDIS_DELAY_MS, A_ENV, B_ENV)');
+  console.error('usage: tsx bench/ab-in-call.ts <treeA> <treeB> [rounds]   (env RATE, SECS, REDIS_DELAY_MS, A_ENV, B_ENV, PROFILE_DIR)');
   process.exit(64);
 }
 for (const tree of [a, b]) {
@@ -72,7 +74,9 @@ async function once(root: string, tag: string, extraEnv: Record<string, string>)
   let pipe: Pipeline | undefined;
   try {
     proxy = delayMs > 0 ? await delayProxy(redis.url, delayMs) : undefined;
-    pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root, extraEnv });
+    // PROFILE_DIR: each run's receiver CPU profile, under receiver-A / receiver-B.
+    const receiverProfileDir = process.env.PROFILE_DIR ? join(process.env.PROFILE_DIR, `receiver-${root === a ? 'A' : 'B'}`) : undefined;
+    pipe = await startPipeline(proxy ? { ...redis, url: proxy.url } : redis, { workers: 1, concurrency: 50, logLevel: 'info', procs: 1, root, extraEnv, ...(receiverProfileDir ? { receiverProfileDir } : {}) });
     const calls = rate * seconds;
     await pipe.createCalls(tag, calls + 200);
     const body = webhook(tag);
