@@ -4,27 +4,21 @@
  * sees it beside the answer; browsers' developer tools show it too.
  */
 
-/** The stages, in the order they happen. */
-export const SERVER_TIMING_STAGES = {
-  /** Reading the request: body, content type, authentication, the payload and its key (`received` → `ingest`). */
-  read: 'read',
-  /** Storing the event: the ingest script's round trip to Redis, the in-call start included when it ran. */
-  store: 'store',
-  /** The receiver deciding the call itself (the routing rule and the commit's round trip). */
-  decide: 'decide',
-  /** Waiting for a worker's decision (the receiver could not decide it). */
-  wait: 'wait',
-  /** From the request reaching the webhook route to the answer being built. */
-  total: 'total',
-} as const;
-
-export type ServerTimingStage = keyof typeof SERVER_TIMING_STAGES;
+/**
+ * The stages, in the order they happen:
+ * - `read`: reading the request: body, content type, authentication, the payload and its key (`received` → `ingest`);
+ * - `store`: storing the event: the ingest script's round trip to Redis, the in-call start included when it ran;
+ * - `decide`: the receiver deciding the call itself (the routing rule and the commit's round trip);
+ * - `wait`: waiting for a worker's decision (the receiver could not decide it);
+ * - `total`: from the request reaching the webhook route to the answer being built.
+ */
+export type ServerTimingStage = 'read' | 'store' | 'decide' | 'wait' | 'total';
 
 /** `read;dur=0.061, store;dur=0.183, ...`: durations in ms with microsecond precision; negative or non-finite ones are left out. */
 export function formatServerTiming(parts: ReadonlyArray<readonly [ServerTimingStage, number]>): string {
   return parts
     .filter(([, ms]) => Number.isFinite(ms) && ms >= 0)
-    .map(([name, ms]) => `${SERVER_TIMING_STAGES[name]};dur=${ms.toFixed(3)}`)
+    .map(([name, ms]) => `${name};dur=${ms.toFixed(3)}`)
     .join(', ');
 }
 
