@@ -9,7 +9,7 @@ import { parseWebhook } from './middleware/parse-webhook';
 import { preferWait, type DecidedAnswer } from './middleware/prefer-wait';
 import { received } from './middleware/received';
 import { requireJson } from './middleware/require-json';
-import type { ReceiverEnv, ReceiverLogger } from './middleware/webhook-env';
+import { monotonicNow, type ReceiverEnv, type ReceiverLogger } from './middleware/webhook-env';
 import { withTimeout } from './with-timeout';
 
 export type { DecidedAnswer } from './middleware/prefer-wait';
@@ -68,7 +68,7 @@ export function createApp(deps: ReceiverDeps): Hono<ReceiverEnv> {
   const app = new Hono<ReceiverEnv>();
   const limit = deps.bodyLimitBytes ?? 64 * 1024;
   const now = deps.now ?? Date.now;
-  const hrNow = deps.hrNow ?? (() => performance.now());
+  const hrNow = deps.hrNow ?? monotonicNow;
   const observe = deps.observe ?? (() => undefined);
   if (deps.httpMetrics) app.use('*', deps.httpMetrics);
 

@@ -4,7 +4,7 @@ import { ingestFailure, keptHeaders, type IngestOptions, type IngestOutcome } fr
 import { type IvrEventJob } from '@ivr/queue-contract';
 import { preferWaitMs } from '../prefer';
 import { withTimeout } from '../with-timeout';
-import type { Observe, ReceiverEnv, ReceiverLogger, WebhookVars } from './webhook-env';
+import { monotonicNow, type Observe, type ReceiverEnv, type ReceiverLogger, type WebhookVars } from './webhook-env';
 
 export interface IngestStepDeps {
   /** Store the event exactly once per key (claim + enqueue + confirm, `ingestEvent`). Rejects when Redis is unavailable. */
@@ -41,7 +41,7 @@ export function ingestAnswer(c: Context<ReceiverEnv>, ingested: WebhookVars['ing
  * `ingestFailure` tells them apart); the key stored with another body: `422 idempotency_conflict`.
  */
 export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
-  const hrNow = deps.hrNow ?? (() => performance.now());
+  const hrNow = deps.hrNow ?? monotonicNow;
   return async function ingest(c, next) {
     const receivedAt = c.get('receivedAt');
     const { event, body, digest, key } = c.get('webhook');
@@ -50,9 +50,9 @@ export function ingest(deps: IngestStepDeps): MiddlewareHandler<ReceiverEnv> {
     let outcome: IngestOutcome;
     try {
       const opts = deps.decidesInCall && waitMs > 0 ? { delayMs: waitMs } : undefined; // until answerBy
-      const storeFrom = waitMs > 0 ? hrNow() : 0; // the stages are told only in a waited answer
+      const timing = waitMs > 0 ? c.get('timing') : undefined; // the stages are told only in a waited answer
+      const storeFrom = timing ? hrNow() : 0;
       outcome = await withTimeout(deps.ingest(job, bodyFingerprint(body, digest), opts), deps.storeTimeoutMs, 'storing the event');
-      const timing = waitMs > 0 ? c.get('timing') : undefined;
       if (timing) Object.assign(timing, { storeFrom, storeTo: hrNow() });
     } catch (err) {
       const fields = { idempotencyKey: key.key, conversationId: job.conversationId, jobId: jobIdForKey(key.key, key.space), err: (err as Error).message };

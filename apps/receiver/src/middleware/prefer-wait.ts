@@ -5,7 +5,7 @@ import { afterDelivery } from '../prefer';
 import type { IvrEventJob } from '@ivr/queue-contract';
 import { withTimeout } from '../with-timeout';
 import { ingestAnswer } from './ingest';
-import type { ReceiverEnv, ReceiverLogger, WebhookVars } from './webhook-env';
+import { monotonicNow, type ReceiverEnv, type ReceiverLogger, type WebhookVars } from './webhook-env';
 
 export interface DecidedAnswer {
   status: 'decided';
@@ -39,7 +39,7 @@ export interface PreferWaitDeps {
  * decided here, tells the in-call decider whether it was delivered (it settles the write).
  */
 export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv> {
-  const hrNow = deps.hrNow ?? (() => performance.now());
+  const hrNow = deps.hrNow ?? monotonicNow;
   return async function preferWait(c) {
     const ingested = c.get('ingested');
     const { key } = c.get('webhook');
@@ -55,7 +55,9 @@ export function preferWait(deps: PreferWaitDeps): MiddlewareHandler<ReceiverEnv>
     if (!ours) delivered(false);
     const decidedAt = hrNow();
     const answer = ours ?? (await deps.waitForDecision(scoped, left()).catch(() => undefined));
-    c.header('Server-Timing', serverTiming(c.get('timing'), ours ? [['decide', decidedAt - decideFrom]] : [['decide', inCall ? decidedAt - decideFrom : NaN], ['wait', hrNow() - decidedAt]], hrNow()));
+    const decision: Array<[ServerTimingStage, number]> = inCall ? [['decide', decidedAt - decideFrom]] : [];
+    if (!ours) decision.push(['wait', hrNow() - decidedAt]);
+    c.header('Server-Timing', serverTiming(c.get('timing'), decision, hrNow()));
     if (!answer) return ingestAnswer(c, ingested);
     const decisionId = decisionIdFor(scoped); // derived from the key, never a string from the body
     const mark = deps.markAnswered;

@@ -21,3 +21,6 @@ export interface WebhookVars {
 }
 
 export type ReceiverEnv = { Variables: WebhookVars };
+
+/** The steps' default monotonic clock (ms): the `Server-Timing` stages of a waited answer. */
+export const monotonicNow = (): number => performance.now();
