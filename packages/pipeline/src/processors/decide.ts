@@ -167,20 +167,25 @@ export async function decideEvent(job: Pick<Job, 'id' | 'data'>, deps: DecideDep
   const decision = committed.decision;
   // Only a decision made by this run is held: a re-run's write was enqueued by the run that decided.
   const writeHeld = Boolean(deps.holdWrite) && committed.kind !== 'exists' && writeAwaitsAnswer(ev.answerBy, deps.writeBack ?? 'unanswered');
-  const logDecided = () =>
+  // The `decided` line goes with the follow-ups: after the caller's answer when they are deferred (deferFollowUps).
+  const dispatched = dispatch(decision, key, deps, ev, writeHeld, () =>
     log.info(
       { routing: decision.routing_decision, availableAgents: decision.queue_occupancy, queueId: decision.queueId, occupancySource: decision.occupancySource, latencyMs: decision.latencyMs },
       'decided',
-    );
-  if (deps.deferFollowUps) setImmediate(logDecided);
-  else logDecided();
-  const dispatched = dispatch(decision, key, deps, ev, writeHeld);
+    ),
+  );
   return { result: decided(decision, committed.kind === 'exists'), decision, dispatched, writeHeld };
 }
 
-/** Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller, unless held. */
-function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, holdWrite: boolean): Promise<void> {
-  const send = () => sendFollowUps(d, key, deps, ev, holdWrite);
+/**
+ * Enqueue the write and the report (idempotent job ids) and wake any `Prefer: wait` caller, unless held; `first` runs
+ * just before, in the same turn (deferred with them when deferFollowUps is set).
+ */
+function dispatch(d: DecisionRecord, key: string, deps: DecideDeps, ev: IvrEventJob, holdWrite: boolean, first?: () => void): Promise<void> {
+  const send = () => {
+    first?.();
+    return sendFollowUps(d, key, deps, ev, holdWrite);
+  };
   const p = deps.deferFollowUps ? new Promise<void>((r) => setImmediate(r)).then(send) : send();
   p.catch(() => undefined); // awaited by whoever holds `dispatched`; never an unhandled rejection meanwhile
   return p;
